@@ -1,0 +1,84 @@
+//! The one error type of the domain, in the domain's words; transports map it to their own
+//! status codes.
+
+use std::fmt;
+
+/// A cause kept for the log, never shown to a client.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What kind of record was not found, so that the message can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A user id that no store knows.
+    User,
+    /// A conversation that is missing or that the caller is not a member of.
+    Conversation,
+    /// A message that is missing, deleted, or outside the caller's reach.
+    Message,
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Entity::User => "User",
+            Entity::Conversation => "Conversation",
+            Entity::Message => "Message",
+        })
+    }
+}
+
+/// Why a chat operation did not happen. Nothing is written when an operation fails.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChatError {
+    /// The record does not exist or the caller may not see it; the two are indistinguishable
+    /// on purpose, so that existence does not leak.
+    #[error("{entity} not found")]
+    NotFound {
+        /// Which kind of record.
+        entity: Entity,
+    },
+    /// Input that breaks a rule; `field` names it in the client's words.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The offending field, as the client named it (e.g. `content`).
+        field: &'static str,
+        /// What is wrong with it, for a person to read.
+        reason: String,
+    },
+    /// The write collides with an existing record (e.g. a reused client message id).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store cannot be reached now; retrying later may succeed.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A fault that is nobody's input; the cause goes to the log only.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl ChatError {
+    /// A stable snake_case code that clients can branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChatError::NotFound { .. } => "not_found",
+            ChatError::Invalid { .. } => "invalid_input",
+            ChatError::Conflict(_) => "conflict",
+            ChatError::Unavailable(_) => "unavailable",
+            ChatError::Internal(_) => "internal",
+        }
+    }
+
+    /// Shorthand for the not-found of one kind of record.
+    pub fn not_found(entity: Entity) -> Self {
+        ChatError::NotFound { entity }
+    }
+
+    /// Shorthand for an input error on one field.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        ChatError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! What happened, told to whoever delivers it (the realtime hub, later a cluster bus).
+//!
+//! Events are published only after the store has committed, so nobody is told about a
+//! message that could still vanish.
+
+use chrono::{DateTime, Utc};
+
+use crate::{ConversationId, Message, MessageId, Seq, UserId, UserRef};
+
+/// A message was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSent {
+    /// The stored message, with its `seq`.
+    pub message: Message,
+    /// Every member of the conversation, sender included, so that delivery needs no lookup.
+    pub members: Vec<UserRef>,
+}
+
+/// A member's read watermark moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagesRead {
+    /// The conversation that was read.
+    pub conversation_id: ConversationId,
+    /// Who read it.
+    pub user_id: UserId,
+    /// The new watermark.
+    pub last_read_seq: Seq,
+    /// When.
+    pub read_at: DateTime<Utc>,
+}
+
+/// A message was deleted by its sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageDeleted {
+    /// Where it was.
+    pub conversation_id: ConversationId,
+    /// Which message.
+    pub message_id: MessageId,
+    /// Its position, so clients can drop it from an ordered view.
+    pub seq: Seq,
+    /// Who deleted it (always the sender).
+    pub deleted_by: UserId,
+}
+
+/// Everything the domain announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatEvent {
+    /// See [`MessageSent`].
+    MessageSent(MessageSent),
+    /// See [`MessagesRead`].
+    MessagesRead(MessagesRead),
+    /// See [`MessageDeleted`].
+    MessageDeleted(MessageDeleted),
+}
+
+/// Where the domain publishes events; the realtime hub implements it. Publishing must not
+/// block: an implementation queues and returns.
+pub trait EventSink: Send + Sync + 'static {
+    /// Hands over one event; called after the write it describes has committed.
+    fn publish(&self, event: ChatEvent);
+}
+
+/// A sink that drops every event, for embedders without realtime delivery.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiscardEvents;
+
+impl EventSink for DiscardEvents {
+    fn publish(&self, _event: ChatEvent) {}
+}
+
+impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
+    fn publish(&self, event: ChatEvent) {
+        (**self).publish(event);
+    }
+}

@@ -1,0 +1,35 @@
+//! The chat domain: ids, entities, validated input, the rules of the [`ChatService`] and the
+//! ports (repository traits and the event sink) that stores and transports implement.
+//!
+//! Nothing here knows about HTTP, SQL or sockets, so a Rust service can embed the rules with
+//! the in-memory store (feature `memory`) and any transport.
+
+mod entities;
+mod error;
+mod events;
+mod ids;
+mod input;
+mod limits;
+mod paging;
+mod ports;
+mod service;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+#[cfg(feature = "memory")]
+pub mod memory;
+
+pub use entities::{
+    Conversation, ConversationDetail, ConversationKind, Member, Message, ReadReceipt, Role,
+    UnreadCount, User, UserRef,
+};
+pub use error::{BoxError, ChatError, Entity};
+pub use events::{ChatEvent, DiscardEvents, EventSink, MessageDeleted, MessageSent, MessagesRead};
+pub use ids::{ConversationId, MessageId, Seq, UserId};
+pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Username};
+pub use limits::Limits;
+pub use paging::{MessageWindow, PageRequest, Paged};
+pub use ports::{
+    ConversationRepo, DirectPair, Health, MessageRepo, NewMessage, Store, UpsertUser, UserRepo,
+};
+pub use service::{ChatService, ConversationMessages, SendMessage, SentMessage};

@@ -1,0 +1,169 @@
+//! An in-memory store implementing every port, for unit tests and for embedders that need no
+//! persistence. It follows the same contract as the PostgreSQL store; the conformance suite
+//! proves it.
+
+mod state;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::Utc;
+
+use crate::{
+    ChatError, ChatEvent, ConversationDetail, ConversationId, ConversationRepo, EventSink, Health,
+    Message, MessageId, MessageRepo, MessageWindow, PageRequest, Paged, ReadReceipt, SearchQuery,
+    UnreadCount, UpsertUser, User, UserId, UserRepo,
+    ports::{DirectPair, NewMessage},
+};
+use state::State;
+
+/// The in-memory store. Clones share one state.
+///
+/// The state sits behind a std `Mutex` rather than an async one: every method takes the lock,
+/// changes plain data and releases it without ever awaiting, so no task can hold it across a
+/// suspension point and the cheaper lock is safe.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while the lock was held cannot leave a half-applied write behind (each
+        // method validates before it mutates), so a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl UserRepo for MemoryStore {
+    async fn upsert_user(&self, user: UpsertUser) -> Result<User, ChatError> {
+        Ok(self.lock().upsert_user(user, Utc::now()))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, ChatError> {
+        Ok(self.lock().users.get(&id).cloned())
+    }
+}
+
+impl ConversationRepo for MemoryStore {
+    async fn direct_conversation(&self, pair: DirectPair) -> Result<ConversationDetail, ChatError> {
+        self.lock().direct_conversation(pair, Utc::now())
+    }
+
+    async fn find_direct_conversation(
+        &self,
+        pair: DirectPair,
+    ) -> Result<Option<ConversationDetail>, ChatError> {
+        let state = self.lock();
+        Ok(state.direct.get(&pair).map(|id| state.detail(*id)))
+    }
+
+    async fn conversation_for(
+        &self,
+        viewer: UserId,
+        id: ConversationId,
+    ) -> Result<Option<ConversationDetail>, ChatError> {
+        let state = self.lock();
+        Ok(state.is_member(id, viewer).then(|| state.detail(id)))
+    }
+
+    async fn conversations_of(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Paged<ConversationDetail>, ChatError> {
+        Ok(self.lock().conversations_of(user, page))
+    }
+
+    async fn mark_read(
+        &self,
+        user: UserId,
+        id: ConversationId,
+    ) -> Result<Option<ReadReceipt>, ChatError> {
+        Ok(self.lock().mark_read(user, id, Utc::now()))
+    }
+
+    async fn unread_count(&self, user: UserId) -> Result<i64, ChatError> {
+        Ok(self
+            .lock()
+            .unread(user)
+            .iter()
+            .map(|u| u.unread_count)
+            .sum())
+    }
+
+    async fn unread_by_conversation(&self, user: UserId) -> Result<Vec<UnreadCount>, ChatError> {
+        Ok(self.lock().unread(user))
+    }
+}
+
+impl MessageRepo for MemoryStore {
+    async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
+        self.lock().append(message, Utc::now())
+    }
+
+    async fn messages(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        window: MessageWindow,
+    ) -> Result<Option<Vec<Message>>, ChatError> {
+        let state = self.lock();
+        Ok(state
+            .is_member(conversation, viewer)
+            .then(|| state.window(conversation, window)))
+    }
+
+    async fn search_messages(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<Option<Paged<Message>>, ChatError> {
+        let state = self.lock();
+        Ok(state
+            .is_member(conversation, viewer)
+            .then(|| state.search(conversation, query, page)))
+    }
+
+    async fn delete_message(
+        &self,
+        sender: UserId,
+        id: MessageId,
+    ) -> Result<Option<Message>, ChatError> {
+        Ok(self.lock().delete(sender, id, Utc::now()))
+    }
+}
+
+impl Health for MemoryStore {
+    async fn ping(&self) -> Result<(), ChatError> {
+        Ok(())
+    }
+}
+
+/// An event sink that keeps what it is told, so tests can assert on it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedEvents {
+    events: Arc<Mutex<Vec<ChatEvent>>>,
+}
+
+impl RecordedEvents {
+    /// Takes every event recorded so far, oldest first.
+    pub fn take(&self) -> Vec<ChatEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl EventSink for RecordedEvents {
+    fn publish(&self, event: ChatEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event);
+    }
+}

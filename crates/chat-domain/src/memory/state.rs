@@ -1,0 +1,350 @@
+//! The plain data behind [`super::MemoryStore`] and the operations on it; no locking here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::{
+    ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, Member, Message,
+    MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, Role, SearchQuery, Seq, UnreadCount,
+    UpsertUser, User, UserId, UserRef,
+    ports::{DirectPair, NewMessage},
+};
+
+#[derive(Debug)]
+struct StoredConversation {
+    conversation: Conversation,
+    last_message_seq: Option<Seq>,
+}
+
+#[derive(Debug)]
+struct StoredMember {
+    role: Role,
+    last_read_seq: Seq,
+    last_read_at: Option<DateTime<Utc>>,
+    joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+struct StoredMessage {
+    message: Message,
+    deleted: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub(super) users: BTreeMap<UserId, User>,
+    pub(super) direct: HashMap<DirectPair, ConversationId>,
+    conversations: BTreeMap<ConversationId, StoredConversation>,
+    members: BTreeMap<(ConversationId, UserId), StoredMember>,
+    messages: BTreeMap<MessageId, StoredMessage>,
+    by_seq: BTreeMap<(ConversationId, Seq), MessageId>,
+    client_ids: HashSet<(UserId, String)>,
+    last_conversation_id: i64,
+    last_message_id: i64,
+}
+
+impl State {
+    pub(super) fn upsert_user(&mut self, user: UpsertUser, now: DateTime<Utc>) -> User {
+        let stored = self.users.entry(user.id).or_insert_with(|| User {
+            id: user.id,
+            username: String::new(),
+            display_name: None,
+            avatar_url: None,
+            created_at: now,
+            updated_at: now,
+        });
+        stored.username = user.username.as_str().to_owned();
+        stored.display_name = user.display_name;
+        stored.avatar_url = user.avatar_url;
+        stored.updated_at = now;
+        stored.clone()
+    }
+
+    pub(super) fn is_member(&self, conversation: ConversationId, user: UserId) -> bool {
+        self.members.contains_key(&(conversation, user))
+    }
+
+    pub(super) fn detail(&self, id: ConversationId) -> ConversationDetail {
+        let members = self
+            .members
+            .range((id, UserId(i64::MIN))..=(id, UserId(i64::MAX)))
+            .map(|((_, user), m)| Member {
+                user: UserRef {
+                    id: *user,
+                    username: self
+                        .users
+                        .get(user)
+                        .map(|u| u.username.clone())
+                        .unwrap_or_default(),
+                },
+                role: m.role,
+                last_read_seq: m.last_read_seq,
+                last_read_at: m.last_read_at,
+                joined_at: m.joined_at,
+            })
+            .collect();
+        let conversation = self
+            .conversations
+            .get(&id)
+            .map(|c| c.conversation.clone())
+            .unwrap_or_else(|| empty_conversation(id, Utc::now()));
+        ConversationDetail {
+            conversation,
+            members,
+        }
+    }
+
+    pub(super) fn direct_conversation(
+        &mut self,
+        pair: DirectPair,
+        now: DateTime<Utc>,
+    ) -> Result<ConversationDetail, ChatError> {
+        if let Some(id) = self.direct.get(&pair) {
+            return Ok(self.detail(*id));
+        }
+        if !self.users.contains_key(&pair.low()) || !self.users.contains_key(&pair.high()) {
+            return Err(ChatError::not_found(crate::Entity::User));
+        }
+        self.last_conversation_id += 1;
+        let id = ConversationId(self.last_conversation_id);
+        let stored = StoredConversation {
+            conversation: empty_conversation(id, now),
+            last_message_seq: None,
+        };
+        self.conversations.insert(id, stored);
+        for user in [pair.low(), pair.high()] {
+            let member = StoredMember {
+                role: Role::Member,
+                last_read_seq: Seq::ZERO,
+                last_read_at: None,
+                joined_at: now,
+            };
+            self.members.insert((id, user), member);
+        }
+        self.direct.insert(pair, id);
+        Ok(self.detail(id))
+    }
+
+    pub(super) fn conversations_of(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Paged<ConversationDetail> {
+        let mut mine: Vec<&Conversation> = self
+            .members
+            .keys()
+            .filter(|(_, member)| *member == user)
+            .filter_map(|(id, _)| self.conversations.get(id).map(|c| &c.conversation))
+            .collect();
+        mine.sort_by_key(|c| std::cmp::Reverse((c.last_message_at.unwrap_or(c.created_at), c.id)));
+        let total = i64::try_from(mine.len()).unwrap_or(i64::MAX);
+        let items = mine
+            .into_iter()
+            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+            .take(page.limit as usize)
+            .map(|c| self.detail(c.id))
+            .collect();
+        Paged { items, total }
+    }
+
+    fn visible(&self, conversation: ConversationId) -> impl DoubleEndedIterator<Item = &Message> {
+        self.by_seq
+            .range((conversation, Seq(i64::MIN))..=(conversation, Seq(i64::MAX)))
+            .filter_map(|(_, id)| self.messages.get(id))
+            .filter(|m| !m.deleted)
+            .map(|m| &m.message)
+    }
+
+    fn unread_in(&self, conversation: ConversationId, user: UserId, above: Seq) -> i64 {
+        let count = self
+            .visible(conversation)
+            .filter(|m| m.seq > above && m.sender_id != user)
+            .count();
+        i64::try_from(count).unwrap_or(i64::MAX)
+    }
+
+    pub(super) fn append(
+        &mut self,
+        new: NewMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Message>, ChatError> {
+        let (conversation_id, sender) = (new.conversation_id, new.sender_id);
+        if !self.is_member(conversation_id, sender) {
+            return Ok(None);
+        }
+        let client_key = new
+            .client_message_id
+            .as_ref()
+            .map(|c| (sender, c.as_str().to_owned()));
+        if client_key
+            .as_ref()
+            .is_some_and(|k| self.client_ids.contains(k))
+        {
+            return Err(ChatError::Conflict(
+                "clientMessageId was already used for another message".into(),
+            ));
+        }
+        let Some(stored) = self.conversations.get_mut(&conversation_id) else {
+            return Ok(None);
+        };
+        let seq = Seq(stored.conversation.last_seq.0 + 1);
+        self.last_message_id += 1;
+        let message = Message {
+            id: MessageId(self.last_message_id),
+            conversation_id,
+            seq,
+            sender_id: sender,
+            content: new.content.as_str().to_owned(),
+            attachment_url: new.attachment_url.map(|u| u.as_str().to_owned()),
+            client_message_id: new.client_message_id.map(|c| c.as_str().to_owned()),
+            created_at: now,
+            updated_at: now,
+        };
+        let c = &mut stored.conversation;
+        c.last_seq = seq;
+        c.message_count += 1;
+        c.last_message = Some(message.content.clone());
+        c.last_message_at = Some(now);
+        c.updated_at = now;
+        stored.last_message_seq = Some(seq);
+        if let Some(member) = self.members.get_mut(&(conversation_id, sender)) {
+            member.last_read_seq = seq;
+            member.last_read_at = Some(now);
+        }
+        if let Some(key) = client_key {
+            self.client_ids.insert(key);
+        }
+        self.by_seq.insert((conversation_id, seq), message.id);
+        let stored = StoredMessage {
+            message: message.clone(),
+            deleted: false,
+        };
+        self.messages.insert(message.id, stored);
+        Ok(Some(message))
+    }
+
+    pub(super) fn window(
+        &self,
+        conversation: ConversationId,
+        window: MessageWindow,
+    ) -> Vec<Message> {
+        let newest_first = self.visible(conversation).rev();
+        let picked: Vec<&Message> = match window {
+            MessageWindow::Page(page) => newest_first
+                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+                .take(page.limit as usize)
+                .collect(),
+            MessageWindow::Before { seq, limit } => newest_first
+                .filter(|m| m.seq < seq)
+                .take(limit as usize)
+                .collect(),
+            MessageWindow::After { seq, limit } => {
+                let mut oldest: Vec<&Message> = self
+                    .visible(conversation)
+                    .filter(|m| m.seq > seq)
+                    .take(limit as usize)
+                    .collect();
+                oldest.reverse();
+                oldest
+            }
+        };
+        picked.into_iter().cloned().collect()
+    }
+
+    pub(super) fn search(
+        &self,
+        conversation: ConversationId,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Paged<Message> {
+        let needle = query.as_str().to_lowercase();
+        let matches: Vec<&Message> = self
+            .visible(conversation)
+            .rev()
+            .filter(|m| m.content.to_lowercase().contains(&needle))
+            .collect();
+        Paged {
+            total: i64::try_from(matches.len()).unwrap_or(i64::MAX),
+            items: matches
+                .into_iter()
+                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+                .take(page.limit as usize)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub(super) fn mark_read(
+        &mut self,
+        user: UserId,
+        id: ConversationId,
+        now: DateTime<Utc>,
+    ) -> Option<ReadReceipt> {
+        let last_seq = self.conversations.get(&id)?.conversation.last_seq;
+        let old = self.members.get(&(id, user))?.last_read_seq;
+        let updated = self.unread_in(id, user, old);
+        let member = self.members.get_mut(&(id, user))?;
+        member.last_read_seq = old.max(last_seq);
+        member.last_read_at = Some(now);
+        Some(ReadReceipt {
+            conversation_id: id,
+            user_id: user,
+            updated,
+            last_read_seq: member.last_read_seq,
+            read_at: now,
+        })
+    }
+
+    pub(super) fn unread(&self, user: UserId) -> Vec<UnreadCount> {
+        self.members
+            .iter()
+            .filter(|((_, member), _)| *member == user)
+            .map(|((id, _), m)| UnreadCount {
+                conversation_id: *id,
+                unread_count: self.unread_in(*id, user, m.last_read_seq),
+            })
+            .filter(|u| u.unread_count > 0)
+            .collect()
+    }
+
+    pub(super) fn delete(
+        &mut self,
+        sender: UserId,
+        id: MessageId,
+        now: DateTime<Utc>,
+    ) -> Option<Message> {
+        let stored = self.messages.get_mut(&id)?;
+        if stored.deleted || stored.message.sender_id != sender {
+            return None;
+        }
+        stored.deleted = true;
+        let message = stored.message.clone();
+        let newest = self
+            .visible(message.conversation_id)
+            .next_back()
+            .map(|m| (m.seq, m.content.clone()));
+        let stored = self.conversations.get_mut(&message.conversation_id)?;
+        stored.conversation.message_count -= 1;
+        stored.conversation.updated_at = now;
+        if stored.last_message_seq == Some(message.seq) {
+            stored.last_message_seq = newest.as_ref().map(|(seq, _)| *seq);
+            stored.conversation.last_message = newest.map(|(_, content)| content);
+        }
+        Some(message)
+    }
+}
+
+fn empty_conversation(id: ConversationId, now: DateTime<Utc>) -> Conversation {
+    Conversation {
+        id,
+        kind: ConversationKind::Direct,
+        title: None,
+        last_seq: Seq::ZERO,
+        message_count: 0,
+        last_message: None,
+        last_message_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}

@@ -1,0 +1,186 @@
+//! The repository traits that a store implements, with their write forms.
+//!
+//! Methods return `impl Future + Send` so that stores can be used from multi-threaded
+//! runtimes without boxing. Every read that names a conversation takes the caller too and
+//! answers `None` for a conversation the caller is not a member of: the scoping lives in the
+//! query, not only in the service.
+
+use std::future::Future;
+
+use crate::{
+    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Message,
+    MessageBody, MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, SearchQuery,
+    UnreadCount, User, UserId, Username,
+};
+
+/// A user record to create, or to refresh when it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpsertUser {
+    /// The host application's id.
+    pub id: UserId,
+    /// The handle to show.
+    pub username: Username,
+    /// A longer name, if known.
+    pub display_name: Option<String>,
+    /// A picture, if known.
+    pub avatar_url: Option<String>,
+}
+
+/// Two distinct users, in a canonical order, which is what keys their direct conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DirectPair {
+    low: UserId,
+    high: UserId,
+}
+
+impl DirectPair {
+    /// Orders the two users; a user cannot form a pair with themselves.
+    pub fn new(a: UserId, b: UserId) -> Result<Self, ChatError> {
+        if a == b {
+            return Err(ChatError::invalid(
+                "receiverId",
+                "cannot start a conversation with yourself",
+            ));
+        }
+        Ok(DirectPair {
+            low: a.min(b),
+            high: a.max(b),
+        })
+    }
+
+    /// The smaller id.
+    pub fn low(self) -> UserId {
+        self.low
+    }
+
+    /// The larger id.
+    pub fn high(self) -> UserId {
+        self.high
+    }
+}
+
+/// A message to append to a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Where it goes.
+    pub conversation_id: ConversationId,
+    /// Who sends it; must be a member.
+    pub sender_id: UserId,
+    /// The text.
+    pub content: MessageBody,
+    /// An optional attachment link.
+    pub attachment_url: Option<AttachmentUrl>,
+    /// The sender's own id for the send.
+    pub client_message_id: Option<ClientMessageId>,
+}
+
+/// Users: the people who chat.
+pub trait UserRepo {
+    /// Creates the user or refreshes its profile.
+    fn upsert_user(&self, user: UpsertUser)
+    -> impl Future<Output = Result<User, ChatError>> + Send;
+
+    /// The user with this id, if any.
+    fn user(&self, id: UserId) -> impl Future<Output = Result<Option<User>, ChatError>> + Send;
+}
+
+/// Conversations, their members and read watermarks.
+pub trait ConversationRepo {
+    /// The direct conversation of a pair, created with both users as members if it does not
+    /// exist; concurrent calls for one pair all get the same conversation. Both users must
+    /// exist.
+    fn direct_conversation(
+        &self,
+        pair: DirectPair,
+    ) -> impl Future<Output = Result<ConversationDetail, ChatError>> + Send;
+
+    /// The direct conversation of a pair if it exists, without creating it.
+    fn find_direct_conversation(
+        &self,
+        pair: DirectPair,
+    ) -> impl Future<Output = Result<Option<ConversationDetail>, ChatError>> + Send;
+
+    /// The conversation with its members, if `viewer` is one of them.
+    fn conversation_for(
+        &self,
+        viewer: UserId,
+        id: ConversationId,
+    ) -> impl Future<Output = Result<Option<ConversationDetail>, ChatError>> + Send;
+
+    /// The conversations `user` belongs to, newest activity first.
+    fn conversations_of(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<ConversationDetail>, ChatError>> + Send;
+
+    /// Moves `user`'s watermark to the conversation's newest message, if they are a member.
+    fn mark_read(
+        &self,
+        user: UserId,
+        id: ConversationId,
+    ) -> impl Future<Output = Result<Option<ReadReceipt>, ChatError>> + Send;
+
+    /// Messages from others above `user`'s watermarks, over all their conversations.
+    fn unread_count(&self, user: UserId) -> impl Future<Output = Result<i64, ChatError>> + Send;
+
+    /// The same count per conversation, only for conversations with unread messages.
+    fn unread_by_conversation(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<UnreadCount>, ChatError>> + Send;
+}
+
+/// Messages: appending, reading, searching and deleting.
+pub trait MessageRepo {
+    /// Appends a message with the conversation's next `seq`, updates its counters and moves
+    /// the sender's watermark, all in one transaction. `None` when the sender is not a
+    /// member. A reused client message id is a `Conflict`.
+    fn append_message(
+        &self,
+        message: NewMessage,
+    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
+
+    /// The window of visible messages, newest first, if `viewer` is a member.
+    fn messages(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        window: MessageWindow,
+    ) -> impl Future<Output = Result<Option<Vec<Message>>, ChatError>> + Send;
+
+    /// Visible messages containing the query (literally, ignoring case), newest first, with
+    /// the number of matches, if `viewer` is a member.
+    fn search_messages(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Option<Paged<Message>>, ChatError>> + Send;
+
+    /// Soft-deletes a visible message if `sender` sent it, keeping the conversation's counters
+    /// and last-message preview right. Returns the message as it was.
+    fn delete_message(
+        &self,
+        sender: UserId,
+        id: MessageId,
+    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
+}
+
+/// Whether the store can serve requests now.
+pub trait Health {
+    /// Succeeds when the store answers.
+    fn ping(&self) -> impl Future<Output = Result<(), ChatError>> + Send;
+}
+
+/// Everything the service needs from a store, in one bound.
+pub trait Store:
+    UserRepo + ConversationRepo + MessageRepo + Health + Clone + Send + Sync + 'static
+{
+}
+
+impl<T> Store for T where
+    T: UserRepo + ConversationRepo + MessageRepo + Health + Clone + Send + Sync + 'static
+{
+}

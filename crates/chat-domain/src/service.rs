@@ -1,0 +1,268 @@
+//! The rules of chat, in one place: who may read, write and delete what, and what is
+//! announced afterwards. Transports parse input into the domain's types and call one method.
+
+use std::sync::Arc;
+
+use crate::{
+    AttachmentUrl, ChatError, ChatEvent, ClientMessageId, ConversationDetail, ConversationId,
+    Entity, EventSink, Limits, Message, MessageBody, MessageDeleted, MessageId, MessageSent,
+    MessageWindow, MessagesRead, PageRequest, Paged, ReadReceipt, SearchQuery, Store, UnreadCount,
+    UpsertUser, User, UserId,
+    ports::{DirectPair, NewMessage},
+};
+
+/// A validated request to send a direct message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendMessage {
+    /// The caller.
+    pub sender: UserId,
+    /// The other user of the pair.
+    pub receiver: UserId,
+    /// The text.
+    pub content: MessageBody,
+    /// An optional attachment link.
+    pub attachment_url: Option<AttachmentUrl>,
+    /// The sender's own id for the send, for recognising retries.
+    pub client_message_id: Option<ClientMessageId>,
+}
+
+/// A stored message and the conversation it landed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// The conversation, with its members.
+    pub conversation: ConversationDetail,
+    /// The message, with its `seq`.
+    pub message: Message,
+}
+
+/// A slice of one conversation's history and the size of the list it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationMessages {
+    /// The conversation, with its members and their watermarks.
+    pub conversation: ConversationDetail,
+    /// The messages, newest first.
+    pub messages: Vec<Message>,
+    /// How many messages the whole list holds.
+    pub total: i64,
+}
+
+/// The chat rules over any store and any event sink. Cheap to clone: it is shared by every
+/// request handler and socket.
+pub struct ChatService<S, E> {
+    store: S,
+    events: Arc<E>,
+    limits: Arc<Limits>,
+}
+
+impl<S: Clone, E> Clone for ChatService<S, E> {
+    fn clone(&self) -> Self {
+        ChatService {
+            store: self.store.clone(),
+            events: Arc::clone(&self.events),
+            limits: Arc::clone(&self.limits),
+        }
+    }
+}
+
+impl<S: Store, E: EventSink> ChatService<S, E> {
+    /// Wires the rules to a store and a sink.
+    pub fn new(store: S, events: E, limits: Limits) -> Self {
+        ChatService {
+            store,
+            events: Arc::new(events),
+            limits: Arc::new(limits),
+        }
+    }
+
+    /// The bounds input is validated against.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The store, for embedders that need a port the service does not wrap.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Succeeds when the store can serve requests.
+    pub async fn ready(&self) -> Result<(), ChatError> {
+        self.store.ping().await
+    }
+
+    /// Creates or refreshes a user known to the host application.
+    pub async fn upsert_user(&self, user: UpsertUser) -> Result<User, ChatError> {
+        self.store.upsert_user(user).await
+    }
+
+    /// A user's profile.
+    pub async fn user(&self, id: UserId) -> Result<User, ChatError> {
+        self.store
+            .user(id)
+            .await?
+            .ok_or(ChatError::not_found(Entity::User))
+    }
+
+    /// Sends a direct message, creating the pair's conversation on first contact, and
+    /// announces it once stored.
+    pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
+        let conversation = self.conversation_between(cmd.sender, cmd.receiver).await?;
+        let message = self
+            .store
+            .append_message(NewMessage {
+                conversation_id: conversation.conversation.id,
+                sender_id: cmd.sender,
+                content: cmd.content,
+                attachment_url: cmd.attachment_url,
+                client_message_id: cmd.client_message_id,
+            })
+            .await?
+            .ok_or(ChatError::not_found(Entity::Conversation))?;
+        self.events.publish(ChatEvent::MessageSent(MessageSent {
+            message: message.clone(),
+            members: conversation
+                .members
+                .iter()
+                .map(|m| m.user.clone())
+                .collect(),
+        }));
+        Ok(SentMessage {
+            conversation,
+            message,
+        })
+    }
+
+    /// The direct conversation between the caller and another user, created if needed; the
+    /// other user must exist.
+    pub async fn conversation_between(
+        &self,
+        caller: UserId,
+        other: UserId,
+    ) -> Result<ConversationDetail, ChatError> {
+        let pair = DirectPair::new(caller, other)?;
+        if let Some(found) = self.store.find_direct_conversation(pair).await? {
+            return Ok(found);
+        }
+        for id in [other, caller] {
+            if self.store.user(id).await?.is_none() {
+                return Err(ChatError::not_found(Entity::User));
+            }
+        }
+        self.store.direct_conversation(pair).await
+    }
+
+    /// A window of a conversation's history, newest first.
+    pub async fn messages(
+        &self,
+        caller: UserId,
+        conversation: ConversationId,
+        window: MessageWindow,
+    ) -> Result<ConversationMessages, ChatError> {
+        let detail = self.member_view(caller, conversation).await?;
+        let messages = self
+            .store
+            .messages(caller, conversation, window)
+            .await?
+            .ok_or(ChatError::not_found(Entity::Conversation))?;
+        Ok(ConversationMessages {
+            total: detail.conversation.message_count,
+            conversation: detail,
+            messages,
+        })
+    }
+
+    /// The caller's conversations, newest activity first.
+    pub async fn conversations(
+        &self,
+        caller: UserId,
+        page: PageRequest,
+    ) -> Result<Paged<ConversationDetail>, ChatError> {
+        self.store.conversations_of(caller, page).await
+    }
+
+    /// Marks everything in a conversation read for the caller and announces it.
+    pub async fn mark_read(
+        &self,
+        caller: UserId,
+        conversation: ConversationId,
+    ) -> Result<ReadReceipt, ChatError> {
+        let receipt = self
+            .store
+            .mark_read(caller, conversation)
+            .await?
+            .ok_or(ChatError::not_found(Entity::Conversation))?;
+        self.events.publish(ChatEvent::MessagesRead(MessagesRead {
+            conversation_id: receipt.conversation_id,
+            user_id: receipt.user_id,
+            last_read_seq: receipt.last_read_seq,
+            read_at: receipt.read_at,
+        }));
+        Ok(receipt)
+    }
+
+    /// How many messages from others the caller has not read, over all conversations.
+    pub async fn unread_count(&self, caller: UserId) -> Result<i64, ChatError> {
+        self.store.unread_count(caller).await
+    }
+
+    /// The caller's unread counts per conversation (only conversations with unread messages).
+    pub async fn unread_by_conversation(
+        &self,
+        caller: UserId,
+    ) -> Result<Vec<UnreadCount>, ChatError> {
+        self.store.unread_by_conversation(caller).await
+    }
+
+    /// Messages of one conversation that contain the query, newest first.
+    pub async fn search(
+        &self,
+        caller: UserId,
+        conversation: ConversationId,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<ConversationMessages, ChatError> {
+        let detail = self.member_view(caller, conversation).await?;
+        let found = self
+            .store
+            .search_messages(caller, conversation, query, page)
+            .await?
+            .ok_or(ChatError::not_found(Entity::Conversation))?;
+        Ok(ConversationMessages {
+            conversation: detail,
+            messages: found.items,
+            total: found.total,
+        })
+    }
+
+    /// Soft-deletes one of the caller's own messages and announces it; anyone else's message
+    /// is reported as not found.
+    pub async fn delete_message(
+        &self,
+        caller: UserId,
+        message: MessageId,
+    ) -> Result<Message, ChatError> {
+        let deleted = self
+            .store
+            .delete_message(caller, message)
+            .await?
+            .ok_or(ChatError::not_found(Entity::Message))?;
+        self.events
+            .publish(ChatEvent::MessageDeleted(MessageDeleted {
+                conversation_id: deleted.conversation_id,
+                message_id: deleted.id,
+                seq: deleted.seq,
+                deleted_by: caller,
+            }));
+        Ok(deleted)
+    }
+
+    async fn member_view(
+        &self,
+        caller: UserId,
+        conversation: ConversationId,
+    ) -> Result<ConversationDetail, ChatError> {
+        self.store
+            .conversation_for(caller, conversation)
+            .await?
+            .ok_or(ChatError::not_found(Entity::Conversation))
+    }
+}
