@@ -2,8 +2,8 @@
 //!
 //! Methods return `impl Future + Send` so that stores can be used from multi-threaded
 //! runtimes without boxing. Every read that names a conversation takes the caller too and
-//! answers `None` for a conversation the caller is not a member of: the scoping lives in the
-//! query, not only in the service.
+//! finds nothing in a conversation the caller is not a member of: the scoping lives in the
+//! query as well as in the service.
 
 use std::future::Future;
 
@@ -141,23 +141,23 @@ pub trait MessageRepo {
         message: NewMessage,
     ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
 
-    /// The window of visible messages, newest first, if `viewer` is a member.
+    /// The window of visible messages, newest first; empty unless `viewer` is a member.
     fn messages(
         &self,
         viewer: UserId,
         conversation: ConversationId,
         window: MessageWindow,
-    ) -> impl Future<Output = Result<Option<Vec<Message>>, ChatError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Message>, ChatError>> + Send;
 
     /// Visible messages containing the query (literally, ignoring case), newest first, with
-    /// the number of matches, if `viewer` is a member.
+    /// the number of matches; empty unless `viewer` is a member.
     fn search_messages(
         &self,
         viewer: UserId,
         conversation: ConversationId,
         query: &SearchQuery,
         page: PageRequest,
-    ) -> impl Future<Output = Result<Option<Paged<Message>>, ChatError>> + Send;
+    ) -> impl Future<Output = Result<Paged<Message>, ChatError>> + Send;
 
     /// Soft-deletes a visible message if `sender` sent it, keeping the conversation's counters
     /// and last-message preview right. Returns the message as it was.

@@ -158,11 +158,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         window: MessageWindow,
     ) -> Result<ConversationMessages, ChatError> {
         let detail = self.member_view(caller, conversation).await?;
-        let messages = self
-            .store
-            .messages(caller, conversation, window)
-            .await?
-            .ok_or(ChatError::not_found(Entity::Conversation))?;
+        let messages = self.store.messages(caller, conversation, window).await?;
         Ok(ConversationMessages {
             total: detail.conversation.message_count,
             conversation: detail,
@@ -224,8 +220,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         let found = self
             .store
             .search_messages(caller, conversation, query, page)
-            .await?
-            .ok_or(ChatError::not_found(Entity::Conversation))?;
+            .await?;
         Ok(ConversationMessages {
             conversation: detail,
             messages: found.items,

@@ -111,11 +111,12 @@ impl MessageRepo for MemoryStore {
         viewer: UserId,
         conversation: ConversationId,
         window: MessageWindow,
-    ) -> Result<Option<Vec<Message>>, ChatError> {
+    ) -> Result<Vec<Message>, ChatError> {
         let state = self.lock();
-        Ok(state
-            .is_member(conversation, viewer)
-            .then(|| state.window(conversation, window)))
+        if !state.is_member(conversation, viewer) {
+            return Ok(Vec::new());
+        }
+        Ok(state.window(conversation, window))
     }
 
     async fn search_messages(
@@ -124,11 +125,15 @@ impl MessageRepo for MemoryStore {
         conversation: ConversationId,
         query: &SearchQuery,
         page: PageRequest,
-    ) -> Result<Option<Paged<Message>>, ChatError> {
+    ) -> Result<Paged<Message>, ChatError> {
         let state = self.lock();
-        Ok(state
-            .is_member(conversation, viewer)
-            .then(|| state.search(conversation, query, page)))
+        if !state.is_member(conversation, viewer) {
+            return Ok(Paged {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
+        Ok(state.search(conversation, query, page))
     }
 
     async fn delete_message(

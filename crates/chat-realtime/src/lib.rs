@@ -1,0 +1,3 @@
+//! Realtime delivery for the chat server: Engine.IO v4 and Socket.IO v5 over actix-ws and
+//! HTTP long-polling, rooms, presence and the fan-out hub that implements the domain's
+//! event sink.

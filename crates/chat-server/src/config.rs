@@ -1,0 +1,289 @@
+//! The server's configuration: one typed struct, read once from the environment (and `.env`),
+//! with the seed's variable names. A bad value stops start-up with a message naming the
+//! variable; secrets are never printed.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chat_domain::Limits;
+use chat_store_pg::PgConfig;
+
+/// A configuration value that cannot work, named by its variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    /// What is wrong, and what would be right.
+    pub reason: String,
+}
+
+fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        reason: reason.into(),
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Readable lines, for a terminal.
+    Pretty,
+}
+
+/// A value that must not appear in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How tokens from the host application are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtKey {
+    /// HS256 with a shared secret (`JWT_SECRET`), the seed's way.
+    Secret(Secret),
+    /// RS256 or ES256 with a PEM public key (`JWT_PUBLIC_KEY` or `JWT_PUBLIC_KEY_FILE`).
+    PublicKey {
+        /// The PEM text.
+        pem: String,
+        /// `RS256` or `ES256`; nothing else is accepted.
+        algorithm: String,
+    },
+}
+
+/// Everything the server reads at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`CHAT_HOST`, default all interfaces).
+    pub host: IpAddr,
+    /// Port to listen on (`PORT`, default 3010; 0 picks a free one).
+    pub port: u16,
+    /// The database and pool (`DATABASE_URL` or `DB_*`, `CHAT_DB_*`).
+    pub database: PgConfig,
+    /// Origin allowed by CORS (`FRONTEND_URL`).
+    pub frontend_url: Option<String>,
+    /// Token verification (`JWT_SECRET`, or `JWT_PUBLIC_KEY[_FILE]` with `JWT_ALGORITHM`).
+    pub jwt: JwtKey,
+    /// Log format (`LOG_FORMAT`: `pretty` or `json`).
+    pub log_format: LogFormat,
+    /// HTTP worker threads (`CHAT_WORKERS`, default one per core).
+    pub workers: Option<usize>,
+    /// How long in-flight requests may take to finish on shutdown (`CHAT_SHUTDOWN_TIMEOUT_SECS`).
+    pub shutdown_timeout: Duration,
+    /// Input bounds (`CHAT_MAX_MESSAGE_CHARS`, `CHAT_MAX_PAGE_SIZE`).
+    pub limits: Limits,
+}
+
+/// Reads variables by name; the process environment in production, a map in tests.
+pub trait Source {
+    /// The value of `name`, if set and not empty.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// The process environment (after `.env` was loaded into it).
+pub fn environment() -> impl Source {
+    |name: &str| std::env::var(name).ok()
+}
+
+fn parsed<T: std::str::FromStr>(
+    src: &impl Source,
+    var: &'static str,
+    default: T,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match src.get(var) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| bad(var, format!("expected {expected}, got {raw:?}"))),
+    }
+}
+
+impl Config {
+    /// Reads and validates the whole configuration.
+    pub fn from_source(src: &impl Source) -> Result<Config, ConfigError> {
+        let port = parsed(src, "PORT", 3010u16, "a port number (0-65535)")?;
+        let host = parsed(
+            src,
+            "CHAT_HOST",
+            IpAddr::from([0, 0, 0, 0]),
+            "an IP address",
+        )?;
+        let log_format = match src.get("LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(bad(
+                    "LOG_FORMAT",
+                    format!("expected pretty or json, got {other:?}"),
+                ));
+            }
+        };
+        let workers = match src.get("CHAT_WORKERS") {
+            None => None,
+            Some(_) => Some(positive(src, "CHAT_WORKERS", 1)?),
+        };
+        let shutdown_secs = parsed(
+            src,
+            "CHAT_SHUTDOWN_TIMEOUT_SECS",
+            30u64,
+            "a number of seconds",
+        )?;
+        let limits = Limits {
+            max_message_chars: positive(src, "CHAT_MAX_MESSAGE_CHARS", 5_000)?,
+            max_page_size: u32::try_from(positive(src, "CHAT_MAX_PAGE_SIZE", 100)?)
+                .map_err(|_| bad("CHAT_MAX_PAGE_SIZE", "is too large"))?,
+            ..Limits::default()
+        };
+        Ok(Config {
+            host,
+            port,
+            database: database(src)?,
+            frontend_url: frontend_url(src)?,
+            jwt: jwt(src)?,
+            log_format,
+            workers,
+            shutdown_timeout: Duration::from_secs(shutdown_secs),
+            limits,
+        })
+    }
+}
+
+fn positive(src: &impl Source, var: &'static str, default: usize) -> Result<usize, ConfigError> {
+    let value = parsed(src, var, default, "a positive number")?;
+    if value == 0 {
+        return Err(bad(var, "expected a positive number, got 0"));
+    }
+    Ok(value)
+}
+
+fn database(src: &impl Source) -> Result<PgConfig, ConfigError> {
+    // DB_SYNC is the seed's switch for creating tables; migrations always run here, so the
+    // value is only checked.
+    parsed(src, "DB_SYNC", true, "true or false")?;
+    let url = match src.get("DATABASE_URL") {
+        Some(url) => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(bad("DATABASE_URL", "expected a postgres:// URL"));
+            }
+            url
+        }
+        None => {
+            let name = src.get("DB_NAME").ok_or_else(|| {
+                bad("DATABASE_URL", "set DATABASE_URL, or DB_NAME with DB_HOST, DB_PORT, DB_USERNAME and DB_PASSWORD")
+            })?;
+            let host = src.get("DB_HOST").unwrap_or_else(|| "localhost".into());
+            let port = parsed(src, "DB_PORT", 5432u16, "a port number (1-65535)")?;
+            if port == 0 {
+                return Err(bad("DB_PORT", "expected a port number (1-65535), got 0"));
+            }
+            let user = src.get("DB_USERNAME").unwrap_or_else(|| "postgres".into());
+            let credentials = match src.get("DB_PASSWORD") {
+                Some(password) => format!("{}:{}", encode(&user), encode(&password)),
+                None => encode(&user),
+            };
+            format!("postgres://{credentials}@{host}:{port}/{}", encode(&name))
+        }
+    };
+    let mut config = PgConfig::new(url);
+    if let Some(schema) = src.get("CHAT_DB_SCHEMA") {
+        config.schema = schema;
+    }
+    config.max_connections = positive(src, "CHAT_DB_POOL_SIZE", config.max_connections)?;
+    let acquire_ms = positive(src, "CHAT_DB_ACQUIRE_TIMEOUT_MS", 5_000)?;
+    config.acquire_timeout = Duration::from_millis(u64::try_from(acquire_ms).unwrap_or(u64::MAX));
+    Ok(config)
+}
+
+fn frontend_url(src: &impl Source) -> Result<Option<String>, ConfigError> {
+    match src.get("FRONTEND_URL") {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(Some(url.trim_end_matches('/').to_owned()))
+        }
+        Some(url) => Err(bad(
+            "FRONTEND_URL",
+            format!("expected an http(s) origin, got {url:?}"),
+        )),
+        None => Ok(None),
+    }
+}
+
+fn jwt(src: &impl Source) -> Result<JwtKey, ConfigError> {
+    let pem = match (src.get("JWT_PUBLIC_KEY"), src.get("JWT_PUBLIC_KEY_FILE")) {
+        (Some(pem), _) => Some(pem.replace("\\n", "\n")),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(&path)
+                .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", format!("cannot read {path:?}: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    let algorithm = src
+        .get("JWT_ALGORITHM")
+        .map(|a| a.trim().to_ascii_uppercase());
+    match (pem, src.get("JWT_SECRET")) {
+        (Some(pem), _) => {
+            let algorithm = algorithm.unwrap_or_else(|| "RS256".into());
+            if !matches!(algorithm.as_str(), "RS256" | "ES256") {
+                return Err(bad(
+                    "JWT_ALGORITHM",
+                    format!("a public key needs RS256 or ES256, got {algorithm:?}"),
+                ));
+            }
+            if !pem.contains("-----BEGIN") {
+                return Err(bad("JWT_PUBLIC_KEY", "expected a PEM public key"));
+            }
+            Ok(JwtKey::PublicKey { pem, algorithm })
+        }
+        (None, Some(secret)) => {
+            if algorithm.as_deref().is_some_and(|a| a != "HS256") {
+                return Err(bad(
+                    "JWT_ALGORITHM",
+                    "JWT_SECRET is used with HS256 only; set JWT_PUBLIC_KEY for RS256 or ES256",
+                ));
+            }
+            Ok(JwtKey::Secret(Secret(secret)))
+        }
+        (None, None) => Err(bad(
+            "JWT_SECRET",
+            "is required to verify tokens (or set JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE); `cargo xtask run` generates one for development",
+        )),
+    }
+}
+
+/// Percent-encodes a URL component (user, password, database name).
+fn encode(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,125 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_source(&move |name: &str| map.get(name).cloned())
+}
+
+const BASE: [(&str, &str); 2] = [
+    ("DATABASE_URL", "postgres://u:dbpass@h/db"),
+    ("JWT_SECRET", "s3cret"),
+];
+
+fn failing_var(pairs: &[(&str, &str)]) -> &'static str {
+    from(pairs).expect_err("expected a configuration error").var
+}
+
+#[test]
+fn defaults_follow_the_seed() {
+    let config = from(&BASE).unwrap();
+    assert_eq!(config.port, 3010);
+    assert_eq!(config.database.url, "postgres://u:dbpass@h/db");
+    assert_eq!(config.database.schema, "chat");
+    assert_eq!(config.log_format, LogFormat::Pretty);
+    assert_eq!(config.limits, Limits::default());
+    assert_eq!(config.jwt, JwtKey::Secret(Secret("s3cret".into())));
+}
+
+#[test]
+fn db_parts_build_an_encoded_url() {
+    let config = from(&[
+        ("DB_NAME", "chat db"),
+        ("DB_HOST", "db.internal"),
+        ("DB_PORT", "6543"),
+        ("DB_USERNAME", "app"),
+        ("DB_PASSWORD", "p@ss:w/rd"),
+        ("DB_SYNC", "false"),
+        ("JWT_SECRET", "x"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.database.url,
+        "postgres://app:p%40ss%3Aw%2Frd@db.internal:6543/chat%20db"
+    );
+}
+
+#[test]
+fn bad_values_name_their_variable() {
+    let with = |extra: (&'static str, &'static str)| {
+        let mut pairs = BASE.to_vec();
+        pairs.push(extra);
+        pairs
+    };
+    assert_eq!(
+        failing_var(&[("DB_NAME", "x"), ("DB_PORT", "abc"), ("JWT_SECRET", "s")]),
+        "DB_PORT"
+    );
+    assert_eq!(failing_var(&with(("PORT", "70000"))), "PORT");
+    assert_eq!(failing_var(&with(("DB_SYNC", "maybe"))), "DB_SYNC");
+    assert_eq!(failing_var(&with(("LOG_FORMAT", "xml"))), "LOG_FORMAT");
+    assert_eq!(
+        failing_var(&with(("FRONTEND_URL", "localhost:3000"))),
+        "FRONTEND_URL"
+    );
+    assert_eq!(
+        failing_var(&with(("CHAT_MAX_PAGE_SIZE", "0"))),
+        "CHAT_MAX_PAGE_SIZE"
+    );
+    assert_eq!(failing_var(&with(("CHAT_WORKERS", "0"))), "CHAT_WORKERS");
+    assert_eq!(
+        failing_var(&with(("JWT_ALGORITHM", "RS256"))),
+        "JWT_ALGORITHM"
+    );
+    assert_eq!(
+        failing_var(&[("DATABASE_URL", "mysql://x"), ("JWT_SECRET", "s")]),
+        "DATABASE_URL"
+    );
+}
+
+#[test]
+fn a_database_and_a_key_are_required() {
+    assert_eq!(failing_var(&[("JWT_SECRET", "s")]), "DATABASE_URL");
+    assert_eq!(
+        failing_var(&[("DATABASE_URL", "postgres://h/db")]),
+        "JWT_SECRET"
+    );
+}
+
+#[test]
+fn a_public_key_selects_rs256_or_es256() {
+    let pem = "-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----";
+    let config = from(&[
+        ("DATABASE_URL", "postgres://h/db"),
+        ("JWT_PUBLIC_KEY", pem),
+        ("JWT_ALGORITHM", "es256"),
+    ])
+    .unwrap();
+    match config.jwt {
+        JwtKey::PublicKey { pem, algorithm } => {
+            assert_eq!(algorithm, "ES256");
+            assert!(pem.contains("\nAAAA\n"));
+        }
+        other => panic!("expected a public key, got {other:?}"),
+    }
+    let hs = [
+        ("DATABASE_URL", "postgres://h/db"),
+        ("JWT_PUBLIC_KEY", pem),
+        ("JWT_ALGORITHM", "HS256"),
+    ];
+    assert_eq!(failing_var(&hs), "JWT_ALGORITHM");
+}
+
+#[test]
+fn secrets_stay_out_of_debug_output() {
+    let config = from(&BASE).unwrap();
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("s3cret") && !debug.contains("dbpass"),
+        "{debug}"
+    );
+}

@@ -1,0 +1,9 @@
+//! The chat server: configuration, wiring and the lifecycle of the process. Tests build the
+//! same [`Application`] as `main`, on port 0.
+
+pub mod config;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::{Application, StartupError};

@@ -1,0 +1,46 @@
+//! `chat-server`: reads the configuration, connects to PostgreSQL, serves until a shutdown
+//! signal, and exits non-zero with a message naming the cause when it cannot start.
+
+use std::process::ExitCode;
+
+use chat_server::{Application, Config, config, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Only the `.env` of the working directory, never one found in a parent; variables already
+    // set in the environment win.
+    if let Err(error) = dotenvy::from_path(".env")
+        && !error.not_found()
+    {
+        eprintln!("chat-server: cannot read .env: {error}");
+        return ExitCode::FAILURE;
+    }
+    let config = match Config::from_source(&config::environment()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("chat-server: invalid configuration: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(config.log_format);
+    let database = chat_store_pg::redacted(&config.database.url);
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, database, "start-up failed");
+            eprintln!("chat-server: start-up failed: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(port = app.port(), database, "chat-server listening");
+    match app.run_until_stopped().await {
+        Ok(()) => {
+            tracing::info!("chat-server stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!(%error, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The binary's start-up failures: each exits non-zero, fast, naming the cause.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+fn run_server(vars: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    // Run where no .env file can be picked up.
+    command.current_dir(std::env::temp_dir());
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command.output().expect("the server binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_non_numeric_db_port_fails_naming_db_port() {
+    let output = run_server(&[("DB_NAME", "chat"), ("DB_PORT", "abc"), ("JWT_SECRET", "s")]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("DB_PORT"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_jwt_secret_fails_naming_jwt_secret() {
+    let output = run_server(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/chat")]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("JWT_SECRET"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_unreachable_database_fails_fast_naming_the_database() {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    let output = run_server(&[
+        ("DATABASE_URL", "postgres://postgres:pw@127.0.0.1:1/chat"),
+        ("JWT_SECRET", "s"),
+        ("PORT", "0"),
+    ]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(err.contains("could not connect to the database"), "{err}");
+    assert!(!err.contains(":pw@"), "the password is not printed: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_then_exits_cleanly_on_sigterm() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use chat_store_pg::test_support::TestDatabase;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let db = TestDatabase::create().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .envs([
+            ("DATABASE_URL", db.url()),
+            ("JWT_SECRET", "s"),
+            ("PORT", "0"),
+            ("CHAT_HOST", "127.0.0.1"),
+            ("LOG_FORMAT", "json"),
+        ])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the server logs its port");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if event["message"] == "chat-server listening" {
+            break event["port"].as_u64().unwrap();
+        }
+    };
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the server exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}

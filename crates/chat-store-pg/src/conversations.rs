@@ -1,0 +1,263 @@
+//! The conversations port: direct pairs, membership-scoped lookups, lists, read watermarks
+//! and unread counts.
+
+use std::collections::HashMap;
+
+use chat_domain::{
+    ChatError, ConversationDetail, ConversationId, ConversationRepo, DirectPair, Entity,
+    PageRequest, Paged, ReadReceipt, Seq, UnreadCount, UserId,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{BigInt, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::rows::{ConversationRow, MemberRow, assemble};
+use crate::schema::{conversation_members, conversations, users};
+use crate::{PgStore, query_error};
+
+/// Loads conversations with their members, in the order of `ids`.
+async fn load_details(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<ConversationDetail>, ChatError> {
+    let rows: Vec<ConversationRow> = conversations::table
+        .filter(conversations::id.eq_any(ids))
+        .select(ConversationRow::as_select())
+        .load(conn)
+        .await
+        .map_err(query_error)?;
+    let members = load_members(conn, ids).await?;
+    let mut by_id: HashMap<i64, ConversationRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    assemble(ordered, members)
+}
+
+async fn load_members(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> Result<Vec<(MemberRow, String)>, ChatError> {
+    conversation_members::table
+        .inner_join(users::table)
+        .filter(conversation_members::conversation_id.eq_any(ids))
+        .order((
+            conversation_members::conversation_id,
+            conversation_members::user_id,
+        ))
+        .select((MemberRow::as_select(), users::username))
+        .load(conn)
+        .await
+        .map_err(query_error)
+}
+
+async fn load_detail(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<Option<ConversationDetail>, ChatError> {
+    Ok(load_details(conn, &[id]).await?.into_iter().next())
+}
+
+#[derive(QueryableByName)]
+struct ReceiptRow {
+    #[diesel(sql_type = BigInt)]
+    last_read_seq: i64,
+    #[diesel(sql_type = Timestamptz)]
+    last_read_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    updated: i64,
+}
+
+#[derive(QueryableByName)]
+struct UnreadRow {
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+    #[diesel(sql_type = BigInt)]
+    unread_count: i64,
+}
+
+/// Moves the member's watermark to the conversation's `last_seq` and counts, in the same
+/// snapshot, the visible messages from others that it passed.
+const MARK_READ: &str = "
+WITH me AS (
+    SELECT m.last_read_seq AS old_seq, GREATEST(m.last_read_seq, c.last_seq) AS new_seq
+      FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.conversation_id = $1 AND m.user_id = $2
+), moved AS (
+    UPDATE conversation_members m
+       SET last_read_seq = me.new_seq, last_read_at = now()
+      FROM me
+     WHERE m.conversation_id = $1 AND m.user_id = $2
+ RETURNING m.last_read_seq, m.last_read_at
+)
+SELECT moved.last_read_seq, moved.last_read_at,
+       (SELECT count(*) FROM messages x
+         WHERE x.conversation_id = $1 AND x.deleted_at IS NULL AND x.sender_id <> $2
+           AND x.seq > me.old_seq AND x.seq <= me.new_seq) AS updated
+  FROM moved, me";
+
+/// Visible messages from others above each of the user's watermarks, per conversation.
+const UNREAD_BY_CONVERSATION: &str = "
+SELECT m.conversation_id, count(*) AS unread_count
+  FROM conversation_members m
+  JOIN messages x ON x.conversation_id = m.conversation_id AND x.seq > m.last_read_seq
+ WHERE m.user_id = $1 AND x.deleted_at IS NULL AND x.sender_id <> $1
+ GROUP BY m.conversation_id
+ ORDER BY m.conversation_id";
+
+impl ConversationRepo for PgStore {
+    async fn direct_conversation(&self, pair: DirectPair) -> Result<ConversationDetail, ChatError> {
+        let mut conn = self.conn().await?;
+        let (low, high) = (pair.low().get(), pair.high().get());
+        let created = conn
+            .transaction::<i64, DieselError, _>(async |conn| {
+                // DO UPDATE (a no-op write) instead of DO NOTHING so that the row is returned
+                // and locked also when a concurrent first send created it a moment ago.
+                let id: i64 = diesel::insert_into(conversations::table)
+                    .values((
+                        conversations::kind.eq("direct"),
+                        conversations::direct_user_low.eq(low),
+                        conversations::direct_user_high.eq(high),
+                    ))
+                    .on_conflict((
+                        conversations::direct_user_low,
+                        conversations::direct_user_high,
+                    ))
+                    .do_update()
+                    .set(conversations::updated_at.eq(conversations::updated_at))
+                    .returning(conversations::id)
+                    .get_result(conn)
+                    .await?;
+                diesel::insert_into(conversation_members::table)
+                    .values(&[
+                        (
+                            conversation_members::conversation_id.eq(id),
+                            conversation_members::user_id.eq(low),
+                        ),
+                        (
+                            conversation_members::conversation_id.eq(id),
+                            conversation_members::user_id.eq(high),
+                        ),
+                    ])
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+                Ok(id)
+            })
+            .await;
+        let id = match created {
+            Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                return Err(ChatError::not_found(Entity::User));
+            }
+            other => other.map_err(query_error)?,
+        };
+        load_detail(&mut conn, id)
+            .await?
+            .ok_or_else(|| ChatError::Internal("created conversation vanished".into()))
+    }
+
+    async fn find_direct_conversation(
+        &self,
+        pair: DirectPair,
+    ) -> Result<Option<ConversationDetail>, ChatError> {
+        let mut conn = self.conn().await?;
+        let id: Option<i64> = conversations::table
+            .filter(conversations::direct_user_low.eq(pair.low().get()))
+            .filter(conversations::direct_user_high.eq(pair.high().get()))
+            .select(conversations::id)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        match id {
+            Some(id) => load_detail(&mut conn, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn conversation_for(
+        &self,
+        viewer: UserId,
+        id: ConversationId,
+    ) -> Result<Option<ConversationDetail>, ChatError> {
+        let mut conn = self.conn().await?;
+        let detail = load_detail(&mut conn, id.get()).await?;
+        Ok(detail.filter(|d| d.member(viewer).is_some()))
+    }
+
+    async fn conversations_of(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Paged<ConversationDetail>, ChatError> {
+        let mut conn = self.conn().await?;
+        let total: i64 = conversation_members::table
+            .filter(conversation_members::user_id.eq(user.get()))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(query_error)?;
+        let activity = diesel::dsl::sql::<Timestamptz>(
+            "COALESCE(conversations.last_message_at, conversations.created_at)",
+        );
+        let ids: Vec<i64> = conversations::table
+            .inner_join(conversation_members::table)
+            .filter(conversation_members::user_id.eq(user.get()))
+            .order((activity.desc(), conversations::id.desc()))
+            .limit(i64::from(page.limit))
+            .offset(page.offset())
+            .select(conversations::id)
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?;
+        let items = load_details(&mut conn, &ids).await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn mark_read(
+        &self,
+        user: UserId,
+        id: ConversationId,
+    ) -> Result<Option<ReadReceipt>, ChatError> {
+        let mut conn = self.conn().await?;
+        let row: Option<ReceiptRow> = diesel::sql_query(MARK_READ)
+            .bind::<BigInt, _>(id.get())
+            .bind::<BigInt, _>(user.get())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        Ok(row.map(|r| ReadReceipt {
+            conversation_id: id,
+            user_id: user,
+            updated: r.updated,
+            last_read_seq: Seq(r.last_read_seq),
+            read_at: r.last_read_at,
+        }))
+    }
+
+    async fn unread_count(&self, user: UserId) -> Result<i64, ChatError> {
+        Ok(self
+            .unread_by_conversation(user)
+            .await?
+            .iter()
+            .map(|u| u.unread_count)
+            .sum())
+    }
+
+    async fn unread_by_conversation(&self, user: UserId) -> Result<Vec<UnreadCount>, ChatError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<UnreadRow> = diesel::sql_query(UNREAD_BY_CONVERSATION)
+            .bind::<BigInt, _>(user.get())
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| UnreadCount {
+                conversation_id: ConversationId(r.conversation_id),
+                unread_count: r.unread_count,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,220 @@
+//! The messages port: the append that assigns `seq`, history windows, search and soft delete.
+
+use chat_domain::{
+    ChatError, ConversationId, Message, MessageId, MessageRepo, MessageWindow, NewMessage,
+    PageRequest, Paged, SearchQuery, UserId,
+};
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::rows::MessageRow;
+use crate::schema::{conversation_members, messages};
+use crate::{PgStore, query_error};
+
+/// One statement, so one round trip and one implicit transaction: bump the conversation's
+/// `last_seq` (its row lock orders concurrent senders; the membership check rides along),
+/// insert the message with that seq, and move the sender's watermark. A failure anywhere
+/// (a reused client message id, say) rolls all of it back and consumes no seq.
+const APPEND: &str = "
+WITH conv AS (
+    UPDATE conversations c
+       SET last_seq = c.last_seq + 1, message_count = c.message_count + 1,
+           last_message_seq = c.last_seq + 1, last_message = $3,
+           last_message_at = now(), updated_at = now()
+     WHERE c.id = $1
+       AND EXISTS (SELECT 1 FROM conversation_members m
+                    WHERE m.conversation_id = $1 AND m.user_id = $2)
+ RETURNING c.id, c.last_seq
+), msg AS (
+    INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url, client_message_id)
+    SELECT conv.id, conv.last_seq, $2, $3, $4, $5 FROM conv
+    RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
+              created_at, updated_at
+), watermark AS (
+    UPDATE conversation_members m SET last_read_seq = msg.seq, last_read_at = now()
+      FROM msg
+     WHERE m.conversation_id = msg.conversation_id AND m.user_id = msg.sender_id
+)
+SELECT * FROM msg";
+
+/// Soft-deletes the sender's visible message and keeps the conversation's counter and
+/// last-message pointer right. Runs after the conversation row is locked, so that it sees
+/// every delete and append that committed before it.
+const DELETE: &str = "
+WITH del AS (
+    UPDATE messages SET deleted_at = now(), updated_at = now()
+     WHERE id = $1 AND sender_id = $2 AND deleted_at IS NULL
+       AND EXISTS (SELECT 1 FROM conversation_members m
+                    WHERE m.conversation_id = messages.conversation_id AND m.user_id = $2)
+ RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
+           created_at, updated_at
+), conv AS (
+    UPDATE conversations c
+       SET message_count = c.message_count - 1, updated_at = now(),
+           last_message_seq = CASE WHEN c.last_message_seq = del.seq THEN prev.seq
+                                   ELSE c.last_message_seq END,
+           last_message = CASE WHEN c.last_message_seq = del.seq THEN prev.content
+                               ELSE c.last_message END
+      FROM del
+      LEFT JOIN LATERAL (
+            SELECT x.seq, x.content FROM messages x
+             WHERE x.conversation_id = del.conversation_id AND x.deleted_at IS NULL
+               AND x.id <> del.id
+             ORDER BY x.seq DESC LIMIT 1) prev ON true
+     WHERE c.id = del.conversation_id
+)
+SELECT * FROM del";
+
+/// Escapes LIKE's wildcards so that a search matches its text literally.
+fn like_pattern(query: &SearchQuery) -> String {
+    let mut pattern = String::with_capacity(query.as_str().len() + 2);
+    pattern.push('%');
+    for c in query.as_str().chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl MessageRepo for PgStore {
+    async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
+        let mut conn = self.conn().await?;
+        let row: Option<MessageRow> = diesel::sql_query(APPEND)
+            .bind::<BigInt, _>(message.conversation_id.get())
+            .bind::<BigInt, _>(message.sender_id.get())
+            .bind::<Text, _>(message.content.as_str())
+            .bind::<Nullable<Text>, _>(message.attachment_url.as_ref().map(|u| u.as_str()))
+            .bind::<Nullable<Text>, _>(message.client_message_id.as_ref().map(|c| c.as_str()))
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        Ok(row.map(Message::from))
+    }
+
+    async fn messages(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        window: MessageWindow,
+    ) -> Result<Vec<Message>, ChatError> {
+        let mut conn = self.conn().await?;
+        let is_member = exists(
+            conversation_members::table
+                .filter(conversation_members::conversation_id.eq(conversation.get()))
+                .filter(conversation_members::user_id.eq(viewer.get())),
+        );
+        let visible = messages::table
+            .filter(messages::conversation_id.eq(conversation.get()))
+            .filter(messages::deleted_at.is_null())
+            .filter(is_member)
+            .select(MessageRow::as_select())
+            .limit(i64::from(window.limit()))
+            .into_boxed();
+        let query = match window {
+            MessageWindow::Page(page) => visible.order(messages::seq.desc()).offset(page.offset()),
+            MessageWindow::Before { seq, .. } => visible
+                .filter(messages::seq.lt(seq.get()))
+                .order(messages::seq.desc()),
+            MessageWindow::After { seq, .. } => visible
+                .filter(messages::seq.gt(seq.get()))
+                .order(messages::seq.asc()),
+        };
+        let mut rows: Vec<Message> = query
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?
+            .into_iter()
+            .map(Message::from)
+            .collect();
+        if matches!(window, MessageWindow::After { .. }) {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    async fn search_messages(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        query: &SearchQuery,
+        page: PageRequest,
+    ) -> Result<Paged<Message>, ChatError> {
+        let mut conn = self.conn().await?;
+        let pattern = like_pattern(query);
+        let matching = || {
+            messages::table
+                .filter(messages::conversation_id.eq(conversation.get()))
+                .filter(messages::deleted_at.is_null())
+                .filter(messages::content.ilike(pattern.clone()).escape('\\'))
+                .filter(exists(
+                    conversation_members::table
+                        .filter(conversation_members::conversation_id.eq(conversation.get()))
+                        .filter(conversation_members::user_id.eq(viewer.get())),
+                ))
+        };
+        let total: i64 = matching()
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(query_error)?;
+        let items = matching()
+            .order(messages::seq.desc())
+            .limit(i64::from(page.limit))
+            .offset(page.offset())
+            .select(MessageRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?
+            .into_iter()
+            .map(Message::from)
+            .collect();
+        Ok(Paged { items, total })
+    }
+
+    async fn delete_message(
+        &self,
+        sender: UserId,
+        id: MessageId,
+    ) -> Result<Option<Message>, ChatError> {
+        let mut conn = self.conn().await?;
+        let deleted = conn
+            .transaction::<Option<MessageRow>, DieselError, _>(async |conn| {
+                diesel::sql_query(
+                    "SELECT 1 FROM conversations WHERE id = \
+                     (SELECT conversation_id FROM messages WHERE id = $1) FOR UPDATE",
+                )
+                .bind::<BigInt, _>(id.get())
+                .execute(conn)
+                .await?;
+                diesel::sql_query(DELETE)
+                    .bind::<BigInt, _>(id.get())
+                    .bind::<BigInt, _>(sender.get())
+                    .get_result(conn)
+                    .await
+                    .optional()
+            })
+            .await
+            .map_err(query_error)?;
+        Ok(deleted.map(Message::from))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_domain::Limits;
+
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        let query = SearchQuery::parse(r"50%_a\b", &Limits::default()).unwrap();
+        assert_eq!(like_pattern(&query), r"%50\%\_a\\b%");
+    }
+}

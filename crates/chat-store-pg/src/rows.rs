@@ -1,0 +1,164 @@
+//! Row structs as the database returns them, and their mapping to domain entities.
+
+use std::collections::HashMap;
+
+use chat_domain::{
+    ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, Member, Message,
+    MessageId, Role, Seq, User, UserId, UserRef,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::schema::{conversation_members, conversations, messages, users};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UserRow {
+    id: i64,
+    username: String,
+    display_name: Option<String>,
+    avatar_url: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: UserId(row.id),
+            username: row.username,
+            display_name: row.display_name,
+            avatar_url: row.avatar_url,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = conversations, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ConversationRow {
+    pub(crate) id: i64,
+    kind: String,
+    title: Option<String>,
+    last_seq: i64,
+    message_count: i64,
+    last_message: Option<String>,
+    last_message_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ConversationRow> for Conversation {
+    type Error = ChatError;
+
+    fn try_from(row: ConversationRow) -> Result<Self, ChatError> {
+        let kind = match row.kind.as_str() {
+            "direct" => ConversationKind::Direct,
+            "group" => ConversationKind::Group,
+            other => return Err(corrupt("conversations.kind", other)),
+        };
+        Ok(Conversation {
+            id: ConversationId(row.id),
+            kind,
+            title: row.title,
+            last_seq: Seq(row.last_seq),
+            message_count: row.message_count,
+            last_message: row.last_message,
+            last_message_at: row.last_message_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = conversation_members, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct MemberRow {
+    pub(crate) conversation_id: i64,
+    user_id: i64,
+    role: String,
+    last_read_seq: i64,
+    last_read_at: Option<DateTime<Utc>>,
+    joined_at: DateTime<Utc>,
+}
+
+impl MemberRow {
+    pub(crate) fn into_member(self, username: String) -> Result<Member, ChatError> {
+        let role = match self.role.as_str() {
+            "owner" => Role::Owner,
+            "admin" => Role::Admin,
+            "member" => Role::Member,
+            other => return Err(corrupt("conversation_members.role", other)),
+        };
+        Ok(Member {
+            user: UserRef {
+                id: UserId(self.user_id),
+                username,
+            },
+            role,
+            last_read_seq: Seq(self.last_read_seq),
+            last_read_at: self.last_read_at,
+            joined_at: self.joined_at,
+        })
+    }
+}
+
+/// Joins conversations with their member rows, keeping the conversations' order.
+pub(crate) fn assemble(
+    conversations: Vec<ConversationRow>,
+    members: Vec<(MemberRow, String)>,
+) -> Result<Vec<ConversationDetail>, ChatError> {
+    let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
+    for (row, username) in members {
+        let id = row.conversation_id;
+        by_conversation
+            .entry(id)
+            .or_default()
+            .push(row.into_member(username)?);
+    }
+    conversations
+        .into_iter()
+        .map(|row| {
+            let members = by_conversation.remove(&row.id).unwrap_or_default();
+            Ok(ConversationDetail {
+                conversation: row.try_into()?,
+                members,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = messages, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    seq: i64,
+    sender_id: i64,
+    content: String,
+    attachment_url: Option<String>,
+    client_message_id: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(row: MessageRow) -> Self {
+        Message {
+            id: MessageId(row.id),
+            conversation_id: ConversationId(row.conversation_id),
+            seq: Seq(row.seq),
+            sender_id: UserId(row.sender_id),
+            content: row.content,
+            attachment_url: row.attachment_url,
+            client_message_id: row.client_message_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn corrupt(column: &str, value: &str) -> ChatError {
+    ChatError::Internal(format!("unexpected value {value:?} in {column}").into())
+}

@@ -1,0 +1,64 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    conversation_members (conversation_id, user_id) {
+        conversation_id -> Int8,
+        user_id -> Int8,
+        role -> Text,
+        last_read_seq -> Int8,
+        last_read_at -> Nullable<Timestamptz>,
+        joined_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Int8,
+        kind -> Text,
+        title -> Nullable<Text>,
+        direct_user_low -> Nullable<Int8>,
+        direct_user_high -> Nullable<Int8>,
+        last_seq -> Int8,
+        message_count -> Int8,
+        last_message_seq -> Nullable<Int8>,
+        last_message -> Nullable<Text>,
+        last_message_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        seq -> Int8,
+        sender_id -> Int8,
+        content -> Text,
+        attachment_url -> Nullable<Text>,
+        client_message_id -> Nullable<Text>,
+        reply_to_id -> Nullable<Int8>,
+        edited_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        display_name -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(conversation_members -> conversations (conversation_id));
+diesel::joinable!(conversation_members -> users (user_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(messages -> users (sender_id));
+
+diesel::allow_tables_to_appear_in_same_query!(conversation_members, conversations, messages, users,);

@@ -1,0 +1,132 @@
+//! Project automation for the chat workspace: `cargo xtask run | test | pg`.
+
+// xtask is a command-line tool for developers: printing to stdout is its job.
+#![allow(clippy::print_stdout)]
+
+mod pg;
+mod pg_bin;
+mod run;
+mod signals;
+mod test;
+mod workspace;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::pg::Cluster;
+use crate::signals::Signals;
+
+/// Shown for `cargo xtask`, `help` and unknown commands.
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  run [server args]   build and run chat-server (port $PORT or 3010); starts a throwaway
+                      PostgreSQL unless DATABASE_URL/DB_* is set, generates a dev JWT_SECRET if unset
+  test [test args]    cargo fmt --check, cargo clippy -D warnings, cargo test --workspace
+                      (with CHAT_TEST_DATABASE_URL of a throwaway PostgreSQL); args go to cargo test
+  pg                  start a throwaway PostgreSQL, print its URLs, keep it until Ctrl-C
+  help                show this text";
+
+/// The command line, parsed by hand (a few subcommands do not need clap).
+#[derive(Debug, PartialEq, Eq)]
+enum Cmd {
+    /// `run`, with the arguments for the server.
+    Run(Vec<String>),
+    /// `test`, with the arguments for `cargo test`.
+    Test(Vec<String>),
+    /// `pg`.
+    Pg,
+    /// `help`, `-h`, `--help`.
+    Help,
+    /// No command, an unknown one, or stray arguments: the message to show before the usage.
+    Bad(String),
+}
+
+/// Splits the arguments after the binary name into a command and its pass-through arguments.
+fn parse(mut args: impl Iterator<Item = String>) -> Cmd {
+    let Some(command) = args.next() else {
+        return Cmd::Bad("no command given".to_owned());
+    };
+    let rest: Vec<String> = args.collect();
+    match command.as_str() {
+        "run" => Cmd::Run(rest),
+        "test" => Cmd::Test(rest),
+        "pg" if rest.is_empty() => Cmd::Pg,
+        "pg" => Cmd::Bad(format!("`pg` takes no arguments (got {rest:?})")),
+        "help" | "-h" | "--help" => Cmd::Help,
+        other => Cmd::Bad(format!("unknown command `{other}`")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let result = match parse(std::env::args().skip(1)) {
+        Cmd::Run(args) => run::run(&args).await,
+        Cmd::Test(args) => test::test(&args).await,
+        Cmd::Pg => pg().await,
+        Cmd::Help => {
+            // Ignore a closed pipe (`cargo xtask help | head`).
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+            Ok(0)
+        }
+        Cmd::Bad(msg) => {
+            eprintln!("xtask: {msg}\n\n{USAGE}");
+            Ok(2)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask pg`: a throwaway cluster for manual work or running tests by hand.
+async fn pg() -> Result<u8> {
+    let mut signals = Signals::install()?;
+    let cluster = Cluster::start()?;
+    cluster.create_database("chat")?;
+    println!("{}", cluster.describe());
+    println!("admin URL: {}", cluster.admin_url());
+    println!("export {}={}", test::TEST_DB_VAR, cluster.admin_url());
+    println!("export DATABASE_URL={}", cluster.url("chat"));
+    println!("Press Ctrl-C to stop PostgreSQL and delete its files.");
+    let sig = signals.next().await;
+    println!("xtask: {sig:?}, stopping PostgreSQL");
+    drop(cluster);
+    Ok(0) // Ctrl-C is the normal way to end `pg`
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cmd, parse};
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(
+            parse(args(&["run", "--x"])),
+            Cmd::Run(vec!["--x".to_owned()])
+        );
+        assert_eq!(
+            parse(args(&["test", "filter"])),
+            Cmd::Test(vec!["filter".to_owned()])
+        );
+        assert_eq!(parse(args(&["pg"])), Cmd::Pg);
+        assert_eq!(parse(args(&["--help"])), Cmd::Help);
+        assert!(matches!(parse(args(&[])), Cmd::Bad(_)));
+        assert!(matches!(parse(args(&["pg", "x"])), Cmd::Bad(_)));
+        assert!(matches!(parse(args(&["bench"])), Cmd::Bad(_)));
+    }
+}

@@ -1,0 +1,104 @@
+//! `cargo xtask run`: build and run chat-server, with a throwaway database and a dev JWT secret if needed.
+
+use std::io::Read;
+
+use anyhow::{Context, Result, bail};
+
+use crate::pg::Cluster;
+use crate::signals::{Signals, exit_code, wait_child};
+use crate::workspace::{Settings, cargo};
+
+/// Variables that mean "the user configured a database"; if none is set we provision one.
+const DB_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "DB_NAME",
+    "DB_USERNAME",
+    "DB_PASSWORD",
+    "DB_HOST",
+    "DB_PORT",
+];
+
+/// Variables that mean "the user configured JWT verification"; if none is set we generate a secret.
+const JWT_VARS: &[&str] = &["JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_PUBLIC_KEY_FILE"];
+
+/// The server's own default port (it reads PORT itself; we only use this for the message).
+const DEFAULT_PORT: &str = "3010";
+
+/// Runs the server with `server_args`; returns the server's exit code.
+pub(crate) async fn run(server_args: &[String]) -> Result<u8> {
+    let settings = Settings::load()?;
+    let mut signals = Signals::install()?;
+
+    println!("==> building chat-server");
+    let mut build = cargo([
+        "build",
+        "--quiet",
+        "--package",
+        "chat-server",
+        "--bin",
+        "chat-server",
+    ])
+    .spawn()
+    .context("starting cargo build")?;
+    let (status, _) = wait_child(&mut build, &mut signals).await?;
+    if !status.success() {
+        bail!("building chat-server failed ({status})");
+    }
+
+    let mut envs: Vec<(&str, String)> = Vec::new();
+    let cluster = if settings.any_set(DB_VARS) {
+        println!(
+            "==> using the configured database (DATABASE_URL or DB_* from the environment/.env)"
+        );
+        None
+    } else {
+        println!("==> no DATABASE_URL or DB_* set: starting a throwaway PostgreSQL");
+        let cluster = Cluster::start()?;
+        cluster.create_database("chat")?;
+        println!("    {}", cluster.describe());
+        println!("    DATABASE_URL={}", cluster.url("chat"));
+        envs.push(("DATABASE_URL", cluster.url("chat")));
+        Some(cluster)
+    };
+    if signals.pending().await.is_some() {
+        bail!("interrupted before the server started");
+    }
+
+    if !settings.any_set(JWT_VARS) {
+        let secret = random_hex(32)?;
+        println!("==> development JWT_SECRET={secret}");
+        println!("    (sign your test tokens with it; HS256)");
+        envs.push(("JWT_SECRET", secret));
+    }
+
+    let port = settings
+        .get("PORT")
+        .unwrap_or_else(|| DEFAULT_PORT.to_owned());
+    println!("==> starting chat-server on http://127.0.0.1:{port} (Ctrl-C stops it)");
+    let mut server = cargo([
+        "run",
+        "--quiet",
+        "--package",
+        "chat-server",
+        "--bin",
+        "chat-server",
+        "--",
+    ])
+    .args(server_args)
+    .envs(envs)
+    .spawn()
+    .context("starting chat-server")?;
+    let (status, _) = wait_child(&mut server, &mut signals).await?;
+    println!("==> chat-server exited ({status})");
+    drop(cluster); // stop PostgreSQL only after the server has drained
+    Ok(exit_code(status))
+}
+
+/// `n` random bytes from /dev/urandom as lowercase hex.
+fn random_hex(n: usize) -> Result<String> {
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
