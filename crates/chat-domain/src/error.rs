@@ -49,6 +49,16 @@ pub enum ChatError {
     /// The write collides with an existing record (e.g. a reused client message id).
     #[error("{0}")]
     Conflict(String),
+    /// The caller could not be identified (unknown user or wrong password, told apart by
+    /// nobody).
+    #[error("invalid credentials")]
+    Unauthenticated,
+    /// The caller sends faster than the configured rate; retrying after the delay succeeds.
+    #[error("too many messages; retry in {} ms", retry_after.as_millis())]
+    RateLimited {
+        /// How long until the next send is allowed.
+        retry_after: std::time::Duration,
+    },
     /// The store cannot be reached now; retrying later may succeed.
     #[error("the store is unavailable")]
     Unavailable(#[source] BoxError),
@@ -64,6 +74,8 @@ impl ChatError {
             ChatError::NotFound { .. } => "not_found",
             ChatError::Invalid { .. } => "invalid_input",
             ChatError::Conflict(_) => "conflict",
+            ChatError::Unauthenticated => "unauthenticated",
+            ChatError::RateLimited { .. } => "rate_limited",
             ChatError::Unavailable(_) => "unavailable",
             ChatError::Internal(_) => "internal",
         }
@@ -80,5 +92,29 @@ impl ChatError {
             field,
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_a_distinct_code() {
+        let all = [
+            ChatError::not_found(Entity::User),
+            ChatError::invalid("content", "empty"),
+            ChatError::Conflict("taken".into()),
+            ChatError::Unauthenticated,
+            ChatError::RateLimited {
+                retry_after: std::time::Duration::from_millis(50),
+            },
+            ChatError::Unavailable("down".into()),
+            ChatError::Internal("bug".into()),
+        ];
+        let mut codes: Vec<&str> = all.iter().map(ChatError::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
     }
 }

@@ -4,6 +4,7 @@
 //! Nothing here knows about HTTP, SQL or sockets, so a Rust service can embed the rules with
 //! the in-memory store (feature `memory`) and any transport.
 
+mod accounts;
 mod entities;
 mod error;
 mod events;
@@ -11,7 +12,9 @@ mod ids;
 mod input;
 mod limits;
 mod paging;
+mod policy;
 mod ports;
+mod rate_limit;
 mod service;
 
 #[cfg(feature = "conformance")]
@@ -19,6 +22,7 @@ pub mod conformance;
 #[cfg(feature = "memory")]
 pub mod memory;
 
+pub use accounts::{Accounts, Password, PasswordHasher};
 pub use entities::{
     Conversation, ConversationDetail, ConversationKind, Member, Message, ReadReceipt, Role,
     UnreadCount, User, UserRef,
@@ -29,7 +33,10 @@ pub use ids::{ConversationId, MessageId, Seq, UserId};
 pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Username};
 pub use limits::Limits;
 pub use paging::{MessageWindow, PageRequest, Paged};
+pub use policy::Policy;
 pub use ports::{
-    ConversationRepo, DirectPair, Health, MessageRepo, NewMessage, Store, UpsertUser, UserRepo,
+    AccountRepo, ConversationRepo, DirectPair, Directory, Health, MessageRepo, NewMessage, Store,
+    UpsertUser, UserRepo,
 };
+pub use rate_limit::{RateLimiter, SendRate};
 pub use service::{ChatService, ConversationMessages, SendMessage, SentMessage};

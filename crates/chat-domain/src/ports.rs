@@ -74,14 +74,72 @@ pub struct NewMessage {
     pub client_message_id: Option<ClientMessageId>,
 }
 
+/// Whose profiles a user may find: everyone (built-in accounts, an open directory) or only
+/// the people they already share a conversation with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Directory {
+    /// Every user is findable.
+    Everyone,
+    /// Only users who share a conversation with the caller (and the caller).
+    Contacts,
+}
+
 /// Users: the people who chat.
 pub trait UserRepo {
     /// Creates the user or refreshes its profile.
     fn upsert_user(&self, user: UpsertUser)
     -> impl Future<Output = Result<User, ChatError>> + Send;
 
+    /// Creates or refreshes many users in one write (the host's batch provisioning).
+    fn upsert_users(
+        &self,
+        users: Vec<UpsertUser>,
+    ) -> impl Future<Output = Result<Vec<User>, ChatError>> + Send;
+
+    /// Makes sure a user known from a valid token exists: creates it (named `username`, or
+    /// `user<id>`) or, when a name is given and differs, renames it.
+    fn ensure_user(
+        &self,
+        id: UserId,
+        username: Option<Username>,
+    ) -> impl Future<Output = Result<User, ChatError>> + Send;
+
     /// The user with this id, if any.
     fn user(&self, id: UserId) -> impl Future<Output = Result<Option<User>, ChatError>> + Send;
+
+    /// Users other than `viewer` whose username starts with `prefix` (ignoring case), ordered
+    /// by lowercased username then id, within `directory`.
+    fn search_users(
+        &self,
+        viewer: UserId,
+        prefix: Option<&SearchQuery>,
+        page: PageRequest,
+        directory: Directory,
+    ) -> impl Future<Output = Result<Paged<User>, ChatError>> + Send;
+
+    /// The user with this id if `viewer` may see them within `directory`.
+    fn visible_user(
+        &self,
+        viewer: UserId,
+        id: UserId,
+        directory: Directory,
+    ) -> impl Future<Output = Result<Option<User>, ChatError>> + Send;
+}
+
+/// Built-in accounts: usernames (unique ignoring case) with password hashes.
+pub trait AccountRepo {
+    /// Creates a user with a generated id and its account; a taken username is a `Conflict`.
+    fn create_account(
+        &self,
+        username: Username,
+        password_hash: String,
+    ) -> impl Future<Output = Result<User, ChatError>> + Send;
+
+    /// The user and password hash of an account, found by username ignoring case.
+    fn account(
+        &self,
+        username: &Username,
+    ) -> impl Future<Output = Result<Option<(User, String)>, ChatError>> + Send;
 }
 
 /// Conversations, their members and read watermarks.
@@ -176,11 +234,19 @@ pub trait Health {
 
 /// Everything the service needs from a store, in one bound.
 pub trait Store:
-    UserRepo + ConversationRepo + MessageRepo + Health + Clone + Send + Sync + 'static
+    UserRepo + AccountRepo + ConversationRepo + MessageRepo + Health + Clone + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: UserRepo + ConversationRepo + MessageRepo + Health + Clone + Send + Sync + 'static
+    T: UserRepo
+        + AccountRepo
+        + ConversationRepo
+        + MessageRepo
+        + Health
+        + Clone
+        + Send
+        + Sync
+        + 'static
 {
 }

@@ -2,12 +2,13 @@
 //! announced afterwards. Transports parse input into the domain's types and call one method.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::{
     AttachmentUrl, ChatError, ChatEvent, ClientMessageId, ConversationDetail, ConversationId,
     Entity, EventSink, Limits, Message, MessageBody, MessageDeleted, MessageId, MessageSent,
-    MessageWindow, MessagesRead, PageRequest, Paged, ReadReceipt, SearchQuery, Store, UnreadCount,
-    UpsertUser, User, UserId,
+    MessageWindow, MessagesRead, PageRequest, Paged, Policy, RateLimiter, ReadReceipt, SearchQuery,
+    Store, UnreadCount, UpsertUser, User, UserId, Username,
     ports::{DirectPair, NewMessage},
 };
 
@@ -51,7 +52,8 @@ pub struct ConversationMessages {
 pub struct ChatService<S, E> {
     store: S,
     events: Arc<E>,
-    limits: Arc<Limits>,
+    policy: Arc<Policy>,
+    send_rate: Arc<RateLimiter>,
 }
 
 impl<S: Clone, E> Clone for ChatService<S, E> {
@@ -59,24 +61,26 @@ impl<S: Clone, E> Clone for ChatService<S, E> {
         ChatService {
             store: self.store.clone(),
             events: Arc::clone(&self.events),
-            limits: Arc::clone(&self.limits),
+            policy: Arc::clone(&self.policy),
+            send_rate: Arc::clone(&self.send_rate),
         }
     }
 }
 
 impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Wires the rules to a store and a sink.
-    pub fn new(store: S, events: E, limits: Limits) -> Self {
+    pub fn new(store: S, events: E, policy: Policy) -> Self {
         ChatService {
             store,
             events: Arc::new(events),
-            limits: Arc::new(limits),
+            send_rate: Arc::new(RateLimiter::new(policy.send_rate)),
+            policy: Arc::new(policy),
         }
     }
 
     /// The bounds input is validated against.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        &self.policy.limits
     }
 
     /// The store, for embedders that need a port the service does not wrap.
@@ -94,7 +98,22 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         self.store.upsert_user(user).await
     }
 
-    /// A user's profile.
+    /// Creates or refreshes many users at once, for hosts that provision ahead of time.
+    pub async fn upsert_users(&self, users: Vec<UpsertUser>) -> Result<Vec<User>, ChatError> {
+        self.store.upsert_users(users).await
+    }
+
+    /// Makes sure the user behind a valid token exists, so that a first request never fails
+    /// for want of a profile.
+    pub async fn provision_user(
+        &self,
+        id: UserId,
+        username: Option<Username>,
+    ) -> Result<User, ChatError> {
+        self.store.ensure_user(id, username).await
+    }
+
+    /// A user's own profile.
     pub async fn user(&self, id: UserId) -> Result<User, ChatError> {
         self.store
             .user(id)
@@ -102,9 +121,30 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .ok_or(ChatError::not_found(Entity::User))
     }
 
+    /// Another user's profile, if the directory lets the caller see it.
+    pub async fn visible_user(&self, caller: UserId, id: UserId) -> Result<User, ChatError> {
+        self.store
+            .visible_user(caller, id, self.policy.directory)
+            .await?
+            .ok_or(ChatError::not_found(Entity::User))
+    }
+
+    /// People the caller may message, by username prefix.
+    pub async fn find_users(
+        &self,
+        caller: UserId,
+        prefix: Option<&SearchQuery>,
+        page: PageRequest,
+    ) -> Result<Paged<User>, ChatError> {
+        self.store
+            .search_users(caller, prefix, page, self.policy.directory)
+            .await
+    }
+
     /// Sends a direct message, creating the pair's conversation on first contact, and
     /// announces it once stored.
     pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
+        self.send_rate.acquire(cmd.sender, Instant::now())?;
         let conversation = self.conversation_between(cmd.sender, cmd.receiver).await?;
         let message = self
             .store

@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chat_domain::Limits;
+use chat_domain::{Directory, Limits, Policy, SendRate};
 use chat_store_pg::PgConfig;
 
 /// A configuration value that cannot work, named by its variable.
@@ -85,8 +85,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// How long in-flight requests may take to finish on shutdown (`CHAT_SHUTDOWN_TIMEOUT_SECS`).
     pub shutdown_timeout: Duration,
-    /// Input bounds (`CHAT_MAX_MESSAGE_CHARS`, `CHAT_MAX_PAGE_SIZE`).
-    pub limits: Limits,
+    /// The rules' knobs: input bounds, send rate, directory (`CHAT_MAX_*`, `CHAT_SEND_*`).
+    pub policy: Policy,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -157,6 +157,20 @@ impl Config {
                 .map_err(|_| bad("CHAT_MAX_PAGE_SIZE", "is too large"))?,
             ..Limits::default()
         };
+        let defaults = SendRate::default();
+        let send_rate = SendRate {
+            per_second: parsed(
+                src,
+                "CHAT_SEND_RATE_PER_SEC",
+                defaults.per_second,
+                "a number of messages per second",
+            )?,
+            burst: u32::try_from(positive(src, "CHAT_SEND_BURST", defaults.burst as usize)?)
+                .map_err(|_| bad("CHAT_SEND_BURST", "is too large"))?,
+        };
+        if !(send_rate.per_second.is_finite() && send_rate.per_second > 0.0) {
+            return Err(bad("CHAT_SEND_RATE_PER_SEC", "expected a positive number"));
+        }
         Ok(Config {
             host,
             port,
@@ -166,7 +180,11 @@ impl Config {
             log_format,
             workers,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
-            limits,
+            policy: Policy {
+                limits,
+                send_rate,
+                directory: Directory::Everyone,
+            },
         })
     }
 }

@@ -40,7 +40,7 @@ impl Application {
     /// nothing is served until [`Application::run_until_stopped`].
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let store = PgStore::connect(&config.database).await?;
-        let chat = ChatService::new(store, DiscardEvents, config.limits.clone());
+        let chat = ChatService::new(store, DiscardEvents, config.policy.clone());
         let state = AppState::new(chat);
 
         let address = format!("{}:{}", config.host, config.port);

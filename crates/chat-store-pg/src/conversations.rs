@@ -1,8 +1,6 @@
 //! The conversations port: direct pairs, membership-scoped lookups, lists, read watermarks
 //! and unread counts.
 
-use std::collections::HashMap;
-
 use chat_domain::{
     ChatError, ConversationDetail, ConversationId, ConversationRepo, DirectPair, Entity,
     PageRequest, Paged, ReadReceipt, Seq, UnreadCount, UserId,
@@ -13,49 +11,28 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::rows::{ConversationRow, MemberRow, assemble};
+use crate::rows::{ConversationMemberRow, ConversationRow, MemberRow, assemble};
 use crate::schema::{conversation_members, conversations, users};
 use crate::{PgStore, query_error};
 
-/// Loads conversations with their members, in the order of `ids`.
-async fn load_details(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
-) -> Result<Vec<ConversationDetail>, ChatError> {
-    let rows: Vec<ConversationRow> = conversations::table
-        .filter(conversations::id.eq_any(ids))
-        .select(ConversationRow::as_select())
-        .load(conn)
-        .await
-        .map_err(query_error)?;
-    let members = load_members(conn, ids).await?;
-    let mut by_id: HashMap<i64, ConversationRow> = rows.into_iter().map(|r| (r.id, r)).collect();
-    let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
-    assemble(ordered, members)
-}
-
-async fn load_members(
-    conn: &mut AsyncPgConnection,
-    ids: &[i64],
-) -> Result<Vec<(MemberRow, String)>, ChatError> {
-    conversation_members::table
-        .inner_join(users::table)
-        .filter(conversation_members::conversation_id.eq_any(ids))
-        .order((
-            conversation_members::conversation_id,
-            conversation_members::user_id,
-        ))
-        .select((MemberRow::as_select(), users::username))
-        .load(conn)
-        .await
-        .map_err(query_error)
-}
-
+/// Loads one conversation with its members, in one query.
 async fn load_detail(
     conn: &mut AsyncPgConnection,
     id: i64,
 ) -> Result<Option<ConversationDetail>, ChatError> {
-    Ok(load_details(conn, &[id]).await?.into_iter().next())
+    let rows: Vec<ConversationMemberRow> = conversations::table
+        .inner_join(conversation_members::table.inner_join(users::table))
+        .filter(conversations::id.eq(id))
+        .order(conversation_members::user_id)
+        .select((
+            ConversationRow::as_select(),
+            MemberRow::as_select(),
+            users::username,
+        ))
+        .load(conn)
+        .await
+        .map_err(query_error)?;
+    Ok(assemble(rows)?.into_iter().next())
 }
 
 #[derive(QueryableByName)]
@@ -95,6 +72,23 @@ SELECT moved.last_read_seq, moved.last_read_at,
          WHERE x.conversation_id = $1 AND x.deleted_at IS NULL AND x.sender_id <> $2
            AND x.seq > me.old_seq AND x.seq <= me.new_seq) AS updated
   FROM moved, me";
+
+/// A page of the user's conversations, newest activity first, each joined with all of its
+/// members: one query however many conversations and members there are.
+const CONVERSATIONS_PAGE: &str = "
+SELECT c.id, c.kind, c.title, c.last_seq, c.message_count, c.last_message, c.last_message_at,
+       c.created_at, c.updated_at,
+       m.user_id, m.role, m.last_read_seq, m.last_read_at, m.joined_at,
+       u.username
+  FROM (SELECT c.id, COALESCE(c.last_message_at, c.created_at) AS activity
+          FROM conversation_members me JOIN conversations c ON c.id = me.conversation_id
+         WHERE me.user_id = $1
+         ORDER BY activity DESC, c.id DESC
+         LIMIT $2 OFFSET $3) page
+  JOIN conversations c ON c.id = page.id
+  JOIN conversation_members m ON m.conversation_id = c.id
+  JOIN users u ON u.id = m.user_id
+ ORDER BY page.activity DESC, c.id DESC, m.user_id";
 
 /// Visible messages from others above each of the user's watermarks, per conversation.
 const UNREAD_BY_CONVERSATION: &str = "
@@ -197,20 +191,14 @@ impl ConversationRepo for PgStore {
             .get_result(&mut conn)
             .await
             .map_err(query_error)?;
-        let activity = diesel::dsl::sql::<Timestamptz>(
-            "COALESCE(conversations.last_message_at, conversations.created_at)",
-        );
-        let ids: Vec<i64> = conversations::table
-            .inner_join(conversation_members::table)
-            .filter(conversation_members::user_id.eq(user.get()))
-            .order((activity.desc(), conversations::id.desc()))
-            .limit(i64::from(page.limit))
-            .offset(page.offset())
-            .select(conversations::id)
+        let rows: Vec<ConversationMemberRow> = diesel::sql_query(CONVERSATIONS_PAGE)
+            .bind::<BigInt, _>(user.get())
+            .bind::<BigInt, _>(i64::from(page.limit))
+            .bind::<BigInt, _>(page.offset())
             .load(&mut conn)
             .await
             .map_err(query_error)?;
-        let items = load_details(&mut conn, &ids).await?;
+        let items = assemble(rows)?;
         Ok(Paged { items, total })
     }
 

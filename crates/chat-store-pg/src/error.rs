@@ -49,6 +49,7 @@ fn conflict_message(constraint: Option<&str>) -> String {
         Some("messages_sender_client_id_key") => {
             "clientMessageId was already used for another message".to_owned()
         }
+        Some("accounts_username_key") => "the username is taken".to_owned(),
         _ => "the record already exists".to_owned(),
     }
 }

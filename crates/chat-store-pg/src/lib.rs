@@ -3,6 +3,7 @@
 //! [`PgStore`] implements every domain port. SQL lives here and nowhere else; rows stay
 //! private and are mapped to domain entities at the boundary, as are errors.
 
+mod accounts;
 mod conversations;
 mod error;
 mod messages;

@@ -1,7 +1,5 @@
 //! Row structs as the database returns them, and their mapping to domain entities.
 
-use std::collections::HashMap;
-
 use chat_domain::{
     ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, Member, Message,
     MessageId, Role, Seq, User, UserId, UserRef,
@@ -11,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::schema::{conversation_members, conversations, messages, users};
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct UserRow {
     id: i64,
@@ -20,6 +18,12 @@ pub(crate) struct UserRow {
     avatar_url: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 impl From<UserRow> for User {
@@ -35,7 +39,7 @@ impl From<UserRow> for User {
     }
 }
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = conversations, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct ConversationRow {
     pub(crate) id: i64,
@@ -72,10 +76,9 @@ impl TryFrom<ConversationRow> for Conversation {
     }
 }
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = conversation_members, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct MemberRow {
-    pub(crate) conversation_id: i64,
     user_id: i64,
     role: String,
     last_read_seq: i64,
@@ -104,29 +107,37 @@ impl MemberRow {
     }
 }
 
-/// Joins conversations with their member rows, keeping the conversations' order.
+/// One conversation joined with one of its members and the member's username: how every
+/// conversation view is read, in a single query.
+#[derive(Debug, Queryable, QueryableByName)]
+pub(crate) struct ConversationMemberRow {
+    #[diesel(embed)]
+    pub(crate) conversation: ConversationRow,
+    #[diesel(embed)]
+    pub(crate) member: MemberRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) username: String,
+}
+
+/// Groups joined rows into conversations with their members, keeping the order in which each
+/// conversation first appears.
 pub(crate) fn assemble(
-    conversations: Vec<ConversationRow>,
-    members: Vec<(MemberRow, String)>,
+    rows: Vec<ConversationMemberRow>,
 ) -> Result<Vec<ConversationDetail>, ChatError> {
-    let mut by_conversation: HashMap<i64, Vec<Member>> = HashMap::new();
-    for (row, username) in members {
-        let id = row.conversation_id;
-        by_conversation
-            .entry(id)
-            .or_default()
-            .push(row.into_member(username)?);
+    let mut details: Vec<ConversationDetail> = Vec::new();
+    for row in rows {
+        let member = row.member.into_member(row.username)?;
+        match details.last_mut() {
+            Some(detail) if detail.conversation.id.get() == row.conversation.id => {
+                detail.members.push(member);
+            }
+            _ => details.push(ConversationDetail {
+                conversation: row.conversation.try_into()?,
+                members: vec![member],
+            }),
+        }
     }
-    conversations
-        .into_iter()
-        .map(|row| {
-            let members = by_conversation.remove(&row.id).unwrap_or_default();
-            Ok(ConversationDetail {
-                conversation: row.try_into()?,
-                members,
-            })
-        })
-        .collect()
+    Ok(details)
 }
 
 #[derive(Debug, Queryable, Selectable, QueryableByName)]

@@ -1,6 +1,15 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    accounts (user_id) {
+        user_id -> Int8,
+        username_key -> Text,
+        password_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     conversation_members (conversation_id, user_id) {
         conversation_id -> Int8,
         user_id -> Int8,
@@ -56,9 +65,16 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
 
-diesel::allow_tables_to_appear_in_same_query!(conversation_members, conversations, messages, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    conversation_members,
+    conversations,
+    messages,
+    users,
+);

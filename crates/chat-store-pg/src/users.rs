@@ -1,7 +1,11 @@
-//! The users port.
+//! The users port: profiles, provisioning from tokens, and the directory.
 
-use chat_domain::{ChatError, UpsertUser, User, UserId, UserRepo};
+use chat_domain::{
+    ChatError, Directory, PageRequest, Paged, SearchQuery, UpsertUser, User, UserId, UserRepo,
+    Username,
+};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 
@@ -9,16 +13,62 @@ use crate::rows::UserRow;
 use crate::schema::users;
 use crate::{PgStore, query_error};
 
+/// Creates the user, or renames it when a name is given and differs; returns nothing when
+/// the user exists and stays as it is (the caller then reads it).
+const ENSURE: &str = "
+INSERT INTO users (id, username) VALUES ($1, COALESCE($2, 'user' || $1::text))
+ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, updated_at = now()
+ WHERE $2 IS NOT NULL AND users.username IS DISTINCT FROM EXCLUDED.username
+RETURNING id, username, display_name, avatar_url, created_at, updated_at";
+
+/// Users who share a conversation with `$1`.
+const CONTACTS: &str = "u.id IN (SELECT other.user_id
+                  FROM conversation_members mine
+                  JOIN conversation_members other ON other.conversation_id = mine.conversation_id
+                 WHERE mine.user_id = $1)";
+
+/// The bounds of a case-insensitive prefix range over `lower(username)`, compared bytewise
+/// (`~>=~`, `~<~`) so that the `text_pattern_ops` index serves it under any collation.
+fn prefix_range(prefix: Option<&SearchQuery>) -> (String, String) {
+    let low = prefix
+        .map(|p| p.as_str().to_lowercase())
+        .unwrap_or_default();
+    let high = format!("{low}{}", char::MAX);
+    (low, high)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 impl UserRepo for PgStore {
     async fn upsert_user(&self, user: UpsertUser) -> Result<User, ChatError> {
+        let mut written = self.upsert_users(vec![user]).await?;
+        written
+            .pop()
+            .ok_or_else(|| ChatError::Internal("upsert returned no row".into()))
+    }
+
+    async fn upsert_users(&self, users: Vec<UpsertUser>) -> Result<Vec<User>, ChatError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<_> = users
+            .iter()
+            .map(|u| {
+                (
+                    users::id.eq(u.id.get()),
+                    users::username.eq(u.username.as_str()),
+                    users::display_name.eq(u.display_name.as_deref()),
+                    users::avatar_url.eq(u.avatar_url.as_deref()),
+                )
+            })
+            .collect();
         let mut conn = self.conn().await?;
         diesel::insert_into(users::table)
-            .values((
-                users::id.eq(user.id.get()),
-                users::username.eq(user.username.as_str()),
-                users::display_name.eq(user.display_name.as_deref()),
-                users::avatar_url.eq(user.avatar_url.as_deref()),
-            ))
+            .values(&rows)
             .on_conflict(users::id)
             .do_update()
             .set((
@@ -28,10 +78,28 @@ impl UserRepo for PgStore {
                 users::updated_at.eq(diesel::dsl::now),
             ))
             .returning(UserRow::as_returning())
+            .get_results(&mut conn)
+            .await
+            .map(|rows| rows.into_iter().map(User::from).collect())
+            .map_err(query_error)
+    }
+
+    async fn ensure_user(&self, id: UserId, username: Option<Username>) -> Result<User, ChatError> {
+        let mut conn = self.conn().await?;
+        let written: Option<UserRow> = diesel::sql_query(ENSURE)
+            .bind::<BigInt, _>(id.get())
+            .bind::<Nullable<Text>, _>(username.as_ref().map(Username::as_str))
             .get_result(&mut conn)
             .await
-            .map(User::from)
-            .map_err(query_error)
+            .optional()
+            .map_err(query_error)?;
+        match written {
+            Some(row) => Ok(row.into()),
+            None => self
+                .user(id)
+                .await?
+                .ok_or_else(|| ChatError::Internal("provisioned user vanished".into())),
+        }
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, ChatError> {
@@ -44,5 +112,68 @@ impl UserRepo for PgStore {
             .optional()
             .map(|row| row.map(User::from))
             .map_err(query_error)
+    }
+
+    async fn search_users(
+        &self,
+        viewer: UserId,
+        prefix: Option<&SearchQuery>,
+        page: PageRequest,
+        directory: Directory,
+    ) -> Result<Paged<User>, ChatError> {
+        let scope = match directory {
+            Directory::Everyone => "true",
+            Directory::Contacts => CONTACTS,
+        };
+        let matching = format!(
+            "FROM users u WHERE u.id <> $1 AND lower(u.username) ~>=~ $2 \
+             AND lower(u.username) ~<~ $3 AND {scope}"
+        );
+        let (low, high) = prefix_range(prefix);
+        let mut conn = self.conn().await?;
+        let total: Count = diesel::sql_query(format!("SELECT count(*) AS n {matching}"))
+            .bind::<BigInt, _>(viewer.get())
+            .bind::<Text, _>(&low)
+            .bind::<Text, _>(&high)
+            .get_result(&mut conn)
+            .await
+            .map_err(query_error)?;
+        let rows: Vec<UserRow> = diesel::sql_query(format!(
+            "SELECT u.* {matching} ORDER BY lower(u.username), u.id LIMIT $4 OFFSET $5"
+        ))
+        .bind::<BigInt, _>(viewer.get())
+        .bind::<Text, _>(&low)
+        .bind::<Text, _>(&high)
+        .bind::<BigInt, _>(i64::from(page.limit))
+        .bind::<BigInt, _>(page.offset())
+        .load(&mut conn)
+        .await
+        .map_err(query_error)?;
+        Ok(Paged {
+            items: rows.into_iter().map(User::from).collect(),
+            total: total.n,
+        })
+    }
+
+    async fn visible_user(
+        &self,
+        viewer: UserId,
+        id: UserId,
+        directory: Directory,
+    ) -> Result<Option<User>, ChatError> {
+        if directory == Directory::Everyone || viewer == id {
+            return self.user(id).await;
+        }
+        let mut conn = self.conn().await?;
+        diesel::sql_query(format!(
+            "SELECT u.* FROM users u WHERE u.id = $2 AND {CONTACTS}"
+        ))
+        .bind::<BigInt, _>(viewer.get())
+        .bind::<BigInt, _>(id.get())
+        .get_result::<UserRow>(&mut conn)
+        .await
+        .optional()
+        .map(|row| row.map(User::from))
+        .map_err(query_error)
     }
 }

@@ -3,15 +3,16 @@
 //! proves it.
 
 mod state;
+mod users;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::Utc;
 
 use crate::{
-    ChatError, ChatEvent, ConversationDetail, ConversationId, ConversationRepo, EventSink, Health,
-    Message, MessageId, MessageRepo, MessageWindow, PageRequest, Paged, ReadReceipt, SearchQuery,
-    UnreadCount, UpsertUser, User, UserId, UserRepo,
+    AccountRepo, ChatError, ChatEvent, ConversationDetail, ConversationId, ConversationRepo,
+    Directory, EventSink, Health, Message, MessageId, MessageRepo, MessageWindow, PageRequest,
+    Paged, ReadReceipt, SearchQuery, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -44,8 +45,57 @@ impl UserRepo for MemoryStore {
         Ok(self.lock().upsert_user(user, Utc::now()))
     }
 
+    async fn upsert_users(&self, users: Vec<UpsertUser>) -> Result<Vec<User>, ChatError> {
+        let mut state = self.lock();
+        let now = Utc::now();
+        Ok(users
+            .into_iter()
+            .map(|u| state.upsert_user(u, now))
+            .collect())
+    }
+
+    async fn ensure_user(&self, id: UserId, username: Option<Username>) -> Result<User, ChatError> {
+        Ok(self.lock().ensure_user(id, username, Utc::now()))
+    }
+
     async fn user(&self, id: UserId) -> Result<Option<User>, ChatError> {
         Ok(self.lock().users.get(&id).cloned())
+    }
+
+    async fn search_users(
+        &self,
+        viewer: UserId,
+        prefix: Option<&SearchQuery>,
+        page: PageRequest,
+        directory: Directory,
+    ) -> Result<Paged<User>, ChatError> {
+        Ok(self.lock().search_users(viewer, prefix, page, directory))
+    }
+
+    async fn visible_user(
+        &self,
+        viewer: UserId,
+        id: UserId,
+        directory: Directory,
+    ) -> Result<Option<User>, ChatError> {
+        let state = self.lock();
+        let visible = directory == Directory::Everyone || state.knows(viewer, id);
+        Ok(state.users.get(&id).filter(|_| visible).cloned())
+    }
+}
+
+impl AccountRepo for MemoryStore {
+    async fn create_account(
+        &self,
+        username: Username,
+        password_hash: String,
+    ) -> Result<User, ChatError> {
+        self.lock()
+            .create_account(username, password_hash, Utc::now())
+    }
+
+    async fn account(&self, username: &Username) -> Result<Option<(User, String)>, ChatError> {
+        Ok(self.lock().account(username))
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, Member, Message,
     MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, Role, SearchQuery, Seq, UnreadCount,
-    UpsertUser, User, UserId, UserRef,
+    User, UserId, UserRef,
     ports::{DirectPair, NewMessage},
 };
 
@@ -35,6 +35,8 @@ struct StoredMessage {
 pub(super) struct State {
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) direct: HashMap<DirectPair, ConversationId>,
+    /// Built-in accounts by lowercased username: the user and the password hash.
+    pub(super) accounts: HashMap<String, (UserId, String)>,
     conversations: BTreeMap<ConversationId, StoredConversation>,
     members: BTreeMap<(ConversationId, UserId), StoredMember>,
     messages: BTreeMap<MessageId, StoredMessage>,
@@ -45,24 +47,16 @@ pub(super) struct State {
 }
 
 impl State {
-    pub(super) fn upsert_user(&mut self, user: UpsertUser, now: DateTime<Utc>) -> User {
-        let stored = self.users.entry(user.id).or_insert_with(|| User {
-            id: user.id,
-            username: String::new(),
-            display_name: None,
-            avatar_url: None,
-            created_at: now,
-            updated_at: now,
-        });
-        stored.username = user.username.as_str().to_owned();
-        stored.display_name = user.display_name;
-        stored.avatar_url = user.avatar_url;
-        stored.updated_at = now;
-        stored.clone()
-    }
-
     pub(super) fn is_member(&self, conversation: ConversationId, user: UserId) -> bool {
         self.members.contains_key(&(conversation, user))
+    }
+
+    /// The conversations `user` belongs to.
+    pub(super) fn conversations_with(&self, user: UserId) -> impl Iterator<Item = ConversationId> {
+        self.members
+            .keys()
+            .filter(move |(_, member)| *member == user)
+            .map(|(id, _)| *id)
     }
 
     pub(super) fn detail(&self, id: ConversationId) -> ConversationDetail {
@@ -132,10 +126,8 @@ impl State {
         page: PageRequest,
     ) -> Paged<ConversationDetail> {
         let mut mine: Vec<&Conversation> = self
-            .members
-            .keys()
-            .filter(|(_, member)| *member == user)
-            .filter_map(|(id, _)| self.conversations.get(id).map(|c| &c.conversation))
+            .conversations_with(user)
+            .filter_map(|id| self.conversations.get(&id).map(|c| &c.conversation))
             .collect();
         mine.sort_by_key(|c| std::cmp::Reverse((c.last_message_at.unwrap_or(c.created_at), c.id)));
         let total = i64::try_from(mine.len()).unwrap_or(i64::MAX);

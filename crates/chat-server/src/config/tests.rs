@@ -26,7 +26,7 @@ fn defaults_follow_the_seed() {
     assert_eq!(config.database.url, "postgres://u:dbpass@h/db");
     assert_eq!(config.database.schema, "chat");
     assert_eq!(config.log_format, LogFormat::Pretty);
-    assert_eq!(config.limits, Limits::default());
+    assert_eq!(config.policy, Policy::default());
     assert_eq!(config.jwt, JwtKey::Secret(Secret("s3cret".into())));
 }
 
@@ -71,6 +71,14 @@ fn bad_values_name_their_variable() {
         "CHAT_MAX_PAGE_SIZE"
     );
     assert_eq!(failing_var(&with(("CHAT_WORKERS", "0"))), "CHAT_WORKERS");
+    assert_eq!(
+        failing_var(&with(("CHAT_SEND_RATE_PER_SEC", "-1"))),
+        "CHAT_SEND_RATE_PER_SEC"
+    );
+    assert_eq!(
+        failing_var(&with(("CHAT_SEND_BURST", "x"))),
+        "CHAT_SEND_BURST"
+    );
     assert_eq!(
         failing_var(&with(("JWT_ALGORITHM", "RS256"))),
         "JWT_ALGORITHM"

@@ -1,0 +1,133 @@
+//! The store contract as executable tests: one definition, run against every store.
+//!
+//! Each `pub async fn` is a test body that drives a [`ChatService`] over a fresh, empty store
+//! and panics when the store breaks the contract. A store crate runs them all with
+//! [`store_conformance_tests!`](crate::store_conformance_tests), giving it an async factory
+//! that returns `(store, guard)`; the guard lives until the test ends (a database to drop,
+//! say).
+
+// Test bodies: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+pub(crate) use futures_util::future::join_all;
+
+use crate::Policy;
+
+use crate::{
+    ChatError, ChatEvent, ChatService, ConversationId, Entity, Limits, MessageBody, MessageWindow,
+    PageRequest, SearchQuery, SendMessage, Seq, Store, UpsertUser, UserId, Username,
+    memory::RecordedEvents,
+};
+
+/// Generates one `#[tokio::test]` per conformance body, each on a store from `$factory`.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($factory:path) => {
+        $crate::store_conformance_tests!(@each $factory;
+            send_creates_the_direct_conversation_on_first_contact,
+            both_directions_share_one_conversation,
+            send_to_unknown_receiver_is_not_found_and_writes_nothing,
+            send_to_self_is_invalid,
+            reused_client_message_id_is_a_conflict,
+            pages_show_every_message_once_newest_first,
+            cursors_page_deep_history,
+            conversations_are_listed_by_newest_activity,
+            unread_counts_follow_the_read_watermark,
+            own_send_moves_own_watermark,
+            search_ignores_case_and_treats_wildcards_literally,
+            delete_is_sender_only_and_hides_the_message_everywhere,
+            third_user_sees_nothing_of_others_conversation,
+            events_follow_committed_writes,
+            upsert_user_refreshes_the_profile,
+            upsert_users_writes_a_batch,
+            a_token_user_is_provisioned_once_and_renamed_by_its_claim,
+            user_search_matches_prefixes_within_the_directory,
+            contacts_directory_hides_strangers,
+            accounts_have_unique_usernames_ignoring_case,
+            sends_beyond_the_rate_are_refused_without_writing,
+            concurrent_first_sends_create_one_conversation,
+            concurrent_sends_get_distinct_gapless_seqs,
+        );
+    };
+    (@each $factory:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (store, _guard) = $factory().await;
+                $crate::conformance::$name(store).await;
+            }
+        )*
+    };
+}
+
+type Service<S> = ChatService<S, RecordedEvents>;
+
+const ALICE: UserId = UserId(1);
+const BOB: UserId = UserId(2);
+const CAROL: UserId = UserId(3);
+
+async fn setup<S: Store>(store: S) -> (Service<S>, RecordedEvents) {
+    setup_with(store, Policy::default()).await
+}
+
+async fn setup_with<S: Store>(store: S, policy: Policy) -> (Service<S>, RecordedEvents) {
+    let events = RecordedEvents::default();
+    let service = ChatService::new(store, events.clone(), policy);
+    for (id, name) in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")] {
+        service
+            .upsert_user(UpsertUser {
+                id,
+                username: Username::parse(name).unwrap(),
+                display_name: None,
+                avatar_url: None,
+            })
+            .await
+            .unwrap();
+    }
+    (service, events)
+}
+
+fn send(from: UserId, to: UserId, text: &str) -> SendMessage {
+    SendMessage {
+        sender: from,
+        receiver: to,
+        content: MessageBody::parse(text, &Limits::default()).unwrap(),
+        attachment_url: None,
+        client_message_id: None,
+    }
+}
+
+async fn say<S: Store>(
+    service: &Service<S>,
+    from: UserId,
+    to: UserId,
+    text: &str,
+) -> ConversationId {
+    let sent = service.send_message(send(from, to, text)).await.unwrap();
+    sent.message.conversation_id
+}
+
+fn page(page: u32, limit: u32) -> PageRequest {
+    PageRequest { page, limit }
+}
+
+fn contents(messages: &[crate::Message]) -> Vec<String> {
+    messages.iter().map(|m| m.content.clone()).collect()
+}
+
+fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ChatError>, entity: Entity) {
+    match result {
+        Err(ChatError::NotFound { entity: e }) if e == entity => {}
+        other => panic!("expected {entity} not found, got {other:?}"),
+    }
+}
+
+mod history;
+mod reading;
+mod sending;
+mod users;
+
+pub use history::*;
+pub use reading::*;
+pub use sending::*;
+pub use users::*;

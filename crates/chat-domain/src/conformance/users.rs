@@ -1,0 +1,188 @@
+//! Users: profiles, provisioning, the directory and built-in accounts.
+
+// Test bodies: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use super::*;
+
+pub async fn upsert_user_refreshes_the_profile<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    let before = service.user(ALICE).await.unwrap();
+    let after = service
+        .upsert_user(UpsertUser {
+            id: ALICE,
+            username: Username::parse("alice2").unwrap(),
+            display_name: Some("Alice".into()),
+            avatar_url: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (after.username.as_str(), after.created_at),
+        ("alice2", before.created_at)
+    );
+    assert_eq!(
+        service.user(ALICE).await.unwrap().display_name.as_deref(),
+        Some("Alice")
+    );
+    assert_not_found(service.user(UserId(77)).await, Entity::User);
+}
+
+fn upsert(id: i64, name: &str) -> UpsertUser {
+    UpsertUser {
+        id: UserId(id),
+        username: Username::parse(name).unwrap(),
+        display_name: None,
+        avatar_url: None,
+    }
+}
+
+pub async fn upsert_users_writes_a_batch<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    let written = service
+        .upsert_users(vec![
+            upsert(10, "ten"),
+            upsert(11, "eleven"),
+            upsert(ALICE.0, "alicia"),
+        ])
+        .await
+        .unwrap();
+    let mut names: Vec<(i64, String)> = written
+        .iter()
+        .map(|u| (u.id.0, u.username.clone()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            (1, "alicia".into()),
+            (10, "ten".into()),
+            (11, "eleven".into())
+        ]
+    );
+    assert_eq!(service.user(UserId(11)).await.unwrap().username, "eleven");
+    say(&service, ALICE, UserId(10), "welcome").await;
+    assert_eq!(service.unread_count(UserId(10)).await.unwrap(), 1);
+}
+
+pub async fn a_token_user_is_provisioned_once_and_renamed_by_its_claim<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    let fresh = service.provision_user(UserId(50), None).await.unwrap();
+    assert_eq!(fresh.username, "user50");
+    let same = service.provision_user(UserId(50), None).await.unwrap();
+    assert_eq!(
+        (same.username.as_str(), same.created_at),
+        ("user50", fresh.created_at)
+    );
+    let named = service
+        .provision_user(UserId(50), Some(Username::parse("dana").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(named.username, "dana");
+    let kept = service.provision_user(ALICE, None).await.unwrap();
+    assert_eq!(kept.username, "alice", "no claim leaves the name alone");
+}
+
+pub async fn user_search_matches_prefixes_within_the_directory<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    service
+        .upsert_users(vec![
+            upsert(20, "Alfred"),
+            upsert(21, "al_x"),
+            upsert(22, "alx"),
+        ])
+        .await
+        .unwrap();
+    let find = |q: &'static str, p: PageRequest| {
+        let service = service.clone();
+        async move {
+            let query = SearchQuery::parse(q, &Limits::default()).unwrap();
+            let found = service.find_users(BOB, Some(&query), p).await.unwrap();
+            (
+                found.total,
+                found
+                    .items
+                    .into_iter()
+                    .map(|u| u.username)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    assert_eq!(
+        find("AL", page(1, 10)).await,
+        (
+            4,
+            vec!["al_x".into(), "Alfred".into(), "alice".into(), "alx".into()]
+        )
+    );
+    assert_eq!(
+        find("al_", page(1, 10)).await,
+        (1, vec!["al_x".into()]),
+        "_ is literal"
+    );
+    assert_eq!(find("al", page(2, 3)).await, (4, vec!["alx".into()]));
+    let everyone = service.find_users(BOB, None, page(1, 50)).await.unwrap();
+    assert_eq!(everyone.total, 5, "everyone but the caller");
+    assert!(everyone.items.iter().all(|u| u.id != BOB));
+    assert_eq!(
+        service.visible_user(BOB, CAROL).await.unwrap().username,
+        "carol"
+    );
+}
+
+pub async fn contacts_directory_hides_strangers<S: Store>(store: S) {
+    let policy = Policy {
+        directory: crate::Directory::Contacts,
+        ..Policy::default()
+    };
+    let (service, _) = setup_with(store, policy).await;
+    say(&service, ALICE, BOB, "hi").await;
+    let found = service.find_users(ALICE, None, page(1, 10)).await.unwrap();
+    let ids: Vec<UserId> = found.items.iter().map(|u| u.id).collect();
+    assert_eq!((found.total, ids), (1, vec![BOB]));
+    assert_eq!(service.visible_user(ALICE, BOB).await.unwrap().id, BOB);
+    assert_eq!(service.visible_user(ALICE, ALICE).await.unwrap().id, ALICE);
+    assert_not_found(service.visible_user(ALICE, CAROL).await, Entity::User);
+    assert_eq!(
+        service
+            .find_users(CAROL, None, page(1, 10))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+pub async fn accounts_have_unique_usernames_ignoring_case<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    let store = service.store();
+    let created = store
+        .create_account(Username::parse("Erin").unwrap(), "hash-1".into())
+        .await
+        .unwrap();
+    assert_eq!(created.username, "Erin");
+    assert!(![ALICE, BOB, CAROL].contains(&created.id), "a fresh id");
+    let taken = store
+        .create_account(Username::parse("erin").unwrap(), "hash-2".into())
+        .await;
+    assert!(matches!(taken, Err(ChatError::Conflict(_))), "{taken:?}");
+    let (user, hash) = store
+        .account(&Username::parse("ERIN").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((user.id, hash.as_str()), (created.id, "hash-1"));
+    assert!(
+        store
+            .account(&Username::parse("nobody").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let second = store
+        .create_account(Username::parse("frank").unwrap(), "hash-3".into())
+        .await
+        .unwrap();
+    assert_ne!(second.id, created.id);
+    say(&service, created.id, second.id, "hello frank").await;
+}
