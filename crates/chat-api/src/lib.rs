@@ -1,16 +1,65 @@
 //! The HTTP surface of the chat server, on actix-web: handlers parse a request, call one
-//! [`chat_domain::ChatService`] method and map the result to the wire format.
+//! [`chat_domain::ChatService`] method and map the result to the wire format of `WIRE.md`
+//! (the seed's paths, fields and envelope).
 
+pub mod auth;
+mod envelope;
+mod error;
 mod health;
+mod input;
+pub mod request_id;
+mod routes;
 mod state;
+mod views;
 
-pub use state::AppState;
+pub use auth::{AuthUser, Authenticator};
+pub use error::ApiError;
+pub use state::{ApiSettings, AppState, BuiltinAccounts};
 
+use actix_cors::Cors;
+use actix_web::http::{Method, header};
 use actix_web::web;
 use chat_domain::{EventSink, Store};
 
 /// Registers every route of the API with its shared state.
-pub fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig, state: AppState<S, E>) {
-    cfg.app_data(web::Data::new(state));
+pub fn configure<S: Store, E: EventSink>(
+    cfg: &mut web::ServiceConfig,
+    state: web::Data<AppState<S, E>>,
+    authenticator: web::Data<Authenticator>,
+) {
+    let builtin_accounts = state.accounts.is_some();
+    cfg.app_data(input::json_config(state.settings.max_body_bytes))
+        .app_data(input::query_config())
+        .app_data(state)
+        .app_data(authenticator);
     health::configure::<S, E>(cfg);
+    routes::chat::configure::<S, E>(cfg);
+    routes::users::configure::<S, E>(cfg);
+    routes::admin::configure::<S, E>(cfg);
+    if builtin_accounts {
+        routes::accounts::configure::<S, E>(cfg);
+    }
+}
+
+/// CORS as the seed configures it: the frontend's origin, with credentials; without a
+/// configured origin, no cross-origin request is allowed.
+pub fn cors(frontend_url: Option<&str>) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static(
+            request_id::REQUEST_ID_HEADER,
+        )])
+        .supports_credentials()
+        .max_age(3600);
+    match frontend_url {
+        Some(origin) => cors.allowed_origin(origin),
+        None => cors,
+    }
 }

@@ -2,10 +2,11 @@
 //! with the seed's variable names. A bad value stops start-up with a message naming the
 //! variable; secrets are never printed.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use chat_api::ApiSettings;
+use chat_api::auth::{JwtSettings, VerifyKey};
 use chat_domain::{Directory, Limits, Policy, SendRate};
 use chat_store_pg::PgConfig;
 
@@ -35,37 +36,6 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// A value that must not appear in logs or debug output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// How tokens from the host application are verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwtKey {
-    /// HS256 with a shared secret (`JWT_SECRET`), the seed's way.
-    Secret(Secret),
-    /// RS256 or ES256 with a PEM public key (`JWT_PUBLIC_KEY` or `JWT_PUBLIC_KEY_FILE`).
-    PublicKey {
-        /// The PEM text.
-        pem: String,
-        /// `RS256` or `ES256`; nothing else is accepted.
-        algorithm: String,
-    },
-}
-
 /// Everything the server reads at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -77,8 +47,14 @@ pub struct Config {
     pub database: PgConfig,
     /// Origin allowed by CORS (`FRONTEND_URL`).
     pub frontend_url: Option<String>,
-    /// Token verification (`JWT_SECRET`, or `JWT_PUBLIC_KEY[_FILE]` with `JWT_ALGORITHM`).
-    pub jwt: JwtKey,
+    /// Token verification (`JWT_SECRET`, or `JWT_PUBLIC_KEY[_FILE]` with `JWT_ALGORITHM`;
+    /// `JWT_USER_CLAIM`, `JWT_LEEWAY_SECS`, `JWT_REQUIRE_EXP`).
+    pub jwt: JwtSettings,
+    /// Built-in accounts (`CHAT_BUILTIN_ACCOUNTS`, default on; needs `JWT_SECRET`).
+    pub builtin_accounts: bool,
+    /// The HTTP surface: body limit, admin token, token lifetime (`CHAT_MAX_BODY_BYTES`,
+    /// `CHAT_ADMIN_TOKEN`, `CHAT_TOKEN_TTL_SECS`).
+    pub api: ApiSettings,
     /// Log format (`LOG_FORMAT`: `pretty` or `json`).
     pub log_format: LogFormat,
     /// HTTP worker threads (`CHAT_WORKERS`, default one per core).
@@ -171,19 +147,46 @@ impl Config {
         if !(send_rate.per_second.is_finite() && send_rate.per_second > 0.0) {
             return Err(bad("CHAT_SEND_RATE_PER_SEC", "expected a positive number"));
         }
+        let jwt = jwt(src)?;
+        let builtin_accounts = parsed(src, "CHAT_BUILTIN_ACCOUNTS", true, "true or false")?;
+        if builtin_accounts && !matches!(jwt.key, VerifyKey::Hs256Secret(_)) {
+            return Err(bad(
+                "CHAT_BUILTIN_ACCOUNTS",
+                "built-in accounts sign tokens with JWT_SECRET; set CHAT_BUILTIN_ACCOUNTS=false when verifying with a public key",
+            ));
+        }
+        let api = ApiSettings {
+            max_body_bytes: positive(src, "CHAT_MAX_BODY_BYTES", 64 * 1024)?,
+            admin_token: src.get("CHAT_ADMIN_TOKEN"),
+            token_ttl: Duration::from_secs(parsed(
+                src,
+                "CHAT_TOKEN_TTL_SECS",
+                86_400u64,
+                "a number of seconds",
+            )?),
+        };
+        if api.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad("CHAT_ADMIN_TOKEN", "must be at least 16 characters"));
+        }
         Ok(Config {
             host,
             port,
             database: database(src)?,
             frontend_url: frontend_url(src)?,
-            jwt: jwt(src)?,
+            jwt,
+            builtin_accounts,
+            api,
             log_format,
             workers,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
             policy: Policy {
                 limits,
                 send_rate,
-                directory: Directory::Everyone,
+                directory: if builtin_accounts {
+                    Directory::Everyone
+                } else {
+                    Directory::Contacts
+                },
             },
         })
     }
@@ -248,7 +251,7 @@ fn frontend_url(src: &impl Source) -> Result<Option<String>, ConfigError> {
     }
 }
 
-fn jwt(src: &impl Source) -> Result<JwtKey, ConfigError> {
+fn jwt(src: &impl Source) -> Result<JwtSettings, ConfigError> {
     let pem = match (src.get("JWT_PUBLIC_KEY"), src.get("JWT_PUBLIC_KEY_FILE")) {
         (Some(pem), _) => Some(pem.replace("\\n", "\n")),
         (None, Some(path)) => Some(
@@ -260,19 +263,21 @@ fn jwt(src: &impl Source) -> Result<JwtKey, ConfigError> {
     let algorithm = src
         .get("JWT_ALGORITHM")
         .map(|a| a.trim().to_ascii_uppercase());
-    match (pem, src.get("JWT_SECRET")) {
+    let key = match (pem, src.get("JWT_SECRET")) {
         (Some(pem), _) => {
-            let algorithm = algorithm.unwrap_or_else(|| "RS256".into());
-            if !matches!(algorithm.as_str(), "RS256" | "ES256") {
-                return Err(bad(
-                    "JWT_ALGORITHM",
-                    format!("a public key needs RS256 or ES256, got {algorithm:?}"),
-                ));
-            }
             if !pem.contains("-----BEGIN") {
                 return Err(bad("JWT_PUBLIC_KEY", "expected a PEM public key"));
             }
-            Ok(JwtKey::PublicKey { pem, algorithm })
+            match algorithm.as_deref().unwrap_or("RS256") {
+                "RS256" => VerifyKey::Rs256Pem(pem),
+                "ES256" => VerifyKey::Es256Pem(pem),
+                other => {
+                    return Err(bad(
+                        "JWT_ALGORITHM",
+                        format!("a public key needs RS256 or ES256, got {other:?}"),
+                    ));
+                }
+            }
         }
         (None, Some(secret)) => {
             if algorithm.as_deref().is_some_and(|a| a != "HS256") {
@@ -281,13 +286,26 @@ fn jwt(src: &impl Source) -> Result<JwtKey, ConfigError> {
                     "JWT_SECRET is used with HS256 only; set JWT_PUBLIC_KEY for RS256 or ES256",
                 ));
             }
-            Ok(JwtKey::Secret(Secret(secret)))
+            VerifyKey::Hs256Secret(secret)
         }
-        (None, None) => Err(bad(
-            "JWT_SECRET",
-            "is required to verify tokens (or set JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE); `cargo xtask run` generates one for development",
-        )),
-    }
+        (None, None) => {
+            return Err(bad(
+                "JWT_SECRET",
+                "is required to verify tokens (or set JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE); `cargo xtask run` generates one for development",
+            ));
+        }
+    };
+    Ok(JwtSettings {
+        key,
+        user_claim: src.get("JWT_USER_CLAIM").unwrap_or_else(|| "id".into()),
+        leeway: Duration::from_secs(parsed(
+            src,
+            "JWT_LEEWAY_SECS",
+            30u64,
+            "a number of seconds",
+        )?),
+        require_exp: parsed(src, "JWT_REQUIRE_EXP", true, "true or false")?,
+    })
 }
 
 /// Percent-encodes a URL component (user, password, database name).

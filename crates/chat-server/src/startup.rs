@@ -4,12 +4,17 @@
 use std::io;
 use std::net::TcpListener;
 
+use std::sync::Arc;
+
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer};
-use chat_api::AppState;
-use chat_domain::{ChatService, DiscardEvents};
+use actix_web::{App, HttpServer, web};
+use chat_api::auth::{
+    Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
+};
+use chat_api::request_id::RequestId;
+use chat_api::{AppState, BuiltinAccounts};
+use chat_domain::{Accounts, ChatService, DiscardEvents};
 use chat_store_pg::{PgStore, StoreError};
-use tracing_actix_web::TracingLogger;
 
 use crate::config::Config;
 
@@ -19,6 +24,12 @@ pub enum StartupError {
     /// The database could not be reached or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A key or secret in the configuration cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// A service could not be set up.
+    #[error("could not start the chat service: {0}")]
+    Service(#[from] chat_domain::ChatError),
     /// The listening socket could not be opened.
     #[error("could not listen on {address}: {source}")]
     Listen {
@@ -39,9 +50,34 @@ impl Application {
     /// Connects to the database (applying migrations), wires the layers and binds the port;
     /// nothing is served until [`Application::run_until_stopped`].
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let verifier = TokenVerifier::new(&config.jwt).map_err(|e| {
+            StartupError::Config(format!("JWT_PUBLIC_KEY: cannot use the key: {e}"))
+        })?;
         let store = PgStore::connect(&config.database).await?;
-        let chat = ChatService::new(store, DiscardEvents, config.policy.clone());
-        let state = AppState::new(chat);
+        let chat = ChatService::new(store.clone(), DiscardEvents, config.policy.clone());
+        let accounts = match (&config.jwt.key, config.builtin_accounts) {
+            (VerifyKey::Hs256Secret(secret), true) => Some(BuiltinAccounts {
+                accounts: Accounts::new(store, Argon2Hasher).await?,
+                issuer: TokenIssuer::new(secret, config.api.token_ttl),
+            }),
+            _ => None,
+        };
+        let provisioning = chat.clone();
+        let provision: Provision = Arc::new(move |identity: Identity| {
+            let chat = provisioning.clone();
+            Box::pin(async move {
+                chat.provision_user(identity.user, identity.username)
+                    .await
+                    .map(drop)
+            })
+        });
+        let authenticator = web::Data::new(Authenticator::new(verifier, provision));
+        let state = web::Data::new(AppState {
+            chat,
+            accounts,
+            settings: config.api.clone(),
+        });
+        let frontend_url = config.frontend_url.clone();
 
         let address = format!("{}:{}", config.host, config.port);
         let listen_error = |source| StartupError::Listen {
@@ -51,13 +87,14 @@ impl Application {
         let listener = TcpListener::bind((config.host, config.port)).map_err(listen_error)?;
         let port = listener.local_addr().map_err(listen_error)?.port();
 
-        // Middleware order, outermost first: request logging (with a request id) sees every
-        // request, including those the routes reject.
+        // Middleware, outermost first: the request id and access log see every request, CORS
+        // answers preflights and refuses foreign origins before any route runs.
         let mut server = HttpServer::new(move || {
-            let state = AppState::new(state.chat.clone());
+            let (state, authenticator) = (state.clone(), authenticator.clone());
             App::new()
-                .wrap(TracingLogger::default())
-                .configure(|cfg| chat_api::configure(cfg, state))
+                .wrap(chat_api::cors(frontend_url.as_deref()))
+                .wrap(RequestId)
+                .configure(|cfg| chat_api::configure(cfg, state, authenticator))
         })
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());

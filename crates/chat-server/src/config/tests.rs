@@ -27,7 +27,9 @@ fn defaults_follow_the_seed() {
     assert_eq!(config.database.schema, "chat");
     assert_eq!(config.log_format, LogFormat::Pretty);
     assert_eq!(config.policy, Policy::default());
-    assert_eq!(config.jwt, JwtKey::Secret(Secret("s3cret".into())));
+    assert_eq!(config.jwt.key, VerifyKey::Hs256Secret("s3cret".into()));
+    assert_eq!(config.jwt.user_claim, "id");
+    assert!(config.jwt.require_exp && config.builtin_accounts);
 }
 
 #[test]
@@ -101,25 +103,28 @@ fn a_database_and_a_key_are_required() {
 #[test]
 fn a_public_key_selects_rs256_or_es256() {
     let pem = "-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----";
-    let config = from(&[
-        ("DATABASE_URL", "postgres://h/db"),
-        ("JWT_PUBLIC_KEY", pem),
+    let key = [("DATABASE_URL", "postgres://h/db"), ("JWT_PUBLIC_KEY", pem)];
+    let with = |extra: &[(&'static str, &'static str)]| [&key[..], extra].concat();
+    let es256 = with(&[
         ("JWT_ALGORITHM", "es256"),
-    ])
-    .unwrap();
-    match config.jwt {
-        JwtKey::PublicKey { pem, algorithm } => {
-            assert_eq!(algorithm, "ES256");
-            assert!(pem.contains("\nAAAA\n"));
-        }
-        other => panic!("expected a public key, got {other:?}"),
+        ("CHAT_BUILTIN_ACCOUNTS", "false"),
+    ]);
+    let config = from(&es256).unwrap();
+    match config.jwt.key {
+        VerifyKey::Es256Pem(pem) => assert!(pem.contains("\nAAAA\n")),
+        other => panic!("expected an ES256 key, got {other:?}"),
     }
-    let hs = [
-        ("DATABASE_URL", "postgres://h/db"),
-        ("JWT_PUBLIC_KEY", pem),
+    assert_eq!(config.policy.directory, Directory::Contacts);
+    let hs256 = with(&[
         ("JWT_ALGORITHM", "HS256"),
-    ];
-    assert_eq!(failing_var(&hs), "JWT_ALGORITHM");
+        ("CHAT_BUILTIN_ACCOUNTS", "false"),
+    ]);
+    assert_eq!(failing_var(&hs256), "JWT_ALGORITHM");
+    assert_eq!(
+        failing_var(&with(&[])),
+        "CHAT_BUILTIN_ACCOUNTS",
+        "accounts need a secret to sign with"
+    );
 }
 
 #[test]

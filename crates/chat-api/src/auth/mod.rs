@@ -1,0 +1,100 @@
+//! Authentication: the host's Bearer JWTs (and tokens issued to built-in accounts), verified
+//! with a pinned algorithm, and the [`AuthUser`] extractor that handlers take.
+
+mod jwt;
+mod password;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use chat_domain::{ChatError, UserId};
+
+pub use jwt::{Identity, JwtSettings, TokenError, TokenIssuer, TokenVerifier, VerifyKey};
+pub use password::Argon2Hasher;
+
+use crate::ApiError;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Creates the user a valid token names when this process has not seen it yet.
+pub type Provision = Arc<dyn Fn(Identity) -> BoxFuture<Result<(), ChatError>> + Send + Sync>;
+
+/// Users this process has already provisioned; beyond this many the set starts over, which
+/// costs one idempotent write per user and bounds memory.
+const KNOWN_USERS_MAX: usize = 100_000;
+
+/// Turns a request's credentials into a user: verifies the token, provisions a user seen for
+/// the first time, and remembers it.
+pub struct Authenticator {
+    verifier: TokenVerifier,
+    provision: Provision,
+    // A std Mutex: held for a set lookup or insert only, never across an await.
+    known: Mutex<HashSet<UserId>>,
+}
+
+impl Authenticator {
+    /// An authenticator over a verifier and the provisioning step.
+    pub fn new(verifier: TokenVerifier, provision: Provision) -> Self {
+        Authenticator {
+            verifier,
+            provision,
+            known: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The user behind a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<UserId, ApiError> {
+        let identity = self.verifier.verify(token).map_err(|error| {
+            tracing::debug!(%error, "token refused");
+            ApiError::Unauthorized("Invalid or expired token")
+        })?;
+        let user = identity.user;
+        let seen = self.lock().contains(&user);
+        if !seen {
+            (self.provision)(identity).await?;
+            let mut known = self.lock();
+            if known.len() >= KNOWN_USERS_MAX {
+                known.clear();
+            }
+            known.insert(user);
+        }
+        Ok(user)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<UserId>> {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The token in an `Authorization: Bearer <token>` header.
+pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The authenticated caller; a handler that takes it answers 401 to anonymous requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthUser(pub UserId);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(request).map(str::to_owned);
+        let authenticator = request.app_data::<web::Data<Authenticator>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or(ApiError::Unauthorized("Authentication required"))?;
+            let authenticator = authenticator
+                .ok_or_else(|| ChatError::Internal("no authenticator configured".into()))?;
+            authenticator.authenticate(&token).await.map(AuthUser)
+        })
+    }
+}

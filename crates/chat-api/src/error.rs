@@ -1,0 +1,131 @@
+//! The one place where failures become HTTP answers, in the wire envelope
+//! `{ success: false, message, code, errors? }`. Causes go to the log with the request id,
+//! never into the body.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::{HttpResponse, ResponseError};
+use chat_domain::ChatError;
+use serde_json::json;
+
+use crate::request_id;
+
+/// Everything a handler can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A domain outcome (not found, invalid, conflict, rate limited, unavailable, ...).
+    Domain(ChatError),
+    /// No usable credentials: a missing, malformed, expired or wrongly signed token.
+    Unauthorized(&'static str),
+    /// A request the HTTP layer cannot read: bad JSON, wrong content type, bad parameter.
+    BadRequest {
+        /// The field at fault, when there is one.
+        field: Option<String>,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// A body over the configured limit.
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl ApiError {
+    /// A 400 naming the field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(error: ChatError) -> Self {
+        ApiError::Domain(error)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Domain(e) => e.fmt(f),
+            ApiError::Unauthorized(why) => write!(f, "unauthorized: {why}"),
+            ApiError::BadRequest { message, .. } => f.write_str(message),
+            ApiError::PayloadTooLarge { limit } => write!(f, "body over {limit} bytes"),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Domain(e) => match e {
+                ChatError::NotFound { .. } => StatusCode::NOT_FOUND,
+                ChatError::Invalid { .. } => StatusCode::BAD_REQUEST,
+                ChatError::Conflict(_) => StatusCode::CONFLICT,
+                ChatError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ChatError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ChatError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let request_id = request_id::current();
+        let (code, message, errors) = match self {
+            ApiError::Domain(ChatError::Invalid { field, reason }) => (
+                "invalid_input",
+                format!("{field} {reason}"),
+                Some(json!([{ "field": field, "message": reason }])),
+            ),
+            ApiError::Domain(e @ (ChatError::Unavailable(_) | ChatError::Internal(_))) => {
+                let cause = std::error::Error::source(e).map(ToString::to_string);
+                tracing::error!(request_id = request_id.as_deref(), error = %e, cause, "request failed");
+                let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+                    "The service is temporarily unavailable; please retry"
+                } else {
+                    "Internal server error"
+                };
+                (e.code(), message.to_owned(), None)
+            }
+            ApiError::Domain(e) => (e.code(), e.to_string(), None),
+            ApiError::Unauthorized(why) => ("unauthenticated", (*why).to_owned(), None),
+            ApiError::BadRequest { field, message } => (
+                "invalid_input",
+                message.clone(),
+                field
+                    .as_ref()
+                    .map(|f| json!([{ "field": f, "message": message }])),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                "payload_too_large",
+                format!("The request body is over the limit of {limit} bytes"),
+                None,
+            ),
+        };
+        let mut body = json!({ "success": false, "message": message, "code": code });
+        if let Some(errors) = errors {
+            body["errors"] = errors;
+        }
+        if status.is_server_error() {
+            body["requestId"] = json!(request_id);
+        }
+        let mut response = HttpResponse::build(status).json(body);
+        if let ApiError::Domain(ChatError::RateLimited { retry_after }) = self {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}

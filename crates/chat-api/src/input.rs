@@ -1,0 +1,179 @@
+//! Reading requests: JSON bodies, query strings and path ids, each failure a 400 that names
+//! what is wrong (or a 413 for an oversized body).
+
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::web;
+use chat_domain::{Limits, MessageWindow, PageRequest, Seq};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ApiError;
+
+/// JSON bodies up to `limit` bytes, with errors in the wire envelope.
+pub(crate) fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _| {
+            let api = match &error {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::PayloadTooLarge { limit }
+                }
+                JsonPayloadError::ContentType => ApiError::BadRequest {
+                    field: None,
+                    message: "Content-Type must be application/json".into(),
+                },
+                JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
+                    field: None,
+                    message: format!("Malformed JSON body: {e}"),
+                },
+                _ => ApiError::BadRequest {
+                    field: None,
+                    message: "The request body could not be read".into(),
+                },
+            };
+            actix_web::Error::from(api)
+        })
+}
+
+/// Query strings with errors in the wire envelope.
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
+        ApiError::BadRequest {
+            field: None,
+            message: format!("Malformed query string: {error}"),
+        }
+        .into()
+    })
+}
+
+/// A positive integer from a path segment or parameter.
+pub(crate) fn positive(field: &str, raw: &str) -> Result<i64, ApiError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::field(field, format!("{field} must be a positive integer")))
+}
+
+fn optional_positive(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|raw| positive(field, raw)).transpose()
+}
+
+/// A positive integer from JSON, given as a number or a string of digits (as forms send it).
+pub(crate) fn positive_json(field: &str, value: Option<&Value>) -> Result<i64, ApiError> {
+    let invalid = || ApiError::field(field, format!("{field} must be a positive integer"));
+    match value {
+        None | Some(Value::Null) => Err(ApiError::field(field, format!("{field} is required"))),
+        Some(Value::Number(n)) => n.as_i64().filter(|n| *n > 0).ok_or_else(invalid),
+        Some(Value::String(s)) => positive(field, s).map_err(|_| invalid()),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// A string from JSON; `None` when absent or null.
+pub(crate) fn string_json(field: &str, value: Option<&Value>) -> Result<Option<String>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::field(field, format!("{field} must be a string"))),
+    }
+}
+
+/// The query parameters list endpoints understand; unknown ones are ignored.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    page: Option<String>,
+    limit: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    /// The search term, where the endpoint takes one (`q`, or `search` for users).
+    pub(crate) q: Option<String>,
+    /// The user search term.
+    pub(crate) search: Option<String>,
+}
+
+impl ListQuery {
+    /// `page` and `limit`, validated, with the list's default page size.
+    pub(crate) fn page(
+        &self,
+        default_limit: u32,
+        limits: &Limits,
+    ) -> Result<PageRequest, ApiError> {
+        let page = optional_positive("page", self.page.as_deref())?;
+        let limit = optional_positive("limit", self.limit.as_deref())?;
+        Ok(PageRequest::parse(
+            page,
+            limit,
+            default_limit,
+            limits.max_page_size,
+        )?)
+    }
+
+    /// The window of a message list: a `before` or `after` cursor wins over `page`.
+    pub(crate) fn window(&self, limits: &Limits) -> Result<MessageWindow, ApiError> {
+        let page = self.page(limits.default_message_page, limits)?;
+        let before = optional_positive("before", self.before.as_deref())?;
+        let after = optional_positive("after", self.after.as_deref())?;
+        Ok(match (before, after) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::field(
+                    "before",
+                    "before and after cannot be combined",
+                ));
+            }
+            (Some(seq), None) => MessageWindow::Before {
+                seq: Seq(seq),
+                limit: page.limit,
+            },
+            (None, Some(seq)) => MessageWindow::After {
+                seq: Seq(seq),
+                limit: page.limit,
+            },
+            (None, None) => MessageWindow::Page(page),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_must_be_positive_integers() {
+        assert_eq!(positive("id", "42").unwrap(), 42);
+        for bad in ["0", "-1", "abc", "1.5", "", "99999999999999999999"] {
+            assert!(positive("id", bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            positive_json("receiverId", Some(&serde_json::json!("7"))).unwrap(),
+            7
+        );
+        assert!(positive_json("receiverId", Some(&serde_json::json!(true))).is_err());
+        assert!(positive_json("receiverId", None).is_err());
+    }
+
+    #[test]
+    fn cursors_win_over_pages_and_exclude_each_other() {
+        let limits = Limits::default();
+        let query = ListQuery {
+            before: Some("10".into()),
+            limit: Some("5".into()),
+            page: Some("3".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            query.window(&limits).unwrap(),
+            MessageWindow::Before {
+                seq: Seq(10),
+                limit: 5
+            }
+        );
+        let both = ListQuery {
+            before: Some("10".into()),
+            after: Some("2".into()),
+            ..ListQuery::default()
+        };
+        assert!(both.window(&limits).is_err());
+    }
+}

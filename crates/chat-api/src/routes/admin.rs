@@ -1,0 +1,106 @@
+//! The server-to-server admin API under `/api/admin`, authenticated by the configured service
+//! token: the host provisions its users ahead of time, so that a first message to someone who
+//! never connected does not fail.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chat_domain::{EventSink, Store, UpsertUser, UserId, Username};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::bearer_token;
+use crate::envelope::ok;
+use crate::views::UserView;
+use crate::{ApiError, AppState};
+
+type State<S, E> = web::Data<AppState<S, E>>;
+
+/// Most users one upsert call may carry.
+const MAX_BATCH: usize = 1_000;
+
+pub(crate) fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope("/api/admin").route("/users", web::put().to(upsert_users::<S, E>)));
+}
+
+#[derive(Debug, Deserialize)]
+struct UpsertBody {
+    users: Vec<UserInput>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserInput {
+    id: i64,
+    username: String,
+    #[serde(rename = "displayName")]
+    display_name: Option<String>,
+    #[serde(rename = "avatarUrl")]
+    avatar_url: Option<String>,
+}
+
+/// Compares in time independent of where the first difference is.
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(u8::from(a.len() != b.len()), |acc, (x, y)| acc | (x ^ y));
+    diff == 0
+}
+
+#[tracing::instrument(name = "admin_upsert_users", skip_all)]
+async fn upsert_users<S: Store, E: EventSink>(
+    state: State<S, E>,
+    request: HttpRequest,
+    body: web::Json<UpsertBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = state
+        .settings
+        .admin_token
+        .as_deref()
+        .ok_or(ApiError::Unauthorized("The admin API is not enabled"))?;
+    let given = bearer_token(&request).ok_or(ApiError::Unauthorized("Authentication required"))?;
+    if !same_secret(given, expected) {
+        return Err(ApiError::Unauthorized("Invalid admin token"));
+    }
+    let body = body.into_inner();
+    if body.users.is_empty() || body.users.len() > MAX_BATCH {
+        return Err(ApiError::field(
+            "users",
+            format!("users must hold 1 to {MAX_BATCH} users"),
+        ));
+    }
+    let users = body
+        .users
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            if u.id <= 0 {
+                return Err(ApiError::field(
+                    format!("users[{i}].id"),
+                    "id must be a positive integer",
+                ));
+            }
+            Ok(UpsertUser {
+                id: UserId(u.id),
+                username: Username::parse(u.username)?,
+                display_name: u.display_name,
+                avatar_url: u.avatar_url,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let written = state.chat.upsert_users(users).await?;
+    let views: Vec<UserView> = written.iter().map(UserView::from).collect();
+    Ok(ok(json!({ "users": views })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn same_secret_needs_equal_bytes_and_length() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+        assert!(!same_secret("", "abc"));
+    }
+}
