@@ -4,6 +4,8 @@
 // Each test binary uses part of the helpers; a panic is how a failure is reported.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub(crate) mod proxy;
+
 use std::collections::HashMap;
 
 use chat_server::{Application, Config};
@@ -26,7 +28,12 @@ impl TestApp {
     /// Builds the server exactly as `main` does, with the given extra variables. Tests send
     /// faster than a person, so the send rate is raised unless a test sets it.
     pub(crate) async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
-        let db = TestDatabase::create().await;
+        Self::spawn_on(TestDatabase::create().await, extra).await
+    }
+
+    /// Like [`TestApp::spawn_with`], on a database the test prepared (and may reach through
+    /// a URL of its own in `extra`, such as a proxy's).
+    pub(crate) async fn spawn_on(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".into(), db.url().to_owned()),
             ("JWT_SECRET".into(), SECRET.into()),

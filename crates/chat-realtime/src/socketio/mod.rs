@@ -1,0 +1,28 @@
+//! Socket.IO v5, the layer the chat speaks: pure codecs for its packets (namespaces,
+//! acknowledgements, binary attachments) and the per-connection decoder. No I/O here; each
+//! packet travels as the data of one Engine.IO `message`.
+//!
+//! Specification: <https://github.com/socketio/socket.io-protocol> (v5).
+
+mod binary;
+mod decode;
+mod error;
+mod namespace;
+mod packet;
+mod parser;
+
+#[cfg(test)]
+mod binary_tests;
+#[cfg(test)]
+mod malformed_tests;
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod spec_tests;
+
+pub use binary::{Data, PartialPacket, deconstruct, placeholder, reconstruct};
+pub use decode::RESERVED_EVENTS;
+pub use error::ParseError;
+pub use namespace::Namespace;
+pub use packet::{Ack, AckId, Decoded, Event, Packet, PacketData, PacketType};
+pub use parser::{DEFAULT_MAX_ATTACHMENTS, Decoder, Progress};
