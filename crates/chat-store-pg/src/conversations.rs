@@ -11,24 +11,40 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::rows::{ConversationMemberRow, ConversationRow, MemberRow, assemble};
-use crate::schema::{conversation_members, conversations, users};
+use crate::rows::{ConversationMemberRow, assemble};
+use crate::schema::{conversation_members, conversations};
 use crate::{PgStore, query_error};
+
+/// The columns of a conversation joined with one member (`c`, `m`, `u`), as
+/// [`ConversationMemberRow`] reads them.
+macro_rules! detail_columns {
+    () => {
+        "c.id, c.kind, c.title, c.last_seq, c.message_count, c.last_message, c.last_message_at,
+         c.created_at, c.updated_at,
+         m.user_id, m.role, m.last_read_seq, m.last_read_at, m.joined_at,
+         u.username"
+    };
+}
+
+/// One conversation with its members.
+pub(crate) const CONVERSATION_DETAIL: &str = concat!(
+    "SELECT ",
+    detail_columns!(),
+    "
+  FROM conversations c
+  JOIN conversation_members m ON m.conversation_id = c.id
+  JOIN users u ON u.id = m.user_id
+ WHERE c.id = $1
+ ORDER BY m.user_id"
+);
 
 /// Loads one conversation with its members, in one query.
 async fn load_detail(
     conn: &mut AsyncPgConnection,
     id: i64,
 ) -> Result<Option<ConversationDetail>, ChatError> {
-    let rows: Vec<ConversationMemberRow> = conversations::table
-        .inner_join(conversation_members::table.inner_join(users::table))
-        .filter(conversations::id.eq(id))
-        .order(conversation_members::user_id)
-        .select((
-            ConversationRow::as_select(),
-            MemberRow::as_select(),
-            users::username,
-        ))
+    let rows: Vec<ConversationMemberRow> = diesel::sql_query(CONVERSATION_DETAIL)
+        .bind::<BigInt, _>(id)
         .load(conn)
         .await
         .map_err(query_error)?;
@@ -75,11 +91,10 @@ SELECT moved.last_read_seq, moved.last_read_at,
 
 /// A page of the user's conversations, newest activity first, each joined with all of its
 /// members: one query however many conversations and members there are.
-const CONVERSATIONS_PAGE: &str = "
-SELECT c.id, c.kind, c.title, c.last_seq, c.message_count, c.last_message, c.last_message_at,
-       c.created_at, c.updated_at,
-       m.user_id, m.role, m.last_read_seq, m.last_read_at, m.joined_at,
-       u.username
+pub(crate) const CONVERSATIONS_PAGE: &str = concat!(
+    "SELECT ",
+    detail_columns!(),
+    "
   FROM (SELECT c.id, COALESCE(c.last_message_at, c.created_at) AS activity
           FROM conversation_members me JOIN conversations c ON c.id = me.conversation_id
          WHERE me.user_id = $1
@@ -88,10 +103,11 @@ SELECT c.id, c.kind, c.title, c.last_seq, c.message_count, c.last_message, c.las
   JOIN conversations c ON c.id = page.id
   JOIN conversation_members m ON m.conversation_id = c.id
   JOIN users u ON u.id = m.user_id
- ORDER BY page.activity DESC, c.id DESC, m.user_id";
+ ORDER BY page.activity DESC, c.id DESC, m.user_id"
+);
 
 /// Visible messages from others above each of the user's watermarks, per conversation.
-const UNREAD_BY_CONVERSATION: &str = "
+pub(crate) const UNREAD_BY_CONVERSATION: &str = "
 SELECT m.conversation_id, count(*) AS unread_count
   FROM conversation_members m
   JOIN messages x ON x.conversation_id = m.conversation_id AND x.seq > m.last_read_seq

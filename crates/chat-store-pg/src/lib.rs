@@ -8,6 +8,8 @@ mod conversations;
 mod error;
 mod messages;
 mod migrate;
+#[cfg(test)]
+mod plans;
 mod pool;
 mod rows;
 mod schema;

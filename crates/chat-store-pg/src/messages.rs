@@ -4,7 +4,8 @@ use chat_domain::{
     ChatError, ConversationId, Message, MessageId, MessageRepo, MessageWindow, NewMessage,
     PageRequest, Paged, SearchQuery, UserId,
 };
-use diesel::dsl::exists;
+use diesel::dsl::{AsSelect, SqlTypeOf, exists};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -82,6 +83,39 @@ fn like_pattern(query: &SearchQuery) -> String {
     pattern
 }
 
+/// A history window as one boxed query, so that tests can read its plan.
+pub(crate) type WindowQuery =
+    messages::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<MessageRow, Pg>>>;
+
+/// The visible messages of a window, scoped to members of the conversation.
+pub(crate) fn window_query(
+    viewer: UserId,
+    conversation: ConversationId,
+    window: MessageWindow,
+) -> WindowQuery {
+    let is_member = exists(
+        conversation_members::table
+            .filter(conversation_members::conversation_id.eq(conversation.get()))
+            .filter(conversation_members::user_id.eq(viewer.get())),
+    );
+    let visible = messages::table
+        .filter(messages::conversation_id.eq(conversation.get()))
+        .filter(messages::deleted_at.is_null())
+        .filter(is_member)
+        .select(MessageRow::as_select())
+        .limit(i64::from(window.limit()))
+        .into_boxed();
+    match window {
+        MessageWindow::Page(page) => visible.order(messages::seq.desc()).offset(page.offset()),
+        MessageWindow::Before { seq, .. } => visible
+            .filter(messages::seq.lt(seq.get()))
+            .order(messages::seq.desc()),
+        MessageWindow::After { seq, .. } => visible
+            .filter(messages::seq.gt(seq.get()))
+            .order(messages::seq.asc()),
+    }
+}
+
 impl MessageRepo for PgStore {
     async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
         let mut conn = self.conn().await?;
@@ -105,27 +139,7 @@ impl MessageRepo for PgStore {
         window: MessageWindow,
     ) -> Result<Vec<Message>, ChatError> {
         let mut conn = self.conn().await?;
-        let is_member = exists(
-            conversation_members::table
-                .filter(conversation_members::conversation_id.eq(conversation.get()))
-                .filter(conversation_members::user_id.eq(viewer.get())),
-        );
-        let visible = messages::table
-            .filter(messages::conversation_id.eq(conversation.get()))
-            .filter(messages::deleted_at.is_null())
-            .filter(is_member)
-            .select(MessageRow::as_select())
-            .limit(i64::from(window.limit()))
-            .into_boxed();
-        let query = match window {
-            MessageWindow::Page(page) => visible.order(messages::seq.desc()).offset(page.offset()),
-            MessageWindow::Before { seq, .. } => visible
-                .filter(messages::seq.lt(seq.get()))
-                .order(messages::seq.desc()),
-            MessageWindow::After { seq, .. } => visible
-                .filter(messages::seq.gt(seq.get()))
-                .order(messages::seq.asc()),
-        };
+        let query = window_query(viewer, conversation, window);
         let mut rows: Vec<Message> = query
             .load(&mut conn)
             .await
