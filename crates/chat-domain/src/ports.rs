@@ -117,6 +117,11 @@ pub trait UserRepo {
         directory: Directory,
     ) -> impl Future<Output = Result<Paged<User>, ChatError>> + Send;
 
+    /// The users who share at least one conversation with `user` (not `user`): whom their
+    /// presence concerns.
+    fn contacts(&self, user: UserId)
+    -> impl Future<Output = Result<Vec<UserId>, ChatError>> + Send;
+
     /// The user with this id if `viewer` may see them within `directory`.
     fn visible_user(
         &self,

@@ -190,6 +190,21 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         self.store.direct_conversation(pair).await
     }
 
+    /// A conversation with its members, if the caller is one of them: what a transport checks
+    /// before letting a socket into the conversation's room.
+    pub async fn conversation(
+        &self,
+        caller: UserId,
+        conversation: ConversationId,
+    ) -> Result<ConversationDetail, ChatError> {
+        self.member_view(caller, conversation).await
+    }
+
+    /// Whom a user's presence concerns: everyone they share a conversation with.
+    pub async fn contacts(&self, user: UserId) -> Result<Vec<UserId>, ChatError> {
+        self.store.contacts(user).await
+    }
+
     /// A window of a conversation's history, newest first.
     pub async fn messages(
         &self,

@@ -155,6 +155,27 @@ impl UserRepo for PgStore {
         })
     }
 
+    async fn contacts(&self, user: UserId) -> Result<Vec<UserId>, ChatError> {
+        #[derive(QueryableByName)]
+        struct Contact {
+            #[diesel(sql_type = BigInt)]
+            user_id: i64,
+        }
+        let mut conn = self.conn().await?;
+        let rows: Vec<Contact> = diesel::sql_query(
+            "SELECT DISTINCT other.user_id
+               FROM conversation_members mine
+               JOIN conversation_members other ON other.conversation_id = mine.conversation_id
+              WHERE mine.user_id = $1 AND other.user_id <> $1
+              ORDER BY other.user_id",
+        )
+        .bind::<BigInt, _>(user.get())
+        .load(&mut conn)
+        .await
+        .map_err(query_error)?;
+        Ok(rows.into_iter().map(|r| UserId(r.user_id)).collect())
+    }
+
     async fn visible_user(
         &self,
         viewer: UserId,

@@ -45,6 +45,7 @@ macro_rules! store_conformance_tests {
             contacts_directory_hides_strangers,
             accounts_have_unique_usernames_ignoring_case,
             sends_beyond_the_rate_are_refused_without_writing,
+            contacts_are_the_people_sharing_a_conversation,
             concurrent_first_sends_create_one_conversation,
             concurrent_sends_get_distinct_gapless_seqs,
         );

@@ -186,3 +186,18 @@ pub async fn accounts_have_unique_usernames_ignoring_case<S: Store>(store: S) {
     assert_ne!(second.id, created.id);
     say(&service, created.id, second.id, "hello frank").await;
 }
+
+pub async fn contacts_are_the_people_sharing_a_conversation<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    assert!(service.contacts(ALICE).await.unwrap().is_empty());
+    say(&service, ALICE, BOB, "hi").await;
+    say(&service, CAROL, ALICE, "hey").await;
+    assert_eq!(service.contacts(ALICE).await.unwrap(), vec![BOB, CAROL]);
+    assert_eq!(service.contacts(BOB).await.unwrap(), vec![ALICE]);
+    let id = say(&service, BOB, ALICE, "again").await;
+    assert_eq!(
+        service.conversation(BOB, id).await.unwrap().conversation.id,
+        id
+    );
+    assert_not_found(service.conversation(CAROL, id).await, Entity::Conversation);
+}

@@ -72,6 +72,10 @@ impl UserRepo for MemoryStore {
         Ok(self.lock().search_users(viewer, prefix, page, directory))
     }
 
+    async fn contacts(&self, user: UserId) -> Result<Vec<UserId>, ChatError> {
+        Ok(self.lock().contacts(user))
+    }
+
     async fn visible_user(
         &self,
         viewer: UserId,

@@ -51,6 +51,13 @@ impl State {
         self.members.contains_key(&(conversation, user))
     }
 
+    /// The members of a conversation.
+    pub(super) fn members_of(&self, conversation: ConversationId) -> impl Iterator<Item = UserId> {
+        self.members
+            .range((conversation, UserId(i64::MIN))..=(conversation, UserId(i64::MAX)))
+            .map(|((_, user), _)| *user)
+    }
+
     /// The conversations `user` belongs to.
     pub(super) fn conversations_with(&self, user: UserId) -> impl Iterator<Item = ConversationId> {
         self.members

@@ -47,6 +47,18 @@ impl State {
         stored.clone()
     }
 
+    /// Everyone who shares a conversation with `user`, by id.
+    pub(super) fn contacts(&self, user: UserId) -> Vec<UserId> {
+        let mut contacts: Vec<UserId> = self
+            .conversations_with(user)
+            .flat_map(|conversation| self.members_of(conversation))
+            .filter(|member| *member != user)
+            .collect();
+        contacts.sort_unstable();
+        contacts.dedup();
+        contacts
+    }
+
     /// Whether `viewer` may see `other` in a contacts-only directory.
     pub(super) fn knows(&self, viewer: UserId, other: UserId) -> bool {
         viewer == other
