@@ -16,6 +16,7 @@ mod policy;
 mod ports;
 mod rate_limit;
 mod service;
+pub mod wire;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
