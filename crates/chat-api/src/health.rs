@@ -6,19 +6,38 @@ use chat_domain::{EventSink, Store};
 use serde_json::json;
 
 use crate::AppState;
+use crate::openapi::{NotReady, ProbeStatus};
 
-pub(crate) fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz::<S, E>));
-}
-
+/// Liveness: the process serves requests.
+///
+/// Answers `{ "status": "ok" }` without touching the database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "The process is up.", body = ProbeStatus,
+        example = json!({ "status": "ok" }))),
+)]
 #[tracing::instrument(name = "healthz")]
-async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+/// Readiness: the process can reach its database.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "The database answers.", body = ProbeStatus,
+            example = json!({ "status": "ready" })),
+        (status = 503, description = "The database cannot be reached.", body = NotReady),
+    ),
+)]
 #[tracing::instrument(name = "readyz", skip(state))]
-async fn readyz<S: Store, E: EventSink>(state: web::Data<AppState<S, E>>) -> HttpResponse {
+pub(crate) async fn readyz<S: Store, E: EventSink>(
+    state: web::Data<AppState<S, E>>,
+) -> HttpResponse {
     match state.chat.ready().await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Err(error) => {

@@ -36,6 +36,20 @@ pub(crate) fn json_config(limit: usize) -> web::JsonConfig {
         })
 }
 
+/// A JSON body that must be an object. Derived `Deserialize` also reads a struct from an array
+/// of its fields in order, which no client means to send; this wrapper refuses it.
+#[derive(Debug)]
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        T::deserialize(Value::Object(map))
+            .map(Object)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Query strings with errors in the wire envelope.
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {

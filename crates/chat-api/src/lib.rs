@@ -1,19 +1,25 @@
 //! The HTTP surface of the chat server, on actix-web: handlers parse a request, call one
 //! [`chat_domain::ChatService`] method and map the result to the wire format of `WIRE.md`
-//! (the seed's paths, fields and envelope).
+//! (the seed's paths, fields and envelope). Every route is listed once, in [`Endpoint`], and
+//! described in the OpenAPI document ([`openapi::document`]) served at `/api-docs/openapi.json`
+//! with a browsable reference at `/docs/`.
 
 pub mod auth;
+mod docs;
 mod envelope;
 mod error;
 mod health;
 mod input;
+pub mod openapi;
 pub mod request_id;
 mod routes;
 mod state;
 mod views;
 
 pub use auth::{AuthUser, Authenticator};
+pub use docs::OPENAPI_PATH;
 pub use error::ApiError;
+pub use routes::table::Endpoint;
 pub use state::{ApiSettings, AppState, BuiltinAccounts};
 
 use actix_cors::Cors;
@@ -21,7 +27,7 @@ use actix_web::http::{Method, header};
 use actix_web::web;
 use chat_domain::{EventSink, Store};
 
-/// Registers every route of the API with its shared state.
+/// Registers every route of the API ([`Endpoint::ALL`], nothing else) with its shared state.
 pub fn configure<S: Store, E: EventSink>(
     cfg: &mut web::ServiceConfig,
     state: web::Data<AppState<S, E>>,
@@ -32,13 +38,7 @@ pub fn configure<S: Store, E: EventSink>(
         .app_data(input::query_config())
         .app_data(state)
         .app_data(authenticator);
-    health::configure::<S, E>(cfg);
-    routes::chat::configure::<S, E>(cfg);
-    routes::users::configure::<S, E>(cfg);
-    routes::admin::configure::<S, E>(cfg);
-    if builtin_accounts {
-        routes::accounts::configure::<S, E>(cfg);
-    }
+    routes::table::register::<S, E>(cfg, builtin_accounts);
 }
 
 /// CORS as the seed configures it: the frontend's origin, with credentials; without a

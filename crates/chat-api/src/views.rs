@@ -4,6 +4,7 @@
 use chat_domain::{ConversationDetail, Member, Message, Paged, User, UserRef};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
 
 /// Times as the seed's stack writes them: ISO-8601 UTC with milliseconds.
 fn iso<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -18,11 +19,13 @@ fn iso_opt<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S
 }
 
 /// `{ id, username }`, as messages and conversations embed users.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub(crate) struct UserSummary {
     /// The user's id.
+    #[schema(examples(1))]
     pub id: i64,
     /// The user's handle.
+    #[schema(examples("alice"))]
     pub username: String,
 }
 
@@ -39,26 +42,49 @@ fn summary(member: Option<&Member>) -> Option<UserSummary> {
     member.map(|m| UserSummary::from(&m.user))
 }
 
-/// A message as the seed returns it, plus its `seq`.
-#[derive(Debug, Clone, Serialize)]
+/// A message, with the field names of the service this server replaces, plus its `seq`.
+/// Times are ISO-8601 UTC with milliseconds (`2026-01-01T12:00:00.000Z`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Message)]
 pub(crate) struct MessageView {
+    /// The message id.
     id: i64,
+    /// Who sent it.
     sender_id: i64,
+    /// The other member of the conversation.
+    #[schema(required = true)]
     receiver_id: Option<i64>,
+    /// The conversation it belongs to.
     conversation_id: i64,
+    /// The text.
     content: String,
+    /// The attachment's URL, or null.
+    #[schema(required = true)]
     attachment_url: Option<String>,
+    /// Whether the receiver has read it.
     is_read: bool,
+    /// When the receiver read it, or null.
     #[serde(serialize_with = "iso_opt")]
+    #[schema(required = true)]
     read_at: Option<DateTime<Utc>>,
+    /// When it was sent.
     #[serde(rename = "createdAt", serialize_with = "iso")]
     created_at: DateTime<Utc>,
+    /// When it last changed.
     #[serde(rename = "updatedAt", serialize_with = "iso")]
     updated_at: DateTime<Utc>,
+    /// The sender's `{ id, username }`.
+    #[schema(required = true)]
     sender: Option<UserSummary>,
+    /// The receiver's `{ id, username }`.
+    #[schema(required = true)]
     receiver: Option<UserSummary>,
+    /// The message's gapless position in its conversation (1, 2, ...): the order, and the
+    /// cursor for `before` / `after`.
     seq: i64,
+    /// The sender's `clientMessageId`, when the send gave one.
     #[serde(rename = "clientMessageId", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     client_message_id: Option<String>,
 }
 
@@ -94,21 +120,39 @@ impl MessageView {
     }
 }
 
-/// A conversation as the seed returns it: the pair, smaller id first, and the last message.
-#[derive(Debug, Clone, Serialize)]
+/// A conversation between two users (smaller id first) with its last message, with the field
+/// names of the service this server replaces.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Conversation)]
 pub(crate) struct ConversationView {
+    /// The conversation id.
     id: i64,
+    /// The member with the smaller id.
+    #[schema(required = true)]
     participant_1_id: Option<i64>,
+    /// The member with the larger id.
+    #[schema(required = true)]
     participant_2_id: Option<i64>,
+    /// The newest visible message's text, or null.
+    #[schema(required = true)]
     last_message: Option<String>,
+    /// When the newest visible message was sent, or null.
     #[serde(serialize_with = "iso_opt")]
+    #[schema(required = true)]
     last_message_at: Option<DateTime<Utc>>,
+    /// When the conversation began.
     #[serde(rename = "createdAt", serialize_with = "iso")]
     created_at: DateTime<Utc>,
+    /// When it last changed.
     #[serde(rename = "updatedAt", serialize_with = "iso")]
     updated_at: DateTime<Utc>,
+    /// `{ id, username }` of `participant_1_id`.
+    #[schema(required = true)]
     participant1: Option<UserSummary>,
+    /// `{ id, username }` of `participant_2_id`.
+    #[schema(required = true)]
     participant2: Option<UserSummary>,
+    /// The `seq` of the newest message: a client that has seen it is up to date.
     last_seq: i64,
 }
 
@@ -132,14 +176,22 @@ impl From<&ConversationDetail> for ConversationView {
 }
 
 /// A user's public profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = User)]
 pub(crate) struct UserView {
+    /// The user id (the host application's, or a new one for a built-in account).
     id: i64,
+    /// The handle.
     username: String,
+    /// A name to show, or null.
     #[serde(rename = "displayName")]
+    #[schema(required = true)]
     display_name: Option<String>,
+    /// A picture URL, or null.
     #[serde(rename = "avatarUrl")]
+    #[schema(required = true)]
     avatar_url: Option<String>,
+    /// When the chat server first saw the user.
     #[serde(rename = "createdAt", serialize_with = "iso")]
     created_at: DateTime<Utc>,
 }
@@ -156,13 +208,22 @@ impl From<&User> for UserView {
     }
 }
 
-/// The seed's pagination block.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+/// The pagination block of every list. `total` comes from counters, never from counting
+/// history.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, ToSchema)]
 pub(crate) struct Pagination {
+    /// Items in the whole list.
+    #[schema(examples(27))]
     total: i64,
+    /// This page's number, from 1 (1 when a `before`/`after` cursor was used).
+    #[schema(examples(1))]
     page: u32,
+    /// The page size used (after clamping).
+    #[schema(examples(20))]
     limit: u32,
+    /// Pages in the whole list at this size.
     #[serde(rename = "totalPages")]
+    #[schema(examples(2))]
     total_pages: i64,
 }
 

@@ -112,6 +112,9 @@ impl MessageView {
 
     /// Views of many messages of one conversation.
     pub fn all(conversation: &ConversationDetail, messages: &[Message]) -> Vec<Self> {
-        messages.iter().map(|m| Self::new(conversation, m)).collect()
+        messages
+            .iter()
+            .map(|m| Self::new(conversation, m))
+            .collect()
     }
 }

@@ -6,27 +6,26 @@ use actix_web::{HttpResponse, web};
 use chat_domain::{ChatError, EventSink, Password, Store, Username};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::envelope::{ok, with_message};
-use crate::input::string_json;
+use crate::input::{Object, string_json};
+use crate::openapi::{Envelope, ErrorEnvelope, Session};
 use crate::state::BuiltinAccounts;
 use crate::views::UserView;
 use crate::{ApiError, AppState};
 
 type State<S, E> = web::Data<AppState<S, E>>;
 
-pub(crate) fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/auth")
-            .route("/register", web::post().to(register::<S, E>))
-            .route("/login", web::post().to(login::<S, E>)),
-    );
-}
-
-/// `{ username, password }`, loosely typed so that each bad field gets its own message.
-#[derive(Debug, Deserialize)]
-struct Credentials {
+/// The credentials of a built-in account: `{ username, password }`. (Read loosely typed, so
+/// that each bad field gets a 400 of its own.)
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct Credentials {
+    /// The handle: 1 to 64 characters, unique ignoring case.
+    #[schema(value_type = String, examples("carol"))]
     username: Option<Value>,
+    /// 8 to 128 characters.
+    #[schema(value_type = String, format = Password, examples("correct horse battery"))]
     password: Option<Value>,
 }
 
@@ -49,12 +48,28 @@ fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError
         .ok_or_else(|| ChatError::Internal("built-in accounts are off".into()).into())
 }
 
+/// Create a built-in account.
+///
+/// Served only when built-in accounts are on (`CHAT_BUILTIN_ACCOUNTS`, the default with
+/// `JWT_SECRET`). The user gets a new id; log in to get a token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "accounts",
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "Created; `message` is \"User registered successfully\".", body = Envelope<UserView>),
+        (status = 400, description = "A missing or invalid username or password, or malformed JSON.", body = ErrorEnvelope),
+        (status = 409, description = "The username is taken (ignoring case).", body = ErrorEnvelope),
+        (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+    ),
+)]
 #[tracing::instrument(name = "register", skip_all)]
-async fn register<S: Store, E: EventSink>(
+pub(crate) async fn register<S: Store, E: EventSink>(
     state: State<S, E>,
-    body: web::Json<Credentials>,
+    body: web::Json<Object<Credentials>>,
 ) -> Result<HttpResponse, ApiError> {
-    let (username, password) = body.parse()?;
+    let (username, password) = body.into_inner().0.parse()?;
     let user = builtin(&state)?
         .accounts
         .register(username, password)
@@ -66,13 +81,33 @@ async fn register<S: Store, E: EventSink>(
     ))
 }
 
+/// Log in to a built-in account and get a Bearer token.
+///
+/// The token is an HS256 JWT signed with `JWT_SECRET` (claims `id`, `sub`, `username`, `exp`),
+/// valid for `CHAT_TOKEN_TTL_SECS` (a day by default).
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "accounts",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "The token and the account's profile.", body = Envelope<Session>),
+        (status = 400, description = "Malformed JSON.", body = ErrorEnvelope),
+        (status = 401, description = "Unknown username or wrong password (told apart by nobody).", body = ErrorEnvelope),
+        (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+    ),
+)]
 #[tracing::instrument(name = "login", skip_all)]
-async fn login<S: Store, E: EventSink>(
+pub(crate) async fn login<S: Store, E: EventSink>(
     state: State<S, E>,
-    body: web::Json<Credentials>,
+    body: web::Json<Object<Credentials>>,
 ) -> Result<HttpResponse, ApiError> {
     // Any malformed credential is the same 401 as a wrong one.
-    let (username, password) = body.parse().map_err(|_| ChatError::Unauthenticated)?;
+    let (username, password) = body
+        .into_inner()
+        .0
+        .parse()
+        .map_err(|_| ChatError::Unauthenticated)?;
     let builtin = builtin(&state)?;
     let user = builtin.accounts.login(&username, &password).await?;
     let token = builtin

@@ -6,9 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chat_domain::{EventSink, Store, UpsertUser, UserId, Username};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::auth::bearer_token;
 use crate::envelope::ok;
+use crate::input::Object;
+use crate::openapi::{Envelope, ErrorEnvelope, UpsertedUsers};
 use crate::views::UserView;
 use crate::{ApiError, AppState};
 
@@ -17,21 +20,29 @@ type State<S, E> = web::Data<AppState<S, E>>;
 /// Most users one upsert call may carry.
 const MAX_BATCH: usize = 1_000;
 
-pub(crate) fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api/admin").route("/users", web::put().to(upsert_users::<S, E>)));
-}
-
-#[derive(Debug, Deserialize)]
-struct UpsertBody {
+/// `PUT /api/admin/users`: the users to create or update.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UpsertUsersRequest)]
+pub(crate) struct UpsertBody {
+    /// 1 to 1000 users.
+    #[schema(min_items = 1, max_items = 1000)]
     users: Vec<UserInput>,
 }
 
-#[derive(Debug, Deserialize)]
-struct UserInput {
+/// One user as the host application knows it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UpsertUser)]
+pub(crate) struct UserInput {
+    /// The host application's user id (positive).
+    #[schema(minimum = 1, examples(1001))]
     id: i64,
+    /// The handle (1 to 64 characters).
+    #[schema(examples("carol"))]
     username: String,
+    /// A name to show; absent or null clears it.
     #[serde(rename = "displayName")]
     display_name: Option<String>,
+    /// A picture URL; absent or null clears it.
     #[serde(rename = "avatarUrl")]
     avatar_url: Option<String>,
 }
@@ -46,11 +57,28 @@ fn same_secret(given: &str, expected: &str) -> bool {
     diff == 0
 }
 
+/// Create or update users ahead of time (server to server).
+///
+/// Lets the host application provision its users, so that a first message to someone who
+/// never connected does not fail. Authenticated by the `CHAT_ADMIN_TOKEN` (the API is off
+/// when it is unset), never by a user token.
+#[utoipa::path(
+    put,
+    path = "/api/admin/users",
+    tag = "admin",
+    request_body = UpsertBody,
+    responses(
+        (status = 200, description = "The users as stored.", body = Envelope<UpsertedUsers>),
+        (status = 400, description = "An empty or oversized batch, a non-positive id, a bad username or malformed JSON; `errors` names the field (e.g. `users[0].id`).", body = ErrorEnvelope),
+        (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+    ),
+    security(("admin_token" = [])),
+)]
 #[tracing::instrument(name = "admin_upsert_users", skip_all)]
-async fn upsert_users<S: Store, E: EventSink>(
+pub(crate) async fn upsert_users<S: Store, E: EventSink>(
     state: State<S, E>,
     request: HttpRequest,
-    body: web::Json<UpsertBody>,
+    body: web::Json<Object<UpsertBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = state
         .settings
@@ -61,7 +89,7 @@ async fn upsert_users<S: Store, E: EventSink>(
     if !same_secret(given, expected) {
         return Err(ApiError::Unauthorized("Invalid admin token"));
     }
-    let body = body.into_inner();
+    let Object(body) = body.into_inner();
     if body.users.is_empty() || body.users.len() > MAX_BATCH {
         return Err(ApiError::field(
             "users",

@@ -9,50 +9,69 @@ use chat_domain::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::envelope::{ok, with_message};
-use crate::input::{ListQuery, positive, positive_json, string_json};
+use crate::input::{ListQuery, Object, positive, positive_json, string_json};
+use crate::openapi::{
+    ConversationPage, ConversationUnread, Done, Envelope, ErrorEnvelope, MessagePage, ReadReceipt,
+    UnreadTotal,
+};
 use crate::views::{ConversationView, MessageView, Pagination};
 use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
 
-pub(crate) fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/chat")
-            .route("/send", web::post().to(send::<S, E>))
-            .route("/conversations", web::get().to(conversations::<S, E>))
-            .route(
-                "/conversations/{id}/messages",
-                web::get().to(messages::<S, E>),
-            )
-            .route("/conversations/{id}/read", web::put().to(mark_read::<S, E>))
-            .route("/conversations/{id}/search", web::get().to(search::<S, E>))
-            .route("/unread-count", web::get().to(unread_count::<S, E>))
-            .route("/unread", web::get().to(unread::<S, E>))
-            .route("/messages/{id}", web::delete().to(delete::<S, E>)),
-    );
-}
-
-/// `POST /api/chat/send`; fields stay loosely typed here so that each bad one gets its own
-/// message.
-#[derive(Debug, Deserialize)]
-struct SendBody {
+/// The body of `POST /api/chat/send`. (Read loosely typed, so that each bad field gets a 400
+/// of its own.)
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SendRequest)]
+pub(crate) struct SendBody {
+    /// The user to send to (a number, or a string of digits); not the caller.
     #[serde(rename = "receiverId")]
+    #[schema(value_type = i64, minimum = 1, examples(2))]
     receiver_id: Option<Value>,
+    /// The text, 1 to `CHAT_MAX_MESSAGE_CHARS` (5000) characters, not only whitespace.
+    #[schema(value_type = String, examples("Hello!"))]
     content: Option<Value>,
+    /// A link to an attachment (at most 2048 bytes).
     #[serde(rename = "attachmentUrl")]
+    #[schema(value_type = Option<String>, nullable = false)]
     attachment_url: Option<Value>,
+    /// An id the client picks (1 to 128 printable ASCII characters, no spaces) so that a
+    /// retried send is recognised: reusing one is a 409.
     #[serde(rename = "clientMessageId")]
+    #[schema(value_type = Option<String>, nullable = false)]
     client_message_id: Option<Value>,
 }
 
+/// Send a message.
+///
+/// Stores a message from the caller to `receiverId`, creating their conversation on the first
+/// message, and pushes it to Socket.IO clients (`new_message`, `message_notification`).
+#[utoipa::path(
+    post,
+    path = "/api/chat/send",
+    tag = "chat",
+    request_body = SendBody,
+    responses(
+        (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
+        (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, malformed JSON.", body = ErrorEnvelope),
+        (status = 404, description = "No user has the id `receiverId`.", body = ErrorEnvelope),
+        (status = 409, description = "The caller already used this `clientMessageId`.", body = ErrorEnvelope),
+        (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+        (status = 429, description = "The caller sends faster than the configured rate.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until a send is allowed again."))),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "send", skip_all, fields(user = %user.0))]
-async fn send<S: Store, E: EventSink>(
+pub(crate) async fn send<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
-    body: web::Json<SendBody>,
+    body: web::Json<Object<SendBody>>,
 ) -> Result<HttpResponse, ApiError> {
+    let Object(body) = body.into_inner();
     let limits = state.chat.limits();
     let receiver = UserId(positive_json("receiverId", body.receiver_id.as_ref())?);
     let content = string_json("content", body.content.as_ref())?
@@ -77,8 +96,20 @@ async fn send<S: Store, E: EventSink>(
     ))
 }
 
+/// List the caller's conversations, newest activity first.
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations",
+    tag = "chat",
+    params(("page" = Option<u32>, Query, description = "Page number, from 1 (default 1).", minimum = 1), ("limit" = Option<u32>, Query, description = "Page size (default 20); larger values are clamped to `CHAT_MAX_PAGE_SIZE` (100).", minimum = 1)),
+    responses(
+        (status = 200, description = "One page of conversations.", body = Envelope<ConversationPage>),
+        (status = 400, description = "A bad parameter; `errors` names it.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "conversations", skip_all, fields(user = %user.0))]
-async fn conversations<S: Store, E: EventSink>(
+pub(crate) async fn conversations<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     query: web::Query<ListQuery>,
@@ -93,8 +124,31 @@ async fn conversations<S: Store, E: EventSink>(
     })))
 }
 
+/// A conversation's messages, newest first.
+///
+/// Pages with `page`/`limit`, or, for deep history and catching up, with a `before` or
+/// `after` cursor: the `seq` of a message. A cursor wins over `page`; the two cursors cannot
+/// be combined.
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}/messages",
+    tag = "chat",
+    params(
+        ("id" = i64, Path, description = "The conversation id.", minimum = 1),
+        ("page" = Option<u32>, Query, description = "Page number, from 1 (default 1).", minimum = 1),
+        ("limit" = Option<u32>, Query, description = "Page size (default 50); larger values are clamped to `CHAT_MAX_PAGE_SIZE` (100).", minimum = 1),
+        ("before" = Option<i64>, Query, description = "Cursor: the `limit` newest messages with a `seq` below this one (paging back through history).", minimum = 1),
+        ("after" = Option<i64>, Query, description = "Cursor: the `limit` oldest messages with a `seq` above this one (catching up), still listed newest first.", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "One page of messages.", body = Envelope<MessagePage>),
+        (status = 400, description = "A bad parameter; `errors` names it.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation, or the caller is not in it (the same answer, so that existence does not leak).", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "messages", skip_all, fields(user = %user.0))]
-async fn messages<S: Store, E: EventSink>(
+pub(crate) async fn messages<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     id: web::Path<String>,
@@ -113,8 +167,23 @@ async fn messages<S: Store, E: EventSink>(
     })))
 }
 
+/// Mark every message the caller received in a conversation as read.
+///
+/// Socket.IO clients in the conversation get `messages_read`.
+#[utoipa::path(
+    put,
+    path = "/api/chat/conversations/{id}/read",
+    tag = "chat",
+    params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
+    responses(
+        (status = 200, description = "Done; `message` is \"Messages marked as read\" and `updated` counts the messages that became read.", body = Envelope<ReadReceipt>),
+        (status = 400, description = "A bad parameter; `errors` names it.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation, or the caller is not in it (the same answer, so that existence does not leak).", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "mark_read", skip_all, fields(user = %user.0))]
-async fn mark_read<S: Store, E: EventSink>(
+pub(crate) async fn mark_read<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     id: web::Path<String>,
@@ -128,8 +197,16 @@ async fn mark_read<S: Store, E: EventSink>(
     ))
 }
 
+/// How many unread messages the caller has, over all conversations.
+#[utoipa::path(
+    get,
+    path = "/api/chat/unread-count",
+    tag = "chat",
+    responses((status = 200, description = "The total.", body = Envelope<UnreadTotal>)),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "unread_count", skip_all, fields(user = %user.0))]
-async fn unread_count<S: Store, E: EventSink>(
+pub(crate) async fn unread_count<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -137,8 +214,16 @@ async fn unread_count<S: Store, E: EventSink>(
     Ok(ok(json!({ "unreadCount": count })))
 }
 
+/// Unread messages per conversation (conversations with none are left out).
+#[utoipa::path(
+    get,
+    path = "/api/chat/unread",
+    tag = "chat",
+    responses((status = 200, description = "One item per conversation with unread messages.", body = Envelope<Vec<ConversationUnread>>)),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "unread", skip_all, fields(user = %user.0))]
-async fn unread<S: Store, E: EventSink>(
+pub(crate) async fn unread<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -150,8 +235,28 @@ async fn unread<S: Store, E: EventSink>(
     Ok(ok(list))
 }
 
+/// Search a conversation's messages, newest first.
+///
+/// A case-insensitive substring match; `%` and `_` match themselves.
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}/search",
+    tag = "chat",
+    params(
+        ("id" = i64, Path, description = "The conversation id.", minimum = 1),
+        ("q" = String, Query, description = "The text to find (1 to 200 characters)."),
+        ("page" = Option<u32>, Query, description = "Page number, from 1 (default 1).", minimum = 1),
+        ("limit" = Option<u32>, Query, description = "Page size (default 50); larger values are clamped to `CHAT_MAX_PAGE_SIZE` (100).", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "One page of matching messages.", body = Envelope<MessagePage>),
+        (status = 400, description = "`q` is missing or too long, or a bad page parameter.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation, or the caller is not in it (the same answer, so that existence does not leak).", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "search", skip_all, fields(user = %user.0))]
-async fn search<S: Store, E: EventSink>(
+pub(crate) async fn search<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     id: web::Path<String>,
@@ -172,8 +277,21 @@ async fn search<S: Store, E: EventSink>(
     })))
 }
 
+/// Delete one of the caller's own messages (a soft delete: it is never returned again).
+#[utoipa::path(
+    delete,
+    path = "/api/chat/messages/{id}",
+    tag = "chat",
+    params(("id" = i64, Path, description = "The message id.", minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; `message` is \"Message deleted successfully\".", body = Done),
+        (status = 400, description = "The id is not a positive integer.", body = ErrorEnvelope),
+        (status = 404, description = "No such message, already deleted, or not sent by the caller.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "delete", skip_all, fields(user = %user.0))]
-async fn delete<S: Store, E: EventSink>(
+pub(crate) async fn delete<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     id: web::Path<String>,

@@ -1,6 +1,8 @@
-//! Route groups, one file each; [`crate::configure`] mounts them.
+//! Handlers by route group, one file each; [`table`] lists every route and
+//! [`crate::configure`] mounts exactly that list.
 
 pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod chat;
+pub(crate) mod table;
 pub(crate) mod users;

@@ -7,22 +7,22 @@ use serde_json::json;
 
 use crate::envelope::ok;
 use crate::input::{ListQuery, positive};
+use crate::openapi::{Envelope, ErrorEnvelope, UserPage};
 use crate::views::{Pagination, UserView};
 use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
 
-pub(crate) fn configure<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/users")
-            .route("", web::get().to(search::<S, E>))
-            .route("/me", web::get().to(me::<S, E>))
-            .route("/{id}", web::get().to(by_id::<S, E>)),
-    );
-}
-
+/// The caller's own profile.
+#[utoipa::path(
+    get,
+    path = "/api/users/me",
+    tag = "users",
+    responses((status = 200, description = "The caller's profile.", body = Envelope<UserView>)),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "me", skip_all, fields(user = %user.0))]
-async fn me<S: Store, E: EventSink>(
+pub(crate) async fn me<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -30,8 +30,24 @@ async fn me<S: Store, E: EventSink>(
     Ok(ok(UserView::from(&me)))
 }
 
+/// One user's profile.
+///
+/// When the directory is closed (built-in accounts off), only the caller's contacts (users who
+/// share a conversation with the caller) are visible; others are 404.
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}",
+    tag = "users",
+    params(("id" = i64, Path, description = "The user id.", minimum = 1)),
+    responses(
+        (status = 200, description = "The profile.", body = Envelope<UserView>),
+        (status = 400, description = "The id is not a positive integer.", body = ErrorEnvelope),
+        (status = 404, description = "No such user, or not visible to the caller.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "user", skip_all, fields(user = %user.0))]
-async fn by_id<S: Store, E: EventSink>(
+pub(crate) async fn by_id<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     id: web::Path<String>,
@@ -41,8 +57,29 @@ async fn by_id<S: Store, E: EventSink>(
     Ok(ok(UserView::from(&found)))
 }
 
+/// Find users to message.
+///
+/// Users other than the caller, ordered by username: everyone when built-in accounts are on,
+/// otherwise only the caller's contacts. A search term keeps the usernames that start with it
+/// (ignoring case).
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "users",
+    params(
+        ("search" = Option<String>, Query, description = "A username prefix (`q` is accepted too); all users when absent."),
+        ("q" = Option<String>, Query, description = "Same as `search`, which wins when both are given."),
+        ("page" = Option<u32>, Query, description = "Page number, from 1 (default 1).", minimum = 1),
+        ("limit" = Option<u32>, Query, description = "Page size (default 20); larger values are clamped to `CHAT_MAX_PAGE_SIZE` (100).", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "One page of users.", body = Envelope<UserPage>),
+        (status = 400, description = "A bad parameter or a search term over 200 characters.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
 #[tracing::instrument(name = "users", skip_all, fields(user = %user.0))]
-async fn search<S: Store, E: EventSink>(
+pub(crate) async fn search<S: Store, E: EventSink>(
     state: State<S, E>,
     user: AuthUser,
     query: web::Query<ListQuery>,

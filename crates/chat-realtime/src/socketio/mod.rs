@@ -1,6 +1,7 @@
 //! Socket.IO v5, the layer the chat speaks: pure codecs for its packets (namespaces,
-//! acknowledgements, binary attachments) and the per-connection decoder. No I/O here; each
-//! packet travels as the data of one Engine.IO `message`.
+//! acknowledgements, binary attachments), the per-connection decoder, and the server that
+//! runs namespaces over Engine.IO sessions. Each packet travels as the data of one
+//! Engine.IO `message`.
 //!
 //! Specification: <https://github.com/socketio/socket.io-protocol> (v5).
 

@@ -1,0 +1,206 @@
+//! The route table: the one list of every route the API serves. [`crate::configure`]
+//! registers exactly [`Endpoint::ALL`], each with the method and path given here, so the table
+//! cannot drift from what is served; the tests compare it with the OpenAPI document both ways.
+
+use actix_web::http::Method;
+use actix_web::{Route, web};
+use chat_domain::{EventSink, Store};
+
+use crate::{docs, health};
+
+use super::{accounts, admin, chat, users};
+
+/// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
+/// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `GET /api-docs/openapi.json`: the OpenAPI document.
+    OpenApiJson,
+    /// `GET /docs`: redirects to `/docs/`.
+    DocsRoot,
+    /// `GET /docs/{tail}`: the Swagger UI page and its bundled assets.
+    DocsAsset,
+    /// `GET /healthz`: liveness.
+    Healthz,
+    /// `GET /readyz`: readiness (database reachable).
+    Readyz,
+    /// `POST /api/chat/send`.
+    Send,
+    /// `GET /api/chat/conversations`.
+    Conversations,
+    /// `GET /api/chat/conversations/{id}/messages`.
+    Messages,
+    /// `PUT /api/chat/conversations/{id}/read`.
+    MarkRead,
+    /// `GET /api/chat/conversations/{id}/search`.
+    Search,
+    /// `GET /api/chat/unread-count`.
+    UnreadCount,
+    /// `GET /api/chat/unread`.
+    Unread,
+    /// `DELETE /api/chat/messages/{id}`.
+    DeleteMessage,
+    /// `GET /api/users`: find users.
+    Users,
+    /// `GET /api/users/me`.
+    Me,
+    /// `GET /api/users/{id}`.
+    UserById,
+    /// `PUT /api/admin/users`: server-to-server user upsert.
+    AdminUpsertUsers,
+    /// `POST /api/auth/register` (built-in accounts only).
+    Register,
+    /// `POST /api/auth/login` (built-in accounts only).
+    Login,
+}
+
+impl Endpoint {
+    /// Every route, in registration order. The documentation routes come first (a later
+    /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
+    pub const ALL: [Endpoint; 19] = [
+        Endpoint::OpenApiJson,
+        Endpoint::DocsRoot,
+        Endpoint::DocsAsset,
+        Endpoint::Healthz,
+        Endpoint::Readyz,
+        Endpoint::Send,
+        Endpoint::Conversations,
+        Endpoint::Messages,
+        Endpoint::MarkRead,
+        Endpoint::Search,
+        Endpoint::UnreadCount,
+        Endpoint::Unread,
+        Endpoint::DeleteMessage,
+        Endpoint::Users,
+        Endpoint::Me,
+        Endpoint::UserById,
+        Endpoint::AdminUpsertUsers,
+        Endpoint::Register,
+        Endpoint::Login,
+    ];
+
+    /// The HTTP method.
+    pub const fn method(self) -> Method {
+        match self {
+            Endpoint::Send | Endpoint::Register | Endpoint::Login => Method::POST,
+            Endpoint::MarkRead | Endpoint::AdminUpsertUsers => Method::PUT,
+            Endpoint::DeleteMessage => Method::DELETE,
+            Endpoint::OpenApiJson
+            | Endpoint::DocsRoot
+            | Endpoint::DocsAsset
+            | Endpoint::Healthz
+            | Endpoint::Readyz
+            | Endpoint::Conversations
+            | Endpoint::Messages
+            | Endpoint::Search
+            | Endpoint::UnreadCount
+            | Endpoint::Unread
+            | Endpoint::Users
+            | Endpoint::Me
+            | Endpoint::UserById => Method::GET,
+        }
+    }
+
+    /// The path as actix-web matches it; for the documented routes it is also the OpenAPI
+    /// path template (`{id}` segments).
+    pub const fn path(self) -> &'static str {
+        match self {
+            Endpoint::OpenApiJson => docs::OPENAPI_PATH,
+            Endpoint::DocsRoot => "/docs",
+            Endpoint::DocsAsset => "/docs/{tail:.*}",
+            Endpoint::Healthz => "/healthz",
+            Endpoint::Readyz => "/readyz",
+            Endpoint::Send => "/api/chat/send",
+            Endpoint::Conversations => "/api/chat/conversations",
+            Endpoint::Messages => "/api/chat/conversations/{id}/messages",
+            Endpoint::MarkRead => "/api/chat/conversations/{id}/read",
+            Endpoint::Search => "/api/chat/conversations/{id}/search",
+            Endpoint::UnreadCount => "/api/chat/unread-count",
+            Endpoint::Unread => "/api/chat/unread",
+            Endpoint::DeleteMessage => "/api/chat/messages/{id}",
+            Endpoint::Users => "/api/users",
+            Endpoint::Me => "/api/users/me",
+            Endpoint::UserById => "/api/users/{id}",
+            Endpoint::AdminUpsertUsers => "/api/admin/users",
+            Endpoint::Register => "/api/auth/register",
+            Endpoint::Login => "/api/auth/login",
+        }
+    }
+
+    /// Whether the route belongs in the OpenAPI document; only the routes that serve the
+    /// documentation itself do not.
+    pub const fn in_api_document(self) -> bool {
+        !matches!(
+            self,
+            Endpoint::OpenApiJson | Endpoint::DocsRoot | Endpoint::DocsAsset
+        )
+    }
+
+    /// Whether the route is served only when built-in accounts are on.
+    pub const fn needs_builtin_accounts(self) -> bool {
+        matches!(self, Endpoint::Register | Endpoint::Login)
+    }
+
+    /// The actix route: this endpoint's method guard and handler.
+    fn route<S: Store, E: EventSink>(self) -> Route {
+        let route = web::route().method(self.method());
+        match self {
+            Endpoint::OpenApiJson => route.to(docs::openapi_json),
+            Endpoint::DocsRoot => route.to(docs::docs_root),
+            Endpoint::DocsAsset => route.to(docs::docs_asset),
+            Endpoint::Healthz => route.to(health::healthz),
+            Endpoint::Readyz => route.to(health::readyz::<S, E>),
+            Endpoint::Send => route.to(chat::send::<S, E>),
+            Endpoint::Conversations => route.to(chat::conversations::<S, E>),
+            Endpoint::Messages => route.to(chat::messages::<S, E>),
+            Endpoint::MarkRead => route.to(chat::mark_read::<S, E>),
+            Endpoint::Search => route.to(chat::search::<S, E>),
+            Endpoint::UnreadCount => route.to(chat::unread_count::<S, E>),
+            Endpoint::Unread => route.to(chat::unread::<S, E>),
+            Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),
+            Endpoint::Users => route.to(users::search::<S, E>),
+            Endpoint::Me => route.to(users::me::<S, E>),
+            Endpoint::UserById => route.to(users::by_id::<S, E>),
+            Endpoint::AdminUpsertUsers => route.to(admin::upsert_users::<S, E>),
+            Endpoint::Register => route.to(accounts::register::<S, E>),
+            Endpoint::Login => route.to(accounts::login::<S, E>),
+        }
+    }
+}
+
+/// Registers every route of [`Endpoint::ALL`]; register and login only with built-in accounts.
+pub(crate) fn register<S: Store, E: EventSink>(
+    cfg: &mut web::ServiceConfig,
+    builtin_accounts: bool,
+) {
+    for endpoint in Endpoint::ALL {
+        if endpoint.needs_builtin_accounts() && !builtin_accounts {
+            continue;
+        }
+        cfg.route(endpoint.path(), endpoint.route::<S, E>());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::Endpoint;
+
+    #[test]
+    fn the_table_lists_each_route_once() {
+        let routes: HashSet<_> = Endpoint::ALL
+            .iter()
+            .map(|e| (e.method(), e.path()))
+            .collect();
+        assert_eq!(routes.len(), Endpoint::ALL.len());
+        let variants: HashSet<_> = Endpoint::ALL.iter().collect();
+        assert_eq!(variants.len(), Endpoint::ALL.len());
+    }
+
+    #[test]
+    fn me_is_matched_before_a_user_id() {
+        let position = |e| Endpoint::ALL.iter().position(|x| *x == e);
+        assert!(position(Endpoint::Me) < position(Endpoint::UserById));
+    }
+}
