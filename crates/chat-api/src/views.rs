@@ -1,123 +1,15 @@
 //! The JSON records of the wire contract, with the seed's field names (`sender_id`,
 //! `createdAt`, ...), built from domain entities.
 
-use chat_domain::{ConversationDetail, Member, Message, Paged, User, UserRef};
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+pub(crate) use chat_domain::wire::{MessageView, UserSummary};
+use chat_domain::wire::{iso, iso_opt};
+use chat_domain::{ConversationDetail, Member, Paged, User};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use utoipa::ToSchema;
-
-/// Times as the seed's stack writes them: ISO-8601 UTC with milliseconds.
-fn iso<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
-}
-
-fn iso_opt<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match time {
-        Some(time) => iso(time, s),
-        None => s.serialize_none(),
-    }
-}
-
-/// `{ id, username }`, as messages and conversations embed users.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
-pub(crate) struct UserSummary {
-    /// The user's id.
-    #[schema(examples(1))]
-    pub id: i64,
-    /// The user's handle.
-    #[schema(examples("alice"))]
-    pub username: String,
-}
-
-impl From<&UserRef> for UserSummary {
-    fn from(user: &UserRef) -> Self {
-        UserSummary {
-            id: user.id.get(),
-            username: user.username.clone(),
-        }
-    }
-}
 
 fn summary(member: Option<&Member>) -> Option<UserSummary> {
     member.map(|m| UserSummary::from(&m.user))
-}
-
-/// A message, with the field names of the service this server replaces, plus its `seq`.
-/// Times are ISO-8601 UTC with milliseconds (`2026-01-01T12:00:00.000Z`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = Message)]
-pub(crate) struct MessageView {
-    /// The message id.
-    id: i64,
-    /// Who sent it.
-    sender_id: i64,
-    /// The other member of the conversation.
-    #[schema(required = true)]
-    receiver_id: Option<i64>,
-    /// The conversation it belongs to.
-    conversation_id: i64,
-    /// The text.
-    content: String,
-    /// The attachment's URL, or null.
-    #[schema(required = true)]
-    attachment_url: Option<String>,
-    /// Whether the receiver has read it.
-    is_read: bool,
-    /// When the receiver read it, or null.
-    #[serde(serialize_with = "iso_opt")]
-    #[schema(required = true)]
-    read_at: Option<DateTime<Utc>>,
-    /// When it was sent.
-    #[serde(rename = "createdAt", serialize_with = "iso")]
-    created_at: DateTime<Utc>,
-    /// When it last changed.
-    #[serde(rename = "updatedAt", serialize_with = "iso")]
-    updated_at: DateTime<Utc>,
-    /// The sender's `{ id, username }`.
-    #[schema(required = true)]
-    sender: Option<UserSummary>,
-    /// The receiver's `{ id, username }`.
-    #[schema(required = true)]
-    receiver: Option<UserSummary>,
-    /// The message's gapless position in its conversation (1, 2, ...): the order, and the
-    /// cursor for `before` / `after`.
-    seq: i64,
-    /// The sender's `clientMessageId`, when the send gave one.
-    #[serde(rename = "clientMessageId", skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    client_message_id: Option<String>,
-}
-
-impl MessageView {
-    /// The view of `message` inside `conversation` (whose members give names and read state).
-    pub(crate) fn new(conversation: &ConversationDetail, message: &Message) -> Self {
-        let receiver = conversation.counterpart(message.sender_id);
-        let (is_read, read_at) = conversation.read_state(message);
-        MessageView {
-            id: message.id.get(),
-            sender_id: message.sender_id.get(),
-            receiver_id: receiver.map(|m| m.user.id.get()),
-            conversation_id: message.conversation_id.get(),
-            content: message.content.clone(),
-            attachment_url: message.attachment_url.clone(),
-            is_read,
-            read_at,
-            created_at: message.created_at,
-            updated_at: message.updated_at,
-            sender: summary(conversation.member(message.sender_id)),
-            receiver: summary(receiver),
-            seq: message.seq.get(),
-            client_message_id: message.client_message_id.clone(),
-        }
-    }
-
-    /// Views of many messages of one conversation.
-    pub(crate) fn all(conversation: &ConversationDetail, messages: &[Message]) -> Vec<Self> {
-        messages
-            .iter()
-            .map(|m| Self::new(conversation, m))
-            .collect()
-    }
 }
 
 /// A conversation between two users (smaller id first) with its last message, with the field

@@ -21,10 +21,13 @@ pub fn iso_opt<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::O
 
 /// `{ id, username }`, as messages and conversations embed users.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     /// The user's id.
+    #[cfg_attr(feature = "openapi", schema(examples(1)))]
     pub id: i64,
     /// The user's handle.
+    #[cfg_attr(feature = "openapi", schema(examples("alice")))]
     pub username: String,
 }
 
@@ -41,26 +44,49 @@ fn user_of(member: &Member) -> &UserRef {
     &member.user
 }
 
-/// A message as the seed shows it, plus its `seq`.
+/// A message, with the field names of the service this server replaces, plus its `seq`.
+/// Times are ISO-8601 UTC with milliseconds (`2026-01-01T12:00:00.000Z`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Message))]
 pub struct MessageView {
+    /// The message id.
     id: i64,
+    /// Who sent it.
     sender_id: i64,
+    /// The other member of the conversation.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     receiver_id: Option<i64>,
+    /// The conversation it belongs to.
     conversation_id: i64,
+    /// The text.
     content: String,
+    /// The attachment's URL, or null.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     attachment_url: Option<String>,
+    /// Whether the receiver has read it.
     is_read: bool,
+    /// When the receiver read it, or null.
     #[serde(serialize_with = "iso_opt")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     read_at: Option<DateTime<Utc>>,
+    /// When it was sent.
     #[serde(rename = "createdAt", serialize_with = "iso")]
     created_at: DateTime<Utc>,
+    /// When it last changed.
     #[serde(rename = "updatedAt", serialize_with = "iso")]
     updated_at: DateTime<Utc>,
+    /// The sender's `{ id, username }`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     sender: Option<UserSummary>,
+    /// The receiver's `{ id, username }`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     receiver: Option<UserSummary>,
+    /// The message's gapless position in its conversation (1, 2, ...): the order, and the
+    /// cursor for `before` / `after`.
     seq: i64,
+    /// The sender's `clientMessageId`, when the send gave one.
     #[serde(rename = "clientMessageId", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     client_message_id: Option<String>,
 }
 
