@@ -26,6 +26,10 @@ struct Step {
     needs_db: bool,
     /// Whether the step's output carries libtest's `test result:` lines to add up.
     counts_tests: bool,
+    /// Where the step runs, relative to the workspace root (the root itself when empty).
+    dir: &'static str,
+    /// What to install when the program is missing.
+    install_hint: Option<&'static str>,
 }
 
 impl Step {
@@ -36,7 +40,22 @@ impl Step {
             command: command.iter().map(|s| (*s).to_owned()).collect(),
             needs_db: false,
             counts_tests: false,
+            dir: "",
+            install_hint: None,
         }
+    }
+
+    /// Runs the step in `dir` (relative to the workspace root).
+    fn in_dir(mut self, dir: &'static str) -> Self {
+        self.dir = dir;
+        self.title = format!("{} (in {dir})", self.command.join(" "));
+        self
+    }
+
+    /// Says what to install when the program is not found.
+    fn needs(mut self, hint: &'static str) -> Self {
+        self.install_hint = Some(hint);
+        self
     }
 
     /// Marks the step as a libtest run whose results go into the closing tally.
@@ -72,6 +91,11 @@ fn steps(test_args: &[String]) -> Vec<Step> {
             "-D",
             "warnings",
         ]),
+        // The real socket.io-client from npm, pinned by the lock file, for the Node tests that
+        // `cargo test` drives (crates/chat-server/tests/socketio_clients.rs).
+        Step::new(&["npm", "ci", "--no-audit", "--no-fund"])
+            .in_dir("crates/chat-server/tests/socketio")
+            .needs("Node.js 18+ with npm: apt-get install -y nodejs npm (Debian/Ubuntu)"),
         Step::new(&["cargo", "test", "--workspace"])
             .with_db()
             .counting_tests()
@@ -108,9 +132,15 @@ pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
         if step.counts_tests {
             cmd.stdout(Stdio::piped());
         }
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("starting {}", step.title))?;
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                if let (std::io::ErrorKind::NotFound, Some(hint)) = (e.kind(), step.install_hint) {
+                    anyhow::bail!("`{}` is not installed; install {hint}", step.title);
+                }
+                return Err(e).with_context(|| format!("starting {}", step.title));
+            }
+        };
         let counting = child.stdout.take().map(|out| tokio::spawn(tally(out)));
         let (status, sig) = wait_child(&mut child, &mut signals).await?;
         if let Some(counting) = counting {
@@ -193,7 +223,7 @@ fn command(step: &Step) -> tokio::process::Command {
         cargo(args)
     } else {
         let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args).current_dir(root());
+        cmd.args(args).current_dir(root().join(step.dir));
         cmd
     }
 }

@@ -2,6 +2,7 @@
 //! HTTP long-polling, rooms, presence and the fan-out hub that implements the domain's
 //! event sink.
 
+pub mod chat;
 pub mod engineio;
 pub mod socketio;
 

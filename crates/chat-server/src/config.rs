@@ -36,6 +36,23 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Socket.IO settings (`CHAT_SOCKET_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketSettings {
+    /// How often the server pings each connection.
+    pub ping_interval: Duration,
+    /// How long a pong may take before the connection is dropped.
+    pub ping_timeout: Duration,
+    /// The largest packet a client may send, in bytes.
+    pub max_payload: usize,
+    /// Frames that may wait for one connection before it counts as too slow.
+    pub outbound_queue: usize,
+    /// Rooms one connection may join.
+    pub max_rooms: usize,
+    /// How long a client may take to connect to a namespace after the handshake.
+    pub connect_timeout: Duration,
+}
+
 /// Everything the server reads at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -63,6 +80,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// The rules' knobs: input bounds, send rate, directory (`CHAT_MAX_*`, `CHAT_SEND_*`).
     pub policy: Policy,
+    /// Socket.IO limits and heartbeat (`CHAT_SOCKET_*`).
+    pub sockets: SocketSettings,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -168,7 +187,20 @@ impl Config {
         if api.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(bad("CHAT_ADMIN_TOKEN", "must be at least 16 characters"));
         }
+        let millis = |var: &'static str, default: usize| {
+            positive(src, var, default)
+                .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX)))
+        };
+        let sockets = SocketSettings {
+            ping_interval: millis("CHAT_SOCKET_PING_INTERVAL_MS", 25_000)?,
+            ping_timeout: millis("CHAT_SOCKET_PING_TIMEOUT_MS", 20_000)?,
+            max_payload: positive(src, "CHAT_SOCKET_MAX_PAYLOAD", 1_000_000)?,
+            outbound_queue: positive(src, "CHAT_SOCKET_QUEUE", 1024)?,
+            max_rooms: positive(src, "CHAT_SOCKET_MAX_ROOMS", 100)?,
+            connect_timeout: millis("CHAT_SOCKET_CONNECT_TIMEOUT_MS", 45_000)?,
+        };
         Ok(Config {
+            sockets,
             host,
             port,
             database: database(src)?,

@@ -2,6 +2,7 @@
 //! same [`Application`] as `main`, on port 0.
 
 pub mod config;
+mod realtime;
 pub mod startup;
 pub mod telemetry;
 

@@ -4,6 +4,8 @@
 use std::io;
 use std::net::TcpListener;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -13,10 +15,12 @@ use chat_api::auth::{
 };
 use chat_api::request_id::RequestId;
 use chat_api::{AppState, BuiltinAccounts};
-use chat_domain::{Accounts, ChatService, DiscardEvents};
+use chat_domain::{Accounts, ChatService};
+use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
 
 use crate::config::Config;
+use crate::realtime;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +44,14 @@ pub enum StartupError {
     },
 }
 
+/// Tells every socket to go and waits until they have.
+type CloseSockets = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// A built server, bound to its port and ready to run.
 pub struct Application {
     port: u16,
     server: Server,
+    close_sockets: CloseSockets,
 }
 
 impl Application {
@@ -54,7 +62,8 @@ impl Application {
             StartupError::Config(format!("JWT_PUBLIC_KEY: cannot use the key: {e}"))
         })?;
         let store = PgStore::connect(&config.database).await?;
-        let chat = ChatService::new(store.clone(), DiscardEvents, config.policy.clone());
+        let hub = realtime::hub(&config.sockets);
+        let chat = ChatService::new(store.clone(), Arc::clone(&hub), config.policy.clone());
         let accounts = match (&config.jwt.key, config.builtin_accounts) {
             (VerifyKey::Hs256Secret(secret), true) => Some(BuiltinAccounts {
                 accounts: Accounts::new(store, Argon2Hasher).await?,
@@ -72,6 +81,7 @@ impl Application {
             })
         });
         let authenticator = web::Data::new(Authenticator::new(verifier, provision));
+        let engine = realtime::engine(&config.sockets, chat.clone(), hub, authenticator.clone());
         let state = web::Data::new(AppState {
             chat,
             accounts,
@@ -89,11 +99,14 @@ impl Application {
 
         // Middleware, outermost first: the request id and access log see every request, CORS
         // answers preflights and refuses foreign origins before any route runs.
+        let sockets = Arc::clone(&engine);
         let mut server = HttpServer::new(move || {
             let (state, authenticator) = (state.clone(), authenticator.clone());
+            let sockets = Arc::clone(&sockets);
             App::new()
                 .wrap(chat_api::cors(frontend_url.as_deref()))
                 .wrap(RequestId)
+                .configure(|cfg| sockets.configure(cfg, "/socket.io"))
                 .configure(|cfg| chat_api::configure(cfg, state, authenticator))
         })
         .disable_signals()
@@ -102,7 +115,24 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener).map_err(listen_error)?.run();
-        Ok(Application { port, server })
+        let shutdown_timeout = config.shutdown_timeout;
+        let close_sockets: CloseSockets = Box::new(move || {
+            let engine = Arc::clone(&engine);
+            Box::pin(async move {
+                engine.close_all(DisconnectReason::ServerShutdown);
+                if tokio::time::timeout(shutdown_timeout, engine.wait_closed())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("some sockets did not close in time");
+                }
+            })
+        });
+        Ok(Application {
+            port,
+            server,
+            close_sockets,
+        })
     }
 
     /// The port actually bound (useful when the configuration asked for 0).
@@ -115,8 +145,9 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight requests finish
-    /// (up to the configured timeout) and returns.
+    /// Serves until SIGINT or SIGTERM, then tells every socket to disconnect (so that clients
+    /// reconnect elsewhere), stops accepting, lets in-flight requests finish (up to the
+    /// configured timeout) and returns.
     pub async fn run_until_stopped(self) -> io::Result<()> {
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);
@@ -124,9 +155,10 @@ impl Application {
             finished = &mut server => return finished.map_err(io::Error::other)?,
             signal = shutdown_signal() => {
                 signal?;
-                tracing::info!("shutdown signal received; draining in-flight requests");
+                tracing::info!("shutdown signal received; closing sockets, draining requests");
             }
         }
+        (self.close_sockets)().await;
         handle.stop(true).await;
         server.await.map_err(io::Error::other)?
     }

@@ -11,6 +11,8 @@ mod error;
 mod namespace;
 mod packet;
 mod parser;
+mod server;
+mod socket;
 
 #[cfg(test)]
 mod binary_tests;
@@ -27,3 +29,5 @@ pub use error::ParseError;
 pub use namespace::Namespace;
 pub use packet::{Ack, AckId, Decoded, Event, Packet, PacketData, PacketType};
 pub use parser::{DEFAULT_MAX_ATTACHMENTS, Decoder, Progress};
+pub use server::{SocketIoConfig, SocketIoHandler, SocketIoServer};
+pub use socket::SioSocket;

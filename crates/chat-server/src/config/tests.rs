@@ -27,6 +27,8 @@ fn defaults_follow_the_seed() {
     assert_eq!(config.database.schema, "chat");
     assert_eq!(config.log_format, LogFormat::Pretty);
     assert_eq!(config.policy, Policy::default());
+    assert_eq!(config.sockets.ping_interval, Duration::from_secs(25));
+    assert_eq!(config.sockets.max_payload, 1_000_000);
     assert_eq!(config.jwt.key, VerifyKey::Hs256Secret("s3cret".into()));
     assert_eq!(config.jwt.user_claim, "id");
     assert!(config.jwt.require_exp && config.builtin_accounts);

@@ -1,0 +1,75 @@
+//! Reading client event payloads and writing acknowledgements, in the wire's shapes.
+
+use chat_domain::{ChatError, ConversationId};
+use serde_json::{Value, json};
+
+use crate::socketio::Data;
+
+/// The first argument of an event as JSON (`{}` when absent or binary).
+pub(crate) fn payload(args: Vec<Data>) -> Value {
+    match args.into_iter().next() {
+        Some(Data::Json(value)) => value,
+        _ => Value::Null,
+    }
+}
+
+/// A positive integer field, given as a number or a string of digits.
+pub(crate) fn positive(payload: &Value, field: &'static str) -> Result<i64, ChatError> {
+    let invalid = || ChatError::invalid(field, "must be a positive integer");
+    match payload.get(field) {
+        None | Some(Value::Null) => Err(ChatError::invalid(field, "is required")),
+        Some(Value::Number(n)) => n.as_i64().filter(|n| *n > 0).ok_or_else(invalid),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n: &i64| *n > 0)
+            .ok_or_else(invalid),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// The `conversationId` of a payload.
+pub(crate) fn conversation_id(payload: &Value) -> Result<ConversationId, ChatError> {
+    positive(payload, "conversationId").map(ConversationId)
+}
+
+/// An optional string field.
+pub(crate) fn string(payload: &Value, field: &'static str) -> Result<Option<String>, ChatError> {
+    match payload.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ChatError::invalid(field, "must be a string")),
+    }
+}
+
+/// `{ success: true, data? }`.
+pub(crate) fn ok(data: Option<Value>) -> Vec<Data> {
+    let mut ack = json!({ "success": true });
+    if let Some(data) = data {
+        ack["data"] = data;
+    }
+    vec![Data::Json(ack)]
+}
+
+/// The client-facing message of an error, never its internal cause.
+pub(crate) fn message(error: &ChatError) -> String {
+    match error {
+        ChatError::Invalid { field, reason } => format!("{field} {reason}"),
+        ChatError::Unavailable(_) => "The service is temporarily unavailable; please retry".into(),
+        ChatError::Internal(_) => "Internal server error".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `{ success: false, message, code, retryAfterMs? }`.
+pub(crate) fn failed(error: &ChatError) -> Value {
+    let mut ack = json!({ "success": false, "message": message(error), "code": error.code() });
+    if let ChatError::RateLimited { retry_after } = error {
+        ack["retryAfterMs"] = json!(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
+    }
+    if let ChatError::Invalid { field, .. } = error {
+        ack["field"] = json!(field);
+    }
+    ack
+}

@@ -1,0 +1,220 @@
+//! The fan-out hub: the domain's event sink on the realtime side. It turns what happened into
+//! Socket.IO events, encodes each one once, and queues the same frame on every socket that
+//! should see it; a socket whose queue is full is cut off without delaying anyone else.
+
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use chat_domain::wire::{MessageView, iso};
+use chat_domain::{
+    ChatEvent, ConversationId, EventSink, MessageDeleted, MessageSent, MessagesRead, UserId,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::order::Sequencer;
+use super::rooms::{Departure, Room, Rooms, TooManyRooms};
+use crate::engineio::{DisconnectReason, Frame};
+use crate::socketio::{Namespace, Packet, SioSocket};
+
+/// Encodes an event for the main namespace once, as the frame every receiver shares.
+pub(crate) fn event_frame(event: &str, payload: Value) -> Frame {
+    Frame::message(Packet::event(Namespace::MAIN, event, vec![payload]))
+}
+
+/// The realtime side of the chat: rooms, presence and delivery of domain events.
+pub struct Hub {
+    // Std mutexes: each is held for map operations only, never across an await, and
+    // never while another is held.
+    rooms: Mutex<Rooms>,
+    sequencer: Mutex<Sequencer>,
+    max_rooms: usize,
+    gap_grace: Duration,
+    this: Weak<Hub>,
+}
+
+impl Hub {
+    /// A hub allowing each socket `max_rooms` rooms, waiting `gap_grace` for a missing `seq`.
+    pub fn new(max_rooms: usize, gap_grace: Duration) -> Arc<Hub> {
+        Arc::new_cyclic(|this| Hub {
+            rooms: Mutex::default(),
+            sequencer: Mutex::default(),
+            max_rooms,
+            gap_grace,
+            this: Weak::clone(this),
+        })
+    }
+
+    fn rooms(&self) -> std::sync::MutexGuard<'_, Rooms> {
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a connected socket; true when it is the user's first.
+    pub(crate) fn connect(&self, socket: SioSocket, user: UserId) -> bool {
+        self.rooms().add(socket, user)
+    }
+
+    /// Forgets a socket; tells its rooms it left.
+    pub(crate) fn disconnect(&self, socket: &SioSocket) -> Option<Departure> {
+        let departure = self.rooms().remove(socket.id())?;
+        for room in &departure.rooms {
+            if let Room::Conversation(id) = room {
+                let left = json!({ "userId": departure.user, "conversationId": id });
+                self.to_room(*room, &event_frame("user_left", left), None);
+            }
+        }
+        Some(departure)
+    }
+
+    /// Puts a socket in a room; `Ok(false)` when it was there already.
+    pub(crate) fn join(&self, socket: &SioSocket, room: Room) -> Result<bool, TooManyRooms> {
+        self.rooms().join(socket.id(), room, self.max_rooms)
+    }
+
+    /// Whether the socket joined the room.
+    pub(crate) fn is_in(&self, socket: &SioSocket, room: Room) -> bool {
+        self.rooms().contains(socket.id(), room)
+    }
+
+    /// Sends one frame to every socket in a room but `except`.
+    pub(crate) fn to_room(&self, room: Room, frame: &Frame, except: Option<&str>) {
+        let sockets = self.rooms().in_room(room, except);
+        deliver(&sockets, frame);
+    }
+
+    /// Sends one frame to every socket of each of `users`.
+    pub(crate) fn to_users(&self, users: &[UserId], frame: &Frame) {
+        let sockets: Vec<SioSocket> = {
+            let rooms = self.rooms();
+            users.iter().flat_map(|user| rooms.of_user(*user)).collect()
+        };
+        deliver(&sockets, frame);
+    }
+
+    /// Tells every client to go (they reconnect, to another node if this one is leaving).
+    pub fn close_all(&self) {
+        for socket in self.rooms().all() {
+            socket.close(DisconnectReason::ServerShutdown);
+        }
+    }
+
+    fn message_sent(&self, event: &MessageSent) {
+        let conversation = event.message.conversation_id;
+        let view = MessageView::fresh(&event.message, &event.members);
+        let room = Room::Conversation(conversation);
+        self.to_room(room, &event_frame("new_message", to_json(&view)), None);
+        let outside: Vec<UserId> = {
+            let rooms = self.rooms();
+            event
+                .members
+                .iter()
+                .map(|m| m.id)
+                .filter(|id| *id != event.message.sender_id && !rooms.user_in(*id, room))
+                .collect()
+        };
+        if outside.is_empty() {
+            return;
+        }
+        let notification = event_frame(
+            "message_notification",
+            json!({ "conversationId": conversation, "senderId": event.message.sender_id, "message": view }),
+        );
+        for user in outside {
+            self.to_room(Room::User(user), &notification, None);
+        }
+    }
+
+    fn deliver_in_order(&self, event: MessageSent) {
+        let conversation = event.message.conversation_id;
+        let admitted = self
+            .sequencer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .admit(event);
+        for ready in &admitted.ready {
+            self.message_sent(ready);
+        }
+        if admitted.holding {
+            self.release_later(conversation);
+        }
+    }
+
+    /// Arms the grace timer of a held-back conversation.
+    fn release_later(&self, conversation: ConversationId) {
+        let (hub, grace) = (Weak::clone(&self.this), self.gap_grace);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            tokio::time::sleep(grace).await;
+            if let Some(hub) = hub.upgrade() {
+                let released = hub
+                    .sequencer
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .release(conversation);
+                if !released.is_empty() {
+                    tracing::warn!(conversation = %conversation, count = released.len(), "delivered past a seq gap");
+                }
+                for event in &released {
+                    hub.message_sent(event);
+                }
+            }
+        });
+    }
+
+    fn messages_read(&self, event: &MessagesRead) {
+        #[derive(Serialize)]
+        struct Read {
+            #[serde(rename = "conversationId")]
+            conversation_id: ConversationId,
+            #[serde(rename = "userId")]
+            user_id: UserId,
+            #[serde(rename = "readAt", serialize_with = "iso")]
+            read_at: chrono::DateTime<chrono::Utc>,
+            #[serde(rename = "lastReadSeq")]
+            last_read_seq: i64,
+        }
+        let read = Read {
+            conversation_id: event.conversation_id,
+            user_id: event.user_id,
+            read_at: event.read_at,
+            last_read_seq: event.last_read_seq.get(),
+        };
+        let room = Room::Conversation(event.conversation_id);
+        self.to_room(room, &event_frame("messages_read", to_json(&read)), None);
+    }
+
+    fn message_deleted(&self, event: &MessageDeleted) {
+        let deleted = json!({
+            "conversationId": event.conversation_id,
+            "messageId": event.message_id,
+            "seq": event.seq,
+            "deletedBy": event.deleted_by,
+        });
+        let room = Room::Conversation(event.conversation_id);
+        self.to_room(room, &event_frame("message_deleted", deleted), None);
+    }
+}
+
+impl EventSink for Hub {
+    fn publish(&self, event: ChatEvent) {
+        match event {
+            ChatEvent::MessageSent(sent) => self.deliver_in_order(sent),
+            ChatEvent::MessagesRead(read) => self.messages_read(&read),
+            ChatEvent::MessageDeleted(deleted) => self.message_deleted(&deleted),
+        }
+    }
+}
+
+/// Queues the frame on each socket; a full queue cuts that socket off (inside `send`) and
+/// nobody else waits for it.
+fn deliver(sockets: &[SioSocket], frame: &Frame) {
+    for socket in sockets {
+        let _ = socket.send_frame(frame.clone());
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}

@@ -1,0 +1,288 @@
+//! The Socket.IO server over Engine.IO sessions: namespaces with authenticated CONNECT,
+//! events handed to the application one at a time per client (so a burst keeps its order),
+//! acknowledgements, and the connect timeout.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::{mpsc, watch};
+
+use super::{
+    Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket, reconstruct,
+};
+use crate::engineio::{
+    DisconnectReason, EngineHandler, EngineMessage, EngineSocket, HandshakeRequest,
+};
+
+/// Limits of the Socket.IO layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketIoConfig {
+    /// How long a client may take to connect to a namespace after the handshake.
+    pub connect_timeout: Duration,
+    /// Most attachments one binary packet may announce.
+    pub max_attachments: usize,
+    /// Packets a client may have waiting for the application; beyond that it is flooding and
+    /// is disconnected.
+    pub inbound_queue: usize,
+}
+
+impl Default for SocketIoConfig {
+    fn default() -> Self {
+        SocketIoConfig {
+            connect_timeout: Duration::from_secs(45),
+            max_attachments: super::DEFAULT_MAX_ATTACHMENTS,
+            inbound_queue: 256,
+        }
+    }
+}
+
+/// What the application decides and does; the protocol is the server's job.
+pub trait SocketIoHandler: Send + Sync + 'static {
+    /// What the application keeps for each connected socket (the authenticated user, say).
+    type Session: Send + Sync + 'static;
+
+    /// Whether clients may connect to `namespace` at all ("Invalid namespace" otherwise).
+    fn accepts(&self, namespace: &Namespace) -> bool;
+
+    /// Admits or refuses a CONNECT; a refusal's message goes to the client's `connect_error`.
+    fn connect(
+        &self,
+        socket: SioSocket,
+        auth: Option<Map<String, Value>>,
+        request: Arc<HandshakeRequest>,
+    ) -> impl Future<Output = Result<Self::Session, String>> + Send;
+
+    /// Handles one event; the returned arguments answer it when the client asked for an ack.
+    fn on_event(
+        &self,
+        socket: &SioSocket,
+        session: &Self::Session,
+        name: String,
+        args: Vec<Data>,
+    ) -> impl Future<Output = Vec<Data>> + Send;
+
+    /// The socket left its namespace or the connection ended.
+    fn on_disconnect(&self, socket: &SioSocket, session: Self::Session, reason: DisconnectReason);
+}
+
+/// What the reader hands to a connection's worker.
+enum Inbound {
+    Packet(Packet),
+}
+
+/// The reader's side of one Engine.IO connection.
+struct Connection {
+    decoder: Mutex<Decoder>,
+    inbound: mpsc::Sender<Inbound>,
+    closed: watch::Sender<Option<DisconnectReason>>,
+}
+
+/// The Socket.IO server: plug it into an [`crate::engineio::Engine`] as its handler.
+pub struct SocketIoServer<H: SocketIoHandler> {
+    handler: Arc<H>,
+    config: SocketIoConfig,
+    // A std Mutex: held to look up or change the map only, never across an await.
+    connections: Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+impl<H: SocketIoHandler> SocketIoServer<H> {
+    /// A server that hands sockets to `handler`.
+    pub fn new(handler: Arc<H>, config: SocketIoConfig) -> Self {
+        SocketIoServer {
+            handler,
+            config,
+            connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn connection(&self, sid: &str) -> Option<Arc<Connection>> {
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(sid)
+            .cloned()
+    }
+}
+
+impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
+    fn on_open(&self, socket: EngineSocket, request: &HandshakeRequest) {
+        let (inbound, rx) = mpsc::channel(self.config.inbound_queue);
+        let (closed, closed_rx) = watch::channel(None);
+        let connection = Arc::new(Connection {
+            decoder: Mutex::new(Decoder::new(self.config.max_attachments)),
+            inbound,
+            closed,
+        });
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(socket.id().to_owned(), connection);
+        let worker = Worker {
+            handler: Arc::clone(&self.handler),
+            engine: socket,
+            request: Arc::new(request.clone()),
+            sessions: HashMap::new(),
+        };
+        tokio::spawn(worker.run(rx, closed_rx, self.config.connect_timeout));
+    }
+
+    fn on_message(&self, socket: &EngineSocket, message: EngineMessage) {
+        let Some(connection) = self.connection(socket.id()) else {
+            return;
+        };
+        let progress = {
+            let mut decoder = connection
+                .decoder
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match message {
+                EngineMessage::Text(text) => decoder.decode_text(&text),
+                EngineMessage::Binary(bytes) => decoder.decode_binary(bytes),
+            }
+        };
+        match progress {
+            Ok(Progress::Packet(packet)) => {
+                if connection
+                    .inbound
+                    .try_send(Inbound::Packet(packet))
+                    .is_err()
+                {
+                    tracing::debug!(sid = socket.id(), "client floods its inbound queue");
+                    socket.close(DisconnectReason::ProtocolError);
+                }
+            }
+            Ok(Progress::AwaitingAttachments(_)) => {}
+            Err(error) => {
+                tracing::debug!(sid = socket.id(), %error, "undecodable Socket.IO packet");
+                socket.close(DisconnectReason::ProtocolError);
+            }
+        }
+    }
+
+    fn on_close(&self, socket: &EngineSocket, reason: DisconnectReason) {
+        let removed = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(socket.id());
+        if let Some(connection) = removed {
+            let _ = connection.closed.send(Some(reason));
+        }
+    }
+}
+
+/// Owns one connection's namespaces and handles its packets in order.
+struct Worker<H: SocketIoHandler> {
+    handler: Arc<H>,
+    engine: EngineSocket,
+    request: Arc<HandshakeRequest>,
+    sessions: HashMap<Namespace, (SioSocket, H::Session)>,
+}
+
+impl<H: SocketIoHandler> Worker<H> {
+    async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut closed: watch::Receiver<Option<DisconnectReason>>,
+        connect_timeout: Duration,
+    ) {
+        let deadline = tokio::time::sleep(connect_timeout);
+        tokio::pin!(deadline);
+        let reason = loop {
+            tokio::select! {
+                biased;
+                changed = closed.changed() => {
+                    let reason = *closed.borrow();
+                    match (changed, reason) {
+                        (_, Some(reason)) => break reason,
+                        (Err(_), None) => break DisconnectReason::TransportClose,
+                        (Ok(()), None) => continue,
+                    }
+                }
+                () = &mut deadline, if self.sessions.is_empty() => {
+                    self.engine.close(DisconnectReason::ProtocolError);
+                    break DisconnectReason::ProtocolError;
+                }
+                packet = inbound.recv() => match packet {
+                    Some(Inbound::Packet(packet)) => self.handle(packet).await,
+                    None => break DisconnectReason::TransportClose,
+                },
+            }
+        };
+        for (_, (socket, session)) in self.sessions.drain() {
+            self.handler.on_disconnect(&socket, session, reason);
+        }
+    }
+
+    async fn handle(&mut self, packet: Packet) {
+        let namespace = packet.namespace;
+        match packet.data {
+            PacketData::Connect(auth) => self.connect(namespace, auth).await,
+            PacketData::Event(event) => self.event(&namespace, event, Vec::new()).await,
+            PacketData::BinaryEvent(event, attachments) => {
+                self.event(&namespace, event, attachments).await;
+            }
+            PacketData::Disconnect => {
+                if let Some((socket, session)) = self.sessions.remove(&namespace) {
+                    self.handler
+                        .on_disconnect(&socket, session, DisconnectReason::ClientClose);
+                }
+            }
+            // Acks from the client answer server emits, which this server does not await;
+            // CONNECT_ERROR only travels from server to client.
+            PacketData::Ack(_) | PacketData::BinaryAck(..) | PacketData::ConnectError(_) => {}
+        }
+    }
+
+    async fn connect(&mut self, namespace: Namespace, auth: Option<Map<String, Value>>) {
+        let refuse = |message: &str| {
+            let error = PacketData::ConnectError(json!({ "message": message }));
+            let _ = SioSocket::new(String::new(), namespace.clone(), self.engine.clone())
+                .send_packet(&Packet::new(namespace.clone(), error));
+        };
+        if !self.handler.accepts(&namespace) {
+            refuse("Invalid namespace");
+            return;
+        }
+        if self.sessions.contains_key(&namespace) {
+            return;
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let socket = SioSocket::new(id, namespace.clone(), self.engine.clone());
+        match self
+            .handler
+            .connect(socket.clone(), auth, Arc::clone(&self.request))
+            .await
+        {
+            Ok(session) => {
+                let _ = socket.send_packet(&Packet::connect(namespace.clone(), socket.id()));
+                self.sessions.insert(namespace, (socket, session));
+            }
+            Err(message) => refuse(&message),
+        }
+    }
+
+    async fn event(&mut self, namespace: &Namespace, event: Event, attachments: Vec<bytes::Bytes>) {
+        let Some((socket, session)) = self.sessions.get(namespace) else {
+            return; // events to a namespace the client has not joined are ignored
+        };
+        let args = match reconstruct(event.args, &attachments) {
+            Ok(args) => args,
+            Err(error) => {
+                tracing::debug!(%error, "event with bad attachments");
+                return;
+            }
+        };
+        let reply = self
+            .handler
+            .on_event(socket, session, event.name, args)
+            .await;
+        if let Some(id) = event.ack {
+            let ack = PacketData::ack_with_binary(id, reply);
+            let _ = socket.send_packet(&Packet::new(namespace.clone(), ack));
+        }
+    }
+}
