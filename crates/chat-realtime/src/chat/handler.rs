@@ -160,17 +160,19 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
 
     async fn connect(
         &self,
-        socket: SioSocket,
+        _socket: SioSocket,
         auth: Option<Map<String, Value>>,
         request: Arc<HandshakeRequest>,
     ) -> Result<UserId, String> {
         let refused = || "Authentication error".to_owned();
         let token = token(auth.as_ref(), &request).ok_or_else(refused)?;
-        let user = self.auth.authenticate(&token).await.ok_or_else(refused)?;
-        if self.hub.connect(socket, user) {
-            self.announce_presence(user, "user_online");
+        self.auth.authenticate(&token).await.ok_or_else(refused)
+    }
+
+    fn on_connected(&self, socket: &SioSocket, user: &UserId) {
+        if self.hub.connect(socket.clone(), *user) {
+            self.announce_presence(*user, "user_online");
         }
-        Ok(user)
     }
 
     async fn on_event(

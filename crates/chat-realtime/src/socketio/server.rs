@@ -55,6 +55,10 @@ pub trait SocketIoHandler: Send + Sync + 'static {
         request: Arc<HandshakeRequest>,
     ) -> impl Future<Output = Result<Self::Session, String>> + Send;
 
+    /// The CONNECT was answered: events emitted from here reach the client after its
+    /// `connect`.
+    fn on_connected(&self, _socket: &SioSocket, _session: &Self::Session) {}
+
     /// Handles one event; the returned arguments answer it when the client asked for an ack.
     fn on_event(
         &self,
@@ -259,6 +263,7 @@ impl<H: SocketIoHandler> Worker<H> {
         {
             Ok(session) => {
                 let _ = socket.send_packet(&Packet::connect(namespace.clone(), socket.id()));
+                self.handler.on_connected(&socket, &session);
                 self.sessions.insert(namespace, (socket, session));
             }
             Err(message) => refuse(&message),

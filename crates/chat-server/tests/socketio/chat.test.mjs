@@ -129,6 +129,31 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
       assert.equal((await seen).content, "marker");
     });
 
+    test("presence reaches the people who share a conversation, not strangers", async () => {
+      const shared = await conversationOf(u(9), u(10), "we know each other");
+      const stranger = await conversationOf(u(7), u(8), "the stranger's own");
+      const bob = await client(u(10), transports);
+      const carol = await client(u(8), transports);
+      await ask(carol, "join_conversation", { conversationId: stranger });
+      const carolSees = new Promise((resolve) => {
+        carol.once("user_online", () => resolve("user_online"));
+        carol.once("new_message", () => resolve("new_message"));
+      });
+
+      const online = next(bob, "user_online");
+      const alice = await client(u(9), transports);
+      assert.deepEqual(await online, { userId: u(9) });
+      // Carol's next event is a message sent after Alice came online: had she been told of
+      // Alice, that would have come first.
+      await rest(u(7), "POST", "/api/chat/send", { receiverId: u(8), content: "marker" });
+      assert.equal(await carolSees, "new_message");
+
+      const offline = next(bob, "user_offline");
+      alice.close();
+      assert.deepEqual(await offline, { userId: u(9) });
+      assert.ok(shared > 0);
+    });
+
     test("a burst of 200 sends arrives complete and in order", async () => {
       const conversation = await conversationOf(u(1), u(2), "before the burst");
       const alice = await client(u(1), transports);
