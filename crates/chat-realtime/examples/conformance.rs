@@ -13,7 +13,7 @@
 use std::{io, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpServer};
 use chat_realtime::engineio::{
     DisconnectReason, Engine, EngineConfig, EngineHandler, EngineMessage, EngineSocket, Frame,
     HandshakeRequest,
