@@ -114,9 +114,9 @@ impl<H: EngineHandler> Engine<H> {
             socket.session.beat(Instant::now());
             let state = socket.session.state();
             let transport = state.transport;
-            let open = state.closed.is_none();
+            let usable = state.closed.is_none() || state.awaits_final_poll();
             drop(state);
-            open.then_some((socket, transport))
+            usable.then_some((socket, transport))
         });
         match route {
             Err(error) => error.response(upgrade),

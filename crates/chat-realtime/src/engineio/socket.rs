@@ -110,6 +110,20 @@ pub(super) struct State {
     pub(super) polling: bool,
     /// A polling POST is being read and delivered (at most one).
     pub(super) posting: bool,
+    /// A poll took the last payload of a closed session (its queue and the `close` packet),
+    /// or the wait for that poll is over.
+    pub(super) final_sent: bool,
+}
+
+impl State {
+    /// Whether a closed polling session still keeps its last payload for the client's next
+    /// poll: after a server close, as the reference does, so that what was queued before the
+    /// close (a Socket.IO DISCONNECT, say) reaches a client that was between two polls.
+    pub(super) fn awaits_final_poll(&self) -> bool {
+        self.closed.is_some_and(DisconnectReason::flushes_queue)
+            && !self.final_sent
+            && self.transport == TransportKind::Polling
+    }
 }
 
 /// The shared part of a session.
@@ -144,6 +158,7 @@ impl Session {
                 heartbeat,
                 polling: false,
                 posting: false,
+                final_sent: false,
             }),
             ready: Notify::new(),
             changed: watch::Sender::new(()),
