@@ -54,15 +54,13 @@ fn an_unreachable_database_fails_fast_naming_the_database() {
     assert!(!err.contains(":pw@"), "the password is not printed: {err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_serves_then_exits_cleanly_on_sigterm() {
+/// The chat-server binary on a fresh database, and the port it logged.
+async fn start_binary(
+    db: &chat_store_pg::test_support::TestDatabase,
+) -> (tokio::process::Child, u16) {
     use std::process::Stdio;
-    use std::time::Duration;
-
-    use chat_store_pg::test_support::TestDatabase;
     use tokio::io::{AsyncBufReadExt, BufReader};
 
-    let db = TestDatabase::create().await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
         .env_clear()
         .current_dir(std::env::temp_dir())
@@ -86,14 +84,15 @@ async fn the_binary_serves_then_exits_cleanly_on_sigterm() {
             .expect("the server logs its port");
         let event: serde_json::Value = serde_json::from_str(&line).unwrap();
         if event["message"] == "chat-server listening" {
-            break event["port"].as_u64().unwrap();
+            break u16::try_from(event["port"].as_u64().unwrap()).unwrap();
         }
     };
-    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
+    // Keep draining the log so that the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, port)
+}
 
+async fn terminate(child: &mut tokio::process::Child) -> std::process::ExitStatus {
     let pid = child.id().unwrap().to_string();
     assert!(
         Command::new("kill")
@@ -102,9 +101,60 @@ async fn the_binary_serves_then_exits_cleanly_on_sigterm() {
             .unwrap()
             .success()
     );
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+    tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
         .await
         .expect("the server exits after SIGTERM")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_then_exits_cleanly_on_sigterm() {
+    let db = chat_store_pg::test_support::TestDatabase::create().await;
+    let (mut child, port) = start_binary(&db).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
         .unwrap();
+    assert_eq!(ready.status(), 200);
+    let status = terminate(&mut child).await;
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_tells_every_socket_to_go_so_that_clients_reconnect_elsewhere() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let db = chat_store_pg::test_support::TestDatabase::create().await;
+    let (mut child, port) = start_binary(&db).await;
+    let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let claims = serde_json::json!({ "id": 1, "exp": chrono::Utc::now().timestamp() + 3600 });
+    let key = jsonwebtoken::EncodingKey::from_secret(b"s");
+    let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
+    ws.send(Message::text(format!(
+        "40{}",
+        serde_json::json!({ "token": token })
+    )))
+    .await
+    .unwrap();
+    let mut texts = Vec::new();
+    while !texts.iter().any(|t: &String| t.starts_with("40")) {
+        if let Some(Ok(Message::Text(text))) = ws.next().await {
+            texts.push(text.to_string());
+        }
+    }
+
+    let status = terminate(&mut child).await;
+    assert!(status.success(), "{status:?}");
+    let mut rest = Vec::new();
+    while let Some(Ok(message)) = ws.next().await {
+        if let Message::Text(text) = message {
+            rest.push(text.to_string());
+        }
+    }
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("1"),
+        "an Engine.IO close came before the end: {rest:?}"
+    );
 }

@@ -73,3 +73,48 @@ pub(crate) fn failed(error: &ChatError) -> Value {
     }
     ack
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_send_says_when_to_retry_and_keeps_causes_private() {
+        let limited = failed(&ChatError::RateLimited {
+            retry_after: Duration::from_millis(1500),
+        });
+        assert_eq!(
+            limited,
+            json!({ "success": false, "message": "too many messages; retry in 1500 ms", "code": "rate_limited", "retryAfterMs": 1500 })
+        );
+        let invalid = failed(&ChatError::invalid("content", "must not be empty"));
+        assert_eq!(
+            (invalid["field"].as_str(), invalid["message"].as_str()),
+            (Some("content"), Some("content must not be empty"))
+        );
+        let internal = failed(&ChatError::Internal("connection to 10.0.0.5 lost".into()));
+        assert_eq!(internal["message"], "Internal server error");
+    }
+
+    #[test]
+    fn ids_come_as_numbers_or_digit_strings() {
+        assert_eq!(
+            conversation_id(&json!({ "conversationId": 7 })).unwrap(),
+            ConversationId(7)
+        );
+        assert_eq!(
+            conversation_id(&json!({ "conversationId": "7" })).unwrap(),
+            ConversationId(7)
+        );
+        for bad in [
+            json!({}),
+            json!({ "conversationId": 0 }),
+            json!({ "conversationId": "x" }),
+            json!(null),
+        ] {
+            assert!(conversation_id(&bad).is_err(), "{bad}");
+        }
+    }
+}
