@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::order::Sequencer;
 use super::rooms::{Departure, Room, Rooms, TooManyRooms};
-use crate::engineio::{DisconnectReason, Frame};
+use crate::engineio::Frame;
 use crate::socketio::{Namespace, Packet, SioSocket};
 
 /// Encodes an event for the main namespace once, as the frame every receiver shares.
@@ -89,13 +89,6 @@ impl Hub {
             users.iter().flat_map(|user| rooms.of_user(*user)).collect()
         };
         deliver(&sockets, frame);
-    }
-
-    /// Tells every client to go (they reconnect, to another node if this one is leaving).
-    pub fn close_all(&self) {
-        for socket in self.rooms().all() {
-            socket.close(DisconnectReason::ServerShutdown);
-        }
     }
 
     fn message_sent(&self, event: &MessageSent) {

@@ -134,11 +134,6 @@ impl Rooms {
         self.collect(self.users.get(&user), None)
     }
 
-    /// Every socket, for shutdown.
-    pub(crate) fn all(&self) -> Vec<SioSocket> {
-        self.sockets.values().map(|m| m.socket.clone()).collect()
-    }
-
     fn collect(&self, ids: Option<&HashSet<String>>, except: Option<&str>) -> Vec<SioSocket> {
         ids.into_iter()
             .flatten()
