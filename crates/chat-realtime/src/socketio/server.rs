@@ -1,6 +1,14 @@
 //! The Socket.IO server over Engine.IO sessions: namespaces with authenticated CONNECT,
 //! events handed to the application one at a time per client (so a burst keeps its order),
 //! acknowledgements, and the connect timeout.
+//!
+//! Like the reference server (`socket.io`'s `lib/client.ts`), a client that breaks the
+//! protocol's state loses its whole connection: a packet for a namespace it has not joined
+//! (or has left), a second CONNECT to a namespace it is in, a CONNECT_ERROR (which only the
+//! server sends), as well as a packet that does not decode. An unknown namespace or a refused
+//! CONNECT is answered with CONNECT_ERROR and leaves the connection open. The connect timeout
+//! closes a client that has joined no namespace yet; once it joined one, it may leave them all
+//! and stay connected.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,11 +18,12 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, watch};
 
+use super::socket::Leaves;
 use super::{
-    Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket, reconstruct,
+    AckId, Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket, reconstruct,
 };
 use crate::engineio::{
-    DisconnectReason, EngineHandler, EngineMessage, EngineSocket, HandshakeRequest,
+    DisconnectReason, EngineHandler, EngineMessage, EngineSocket, Frame, HandshakeRequest,
 };
 
 /// Limits of the Socket.IO layer.
@@ -68,7 +77,9 @@ pub trait SocketIoHandler: Send + Sync + 'static {
         args: Vec<Data>,
     ) -> impl Future<Output = Vec<Data>> + Send;
 
-    /// The socket left its namespace or the connection ended.
+    /// The socket left its namespace (the client's DISCONNECT, `reason`
+    /// [`DisconnectReason::ClientClose`], or [`SioSocket::disconnect`],
+    /// [`DisconnectReason::ServerClose`]) or the connection ended.
     fn on_disconnect(&self, socket: &SioSocket, session: Self::Session, reason: DisconnectReason);
 }
 
@@ -115,6 +126,7 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
     fn on_open(&self, socket: EngineSocket, request: &HandshakeRequest) {
         let (inbound, rx) = mpsc::channel(self.config.inbound_queue);
         let (closed, closed_rx) = watch::channel(None);
+        let (leaves, leaves_rx) = mpsc::unbounded_channel();
         let connection = Arc::new(Connection {
             decoder: Mutex::new(Decoder::new(self.config.max_attachments)),
             inbound,
@@ -129,8 +141,10 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
             engine: socket,
             request: Arc::new(request.clone()),
             sessions: HashMap::new(),
+            leaves,
+            joined: false,
         };
-        tokio::spawn(worker.run(rx, closed_rx, self.config.connect_timeout));
+        tokio::spawn(worker.run(rx, leaves_rx, closed_rx, self.config.connect_timeout));
     }
 
     fn on_message(&self, socket: &EngineSocket, message: EngineMessage) {
@@ -184,12 +198,22 @@ struct Worker<H: SocketIoHandler> {
     engine: EngineSocket,
     request: Arc<HandshakeRequest>,
     sessions: HashMap<Namespace, (SioSocket, H::Session)>,
+    /// Handed to each socket, for [`SioSocket::disconnect`] to tell this worker.
+    leaves: Leaves,
+    /// Whether the client has joined a namespace yet: the connect timeout no longer applies.
+    joined: bool,
 }
+
+/// A packet that the client may not send in its connection's state; the reference server
+/// closes the connection on it ("invalid state").
+#[derive(Debug)]
+struct InvalidState;
 
 impl<H: SocketIoHandler> Worker<H> {
     async fn run(
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
+        mut leaves: mpsc::UnboundedReceiver<(Namespace, String)>,
         mut closed: watch::Receiver<Option<DisconnectReason>>,
         connect_timeout: Duration,
     ) {
@@ -206,88 +230,133 @@ impl<H: SocketIoHandler> Worker<H> {
                         (Ok(()), None) => continue,
                     }
                 }
-                () = &mut deadline, if self.sessions.is_empty() => {
+                () = &mut deadline, if !self.joined => {
+                    tracing::debug!(sid = self.engine.id(), "no namespace joined in time");
                     self.engine.close(DisconnectReason::ProtocolError);
                     break DisconnectReason::ProtocolError;
                 }
+                // Before the client's packets: a namespace the server left takes none.
+                Some((namespace, id)) = leaves.recv() => self.left(&namespace, &id),
                 packet = inbound.recv() => match packet {
-                    Some(Inbound::Packet(packet)) => self.handle(packet).await,
+                    Some(Inbound::Packet(packet)) => {
+                        if self.handle(packet).await.is_err() {
+                            tracing::debug!(sid = self.engine.id(), "packet in an invalid state");
+                            self.engine.close(DisconnectReason::ProtocolError);
+                            break DisconnectReason::ProtocolError;
+                        }
+                    }
                     None => break DisconnectReason::TransportClose,
                 },
             }
         };
         for (_, (socket, session)) in self.sessions.drain() {
+            socket.mark_left();
             self.handler.on_disconnect(&socket, session, reason);
         }
     }
 
-    async fn handle(&mut self, packet: Packet) {
+    async fn handle(&mut self, packet: Packet) -> Result<(), InvalidState> {
         let namespace = packet.namespace;
         match packet.data {
             PacketData::Connect(auth) => self.connect(namespace, auth).await,
-            PacketData::Event(event) => self.event(&namespace, event, Vec::new()).await,
-            PacketData::BinaryEvent(event, attachments) => {
-                self.event(&namespace, event, attachments).await;
+            // A plain EVENT holds no attachment: objects shaped like placeholders are data.
+            PacketData::Event(Event { name, args, ack }) => {
+                let args = args.into_iter().map(Data::Json).collect();
+                self.event(&namespace, name, args, ack).await
+            }
+            PacketData::BinaryEvent(Event { name, args, ack }, attachments) => {
+                let args = reconstruct(args, &attachments).map_err(|error| {
+                    tracing::debug!(%error, "event with bad attachments");
+                    InvalidState
+                })?;
+                self.event(&namespace, name, args, ack).await
             }
             PacketData::Disconnect => {
-                if let Some((socket, session)) = self.sessions.remove(&namespace) {
-                    self.handler
-                        .on_disconnect(&socket, session, DisconnectReason::ClientClose);
-                }
+                let (socket, session) = self.sessions.remove(&namespace).ok_or(InvalidState)?;
+                socket.mark_left();
+                self.handler
+                    .on_disconnect(&socket, session, DisconnectReason::ClientClose);
+                Ok(())
             }
-            // Acks from the client answer server emits, which this server does not await;
+            // Acks from the client answer server emits, which this server does not await.
+            PacketData::Ack(_) | PacketData::BinaryAck(..) => self
+                .sessions
+                .contains_key(&namespace)
+                .then_some(())
+                .ok_or(InvalidState),
             // CONNECT_ERROR only travels from server to client.
-            PacketData::Ack(_) | PacketData::BinaryAck(..) | PacketData::ConnectError(_) => {}
+            PacketData::ConnectError(_) => Err(InvalidState),
         }
     }
 
-    async fn connect(&mut self, namespace: Namespace, auth: Option<Map<String, Value>>) {
-        let refuse = |message: &str| {
-            let error = PacketData::ConnectError(json!({ "message": message }));
-            let _ = SioSocket::new(String::new(), namespace.clone(), self.engine.clone())
-                .send_packet(&Packet::new(namespace.clone(), error));
-        };
-        if !self.handler.accepts(&namespace) {
-            refuse("Invalid namespace");
-            return;
-        }
+    async fn connect(
+        &mut self,
+        namespace: Namespace,
+        auth: Option<Map<String, Value>>,
+    ) -> Result<(), InvalidState> {
         if self.sessions.contains_key(&namespace) {
-            return;
+            return Err(InvalidState);
+        }
+        if !self.handler.accepts(&namespace) {
+            self.refuse(namespace, "Invalid namespace");
+            return Ok(());
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let socket = SioSocket::new(id, namespace.clone(), self.engine.clone());
-        match self
+        let socket = SioSocket::new(id, namespace.clone(), self.engine.clone(), &self.leaves);
+        let admitted = self
             .handler
             .connect(socket.clone(), auth, Arc::clone(&self.request))
-            .await
-        {
+            .await;
+        if self.engine.is_closed() {
+            return Ok(()); // the client left while the application decided: nothing to join
+        }
+        match admitted {
             Ok(session) => {
                 let _ = socket.send_packet(&Packet::connect(namespace.clone(), socket.id()));
+                self.joined = true;
                 self.handler.on_connected(&socket, &session);
                 self.sessions.insert(namespace, (socket, session));
             }
-            Err(message) => refuse(&message),
+            Err(message) => self.refuse(namespace, &message),
         }
+        Ok(())
     }
 
-    async fn event(&mut self, namespace: &Namespace, event: Event, attachments: Vec<bytes::Bytes>) {
-        let Some((socket, session)) = self.sessions.get(namespace) else {
-            return; // events to a namespace the client has not joined are ignored
-        };
-        let args = match reconstruct(event.args, &attachments) {
-            Ok(args) => args,
-            Err(error) => {
-                tracing::debug!(%error, "event with bad attachments");
-                return;
-            }
-        };
-        let reply = self
-            .handler
-            .on_event(socket, session, event.name, args)
-            .await;
-        if let Some(id) = event.ack {
+    /// Answers a CONNECT with CONNECT_ERROR; the connection stays open.
+    fn refuse(&self, namespace: Namespace, message: &str) {
+        let error = PacketData::ConnectError(json!({ "message": message }));
+        let _ = self
+            .engine
+            .send(Frame::message(Packet::new(namespace, error)));
+    }
+
+    async fn event(
+        &self,
+        namespace: &Namespace,
+        name: String,
+        args: Vec<Data>,
+        ack: Option<AckId>,
+    ) -> Result<(), InvalidState> {
+        let (socket, session) = self.sessions.get(namespace).ok_or(InvalidState)?;
+        let reply = self.handler.on_event(socket, session, name, args).await;
+        if let Some(id) = ack {
             let ack = PacketData::ack_with_binary(id, reply);
             let _ = socket.send_packet(&Packet::new(namespace.clone(), ack));
+        }
+        Ok(())
+    }
+
+    /// The server left `namespace` through [`SioSocket::disconnect`] (which sent the
+    /// DISCONNECT): the socket `id` is gone, unless it had already left.
+    fn left(&mut self, namespace: &Namespace, id: &str) {
+        if self
+            .sessions
+            .get(namespace)
+            .is_some_and(|(socket, _)| socket.id() == id)
+            && let Some((socket, session)) = self.sessions.remove(namespace)
+        {
+            self.handler
+                .on_disconnect(&socket, session, DisconnectReason::ServerClose);
         }
     }
 }
