@@ -21,6 +21,8 @@ mod malformed_tests;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]
+mod server_tests;
+#[cfg(test)]
 mod spec_tests;
 
 pub use binary::{Data, PartialPacket, deconstruct, placeholder, reconstruct};
@@ -30,4 +32,4 @@ pub use namespace::Namespace;
 pub use packet::{Ack, AckId, Decoded, Event, Packet, PacketData, PacketType};
 pub use parser::{DEFAULT_MAX_ATTACHMENTS, Decoder, Progress};
 pub use server::{SocketIoConfig, SocketIoHandler, SocketIoServer};
-pub use socket::SioSocket;
+pub use socket::{AckError, SioSocket};

@@ -20,7 +20,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::socket::Leaves;
 use super::{
-    AckId, Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket, reconstruct,
+    Ack, AckId, Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket,
+    reconstruct,
 };
 use crate::engineio::{
     DisconnectReason, EngineHandler, EngineMessage, EngineSocket, Frame, HandshakeRequest,
@@ -278,12 +279,18 @@ impl<H: SocketIoHandler> Worker<H> {
                     .on_disconnect(&socket, session, DisconnectReason::ClientClose);
                 Ok(())
             }
-            // Acks from the client answer server emits, which this server does not await.
-            PacketData::Ack(_) | PacketData::BinaryAck(..) => self
-                .sessions
-                .contains_key(&namespace)
-                .then_some(())
-                .ok_or(InvalidState),
+            // Acks from the client answer the server's `emit_with_ack`.
+            PacketData::Ack(Ack { id, args }) => {
+                let (socket, _) = self.sessions.get(&namespace).ok_or(InvalidState)?;
+                socket.resolve_ack(id, args.into_iter().map(Data::Json).collect());
+                Ok(())
+            }
+            PacketData::BinaryAck(Ack { id, args }, attachments) => {
+                let (socket, _) = self.sessions.get(&namespace).ok_or(InvalidState)?;
+                let args = reconstruct(args, &attachments).map_err(|_| InvalidState)?;
+                socket.resolve_ack(id, args);
+                Ok(())
+            }
             // CONNECT_ERROR only travels from server to client.
             PacketData::ConnectError(_) => Err(InvalidState),
         }

@@ -1,14 +1,16 @@
 //! A client's connection to one namespace, as the application sees it: who it is and how to
 //! talk to it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use super::{Namespace, Packet, PacketData};
+use super::{AckId, Data, Namespace, Packet, PacketData};
 use crate::engineio::{DisconnectReason, EngineSocket, Frame, SendError};
 
 /// How a socket tells its connection's worker that the server left its namespace: the
@@ -28,6 +30,30 @@ struct Inner {
     leaves: Leaves,
     /// Set once the socket is out of its namespace, whoever ended it.
     left: AtomicBool,
+    /// The server's emits awaiting the client's acknowledgement. A std Mutex: held for a map
+    /// operation only, never across an await.
+    acks: Mutex<PendingAcks>,
+}
+
+/// The ids handed out for the server's emits and the waiters behind them.
+#[derive(Default)]
+struct PendingAcks {
+    last: AckId,
+    waiting: HashMap<AckId, oneshot::Sender<Vec<Data>>>,
+}
+
+/// Why an acknowledgement did not come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AckError {
+    /// The event could not be queued (the client is gone or too slow).
+    #[error("the event could not be sent: {0:?}")]
+    Send(SendError),
+    /// The client did not answer in time.
+    #[error("no acknowledgement in time")]
+    Timeout,
+    /// The client left before it answered.
+    #[error("the client left before acknowledging")]
+    Gone,
 }
 
 impl SioSocket {
@@ -44,6 +70,7 @@ impl SioSocket {
                 engine,
                 leaves: leaves.clone(),
                 left: AtomicBool::new(false),
+                acks: Mutex::default(),
             }),
         }
     }
@@ -87,6 +114,52 @@ impl SioSocket {
         self.inner.engine.send(frame)
     }
 
+    /// Emits an event and waits up to `timeout` for the client's acknowledgement (the
+    /// arguments the client's callback was called with).
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Data>,
+        timeout: Duration,
+    ) -> Result<Vec<Data>, AckError> {
+        let (id, answer) = {
+            let mut acks = self.lock_acks();
+            acks.last += 1;
+            let id = acks.last;
+            let (sender, answer) = oneshot::channel();
+            acks.waiting.insert(id, sender);
+            (id, answer)
+        };
+        let data = PacketData::event_with_binary(event, args, Some(id));
+        let sent = self.send_packet(&Packet::new(self.inner.namespace.clone(), data));
+        let outcome = match sent {
+            Err(error) => Err(AckError::Send(error)),
+            Ok(()) => match tokio::time::timeout(timeout, answer).await {
+                Ok(Ok(args)) => Ok(args),
+                Ok(Err(_)) => Err(AckError::Gone),
+                Err(_) => Err(AckError::Timeout),
+            },
+        };
+        if outcome.is_err() {
+            self.lock_acks().waiting.remove(&id);
+        }
+        outcome
+    }
+
+    /// Hands the client's acknowledgement to the emit awaiting it; an unknown id is ignored.
+    pub(crate) fn resolve_ack(&self, id: AckId, args: Vec<Data>) {
+        if let Some(waiter) = self.lock_acks().waiting.remove(&id) {
+            let _ = waiter.send(args);
+        }
+    }
+
+    fn lock_acks(&self) -> std::sync::MutexGuard<'_, PendingAcks> {
+        self.inner
+            .acks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Acknowledges the client's event `id` with `args`.
     pub fn ack(&self, id: u64, args: Vec<Value>) -> Result<(), SendError> {
         self.send_packet(&Packet::ack(self.inner.namespace.clone(), id, args))
@@ -128,188 +201,5 @@ impl std::fmt::Debug for SioSocket {
             .field("id", &self.inner.id)
             .field("namespace", &self.inner.namespace.as_str())
             .finish()
-    }
-}
-
-/// The server's namespace rules seen by a polling client: leaving on either side, and which
-/// packets close the connection (as the reference server does).
-#[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use actix_web::{App, body::MessageBody, test};
-    use serde_json::{Map, Value};
-
-    use super::SioSocket;
-    use crate::engineio::{DisconnectReason, Engine, EngineConfig, HandshakeRequest};
-    use crate::socketio::{Data, Namespace, SocketIoConfig, SocketIoHandler, SocketIoServer};
-
-    /// Admits `/` and `/a`, acks with the event's arguments, leaves on `leave`, and records
-    /// every `on_disconnect`.
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<(String, DisconnectReason)>>);
-
-    impl SocketIoHandler for Recorder {
-        type Session = ();
-
-        fn accepts(&self, namespace: &Namespace) -> bool {
-            matches!(namespace.as_str(), "/" | "/a")
-        }
-
-        async fn connect(
-            &self,
-            _: SioSocket,
-            _: Option<Map<String, Value>>,
-            _: Arc<HandshakeRequest>,
-        ) -> Result<(), String> {
-            Ok(())
-        }
-
-        async fn on_event(
-            &self,
-            socket: &SioSocket,
-            (): &(),
-            name: String,
-            args: Vec<Data>,
-        ) -> Vec<Data> {
-            if name == "leave" {
-                socket.disconnect().unwrap();
-                socket.disconnect().unwrap(); // a second call does nothing
-            }
-            args
-        }
-
-        fn on_disconnect(&self, socket: &SioSocket, (): (), reason: DisconnectReason) {
-            let mut calls = self.0.lock().unwrap();
-            calls.push((socket.namespace().to_string(), reason));
-        }
-    }
-
-    /// A server with `connect_timeout`, and a polling client of it.
-    struct Client {
-        engine: Arc<Engine<SocketIoServer<Recorder>>>,
-        recorder: Arc<Recorder>,
-        sid: String,
-    }
-
-    impl Client {
-        async fn new(connect_timeout: Duration) -> Self {
-            let config = SocketIoConfig {
-                connect_timeout,
-                ..SocketIoConfig::default()
-            };
-            let recorder = Arc::new(Recorder::default());
-            let server = SocketIoServer::new(Arc::clone(&recorder), config);
-            let engine = Arc::new(Engine::new(EngineConfig::default(), Arc::new(server)));
-            let mut client = Client {
-                engine,
-                recorder,
-                sid: String::new(),
-            };
-            client.sid = client.open().await;
-            client
-        }
-
-        /// Opens another session on the same server.
-        async fn open(&self) -> String {
-            let handshake = test::TestRequest::get().uri("/socket.io/?EIO=4&transport=polling");
-            let (_, open) = self.request(handshake).await;
-            let open: Value = serde_json::from_str(&open[1..]).unwrap();
-            open["sid"].as_str().unwrap().to_owned()
-        }
-
-        async fn request(&self, request: test::TestRequest) -> (u16, String) {
-            let engine = Arc::clone(&self.engine);
-            let app = App::new().configure(move |cfg| engine.configure(cfg, "/socket.io"));
-            let app = test::init_service(app).await;
-            let response = test::call_service(&app, request.to_request()).await;
-            let status = response.status().as_u16();
-            let body = response.into_body().try_into_bytes().unwrap_or_default();
-            (status, String::from_utf8(body.to_vec()).unwrap())
-        }
-
-        async fn post(&self, packet: &str) {
-            let uri = format!("/socket.io/?EIO=4&transport=polling&sid={}", self.sid);
-            let post = test::TestRequest::post()
-                .uri(&uri)
-                .set_payload(packet.to_owned());
-            let (status, body) = self.request(post).await;
-            assert_eq!(status, 200, "{body}");
-        }
-
-        /// The Engine.IO packets of the next poll of `sid`.
-        async fn poll(&self, sid: &str) -> Vec<String> {
-            let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
-            let (status, body) = self.request(test::TestRequest::get().uri(&uri)).await;
-            assert_eq!(status, 200, "{body}");
-            body.split('\x1e').map(str::to_owned).collect()
-        }
-
-        fn calls(&self) -> Vec<(String, DisconnectReason)> {
-            self.recorder.0.lock().unwrap().clone()
-        }
-    }
-
-    #[actix_web::test]
-    async fn the_server_leaves_a_namespace_and_a_later_packet_to_it_closes_the_connection() {
-        let client = Client::new(Duration::from_secs(45)).await;
-        client.post("40").await;
-        client.post("40/a,").await;
-        assert_eq!(client.poll(&client.sid).await.len(), 2);
-        client.post(r#"42/a,["leave"]"#).await;
-        assert_eq!(client.poll(&client.sid).await, ["41/a,"]);
-        assert_eq!(
-            client.calls(),
-            [("/a".to_owned(), DisconnectReason::ServerClose)]
-        );
-        // `/` still answers, and a plain EVENT's placeholder-shaped object is mere data.
-        client
-            .post(r#"421["echo",{"_placeholder":true,"num":0}]"#)
-            .await;
-        let ack = r#"431[{"_placeholder":true,"num":0}]"#;
-        assert_eq!(client.poll(&client.sid).await, [ack]);
-        client.post(r#"42/a,["late"]"#).await;
-        assert_eq!(client.poll(&client.sid).await, ["1"]);
-        let closed = ("/".to_owned(), DisconnectReason::ProtocolError);
-        assert_eq!(client.calls()[1..], [closed]);
-    }
-
-    #[actix_web::test]
-    async fn packets_in_an_invalid_state_close_the_connection() {
-        for packets in [
-            &["40", "40"][..],
-            &[r#"42["x"]"#],
-            &["40", "41/a,"],
-            &["40", "44{}"],
-        ] {
-            let client = Client::new(Duration::from_secs(45)).await;
-            for packet in packets {
-                client.post(packet).await;
-            }
-            let polled = client.poll(&client.sid).await;
-            assert_eq!(
-                polled.last().map(String::as_str),
-                Some("1"),
-                "{packets:?}: {polled:?}"
-            );
-        }
-    }
-
-    #[actix_web::test]
-    async fn the_connect_timeout_spares_a_client_that_joined_then_left() {
-        let client = Client::new(Duration::from_millis(50)).await;
-        let idle = client.open().await;
-        client.post("40").await;
-        client.post("41").await;
-        assert_eq!(client.poll(&client.sid).await.len(), 1);
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let open = |sid: &str| client.engine.socket(sid).is_some_and(|s| !s.is_closed());
-        assert!(!open(&idle), "a client that joined no namespace is closed");
-        assert!(open(&client.sid));
-        assert_eq!(
-            client.calls(),
-            [("/".to_owned(), DisconnectReason::ClientClose)]
-        );
     }
 }
