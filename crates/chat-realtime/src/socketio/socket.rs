@@ -115,7 +115,9 @@ impl SioSocket {
     }
 
     /// Emits an event and waits up to `timeout` for the client's acknowledgement (the
-    /// arguments the client's callback was called with).
+    /// arguments the client's callback was called with). The answer is read by the same task
+    /// that runs this client's `on_event`, so await it from a task of its own, never inside
+    /// that client's `on_event`.
     pub async fn emit_with_ack(
         &self,
         event: &str,
