@@ -1,8 +1,9 @@
-//! Project automation for the chat workspace: `cargo xtask run | test | pg`.
+//! Project automation for the chat workspace: `cargo xtask run | test | pg | bench`.
 
 // xtask is a command-line tool for developers: printing to stdout is its job.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod pg;
 mod pg_bin;
 mod run;
@@ -28,6 +29,9 @@ commands:
   test [test args]    cargo fmt --check, cargo clippy -D warnings, cargo test --workspace
                       (with CHAT_TEST_DATABASE_URL of a throwaway PostgreSQL); args go to cargo test
   pg                  start a throwaway PostgreSQL, print its URLs, keep it until Ctrl-C
+  bench [--quick] [--scenario NAME]...
+                      build the release server and chat-bench, run the benchmark on a durable
+                      throwaway PostgreSQL, append the results to docs/benchmarks.md
   help                show this text";
 
 /// The command line, parsed by hand (a few subcommands do not need clap).
@@ -39,6 +43,8 @@ enum Cmd {
     Test(Vec<String>),
     /// `pg`.
     Pg,
+    /// `bench`, with its options.
+    Bench(Vec<String>),
     /// `help`, `-h`, `--help`.
     Help,
     /// No command, an unknown one, or stray arguments: the message to show before the usage.
@@ -56,6 +62,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Cmd {
         "test" => Cmd::Test(rest),
         "pg" if rest.is_empty() => Cmd::Pg,
         "pg" => Cmd::Bad(format!("`pg` takes no arguments (got {rest:?})")),
+        "bench" => Cmd::Bench(rest),
         "help" | "-h" | "--help" => Cmd::Help,
         other => Cmd::Bad(format!("unknown command `{other}`")),
     }
@@ -67,6 +74,7 @@ async fn main() -> ExitCode {
         Cmd::Run(args) => run::run(&args).await,
         Cmd::Test(args) => test::test(&args).await,
         Cmd::Pg => pg().await,
+        Cmd::Bench(args) => bench::bench(&args).await,
         Cmd::Help => {
             // Ignore a closed pipe (`cargo xtask help | head`).
             let _ = writeln!(std::io::stdout(), "{USAGE}");
@@ -127,6 +135,10 @@ mod tests {
         assert_eq!(parse(args(&["--help"])), Cmd::Help);
         assert!(matches!(parse(args(&[])), Cmd::Bad(_)));
         assert!(matches!(parse(args(&["pg", "x"])), Cmd::Bad(_)));
-        assert!(matches!(parse(args(&["bench"])), Cmd::Bad(_)));
+        assert_eq!(
+            parse(args(&["bench", "--quick"])),
+            Cmd::Bench(vec!["--quick".to_owned()])
+        );
+        assert!(matches!(parse(args(&["nope"])), Cmd::Bad(_)));
     }
 }

@@ -19,6 +19,12 @@ const DIR_PREFIX: &str = "chat-pg-";
 const SERVER_SETTINGS: &str = "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
                                -c full_page_writes=off -c max_connections=200";
 
+/// Settings for `cargo xtask bench`: every commit reaches the disk, as in production, so that
+/// the benchmark does not flatter the server.
+pub(crate) const DURABLE_SETTINGS: &str = "-c listen_addresses=127.0.0.1 -c fsync=on \
+                               -c synchronous_commit=on -c full_page_writes=on \
+                               -c shared_buffers=256MB -c max_connections=200";
+
 /// A running throwaway cluster; dropping it stops the server and deletes its directory.
 #[derive(Debug)]
 pub(crate) struct Cluster {
@@ -28,18 +34,35 @@ pub(crate) struct Cluster {
     root: PathBuf,
     /// The 127.0.0.1 TCP port the server listens on.
     port: u16,
+    /// The `-c` options the server runs with.
+    settings: &'static str,
 }
 
 impl Cluster {
     /// Creates, initialises and starts a fresh cluster on a free 127.0.0.1 port.
     pub(crate) fn start() -> Result<Self> {
+        Self::start_with(SERVER_SETTINGS)
+    }
+
+    /// The same with durable settings (fsync and synchronous_commit on), for benchmarks.
+    pub(crate) fn start_durable() -> Result<Self> {
+        Self::start_with(DURABLE_SETTINGS)
+    }
+
+    /// Creates, initialises and starts a fresh cluster with these `-c` options.
+    fn start_with(settings: &'static str) -> Result<Self> {
         let bin = PgBin::find()?;
         let base = base_dir(bin.as_postgres());
         reap_stale(&base, &bin);
         let root = base.join(format!("{DIR_PREFIX}{}-{}", std::process::id(), nanos()));
         fs::create_dir(&root).with_context(|| format!("creating {}", root.display()))?;
         // From here on Drop cleans up, also when a later step fails.
-        let mut cluster = Self { bin, root, port: 0 };
+        let mut cluster = Self {
+            bin,
+            root,
+            port: 0,
+            settings,
+        };
         fs::set_permissions(&cluster.root, fs::Permissions::from_mode(0o700))?;
         cluster.bin.hand_over(&cluster.root)?;
         cluster.initdb()?;
@@ -84,6 +107,11 @@ impl Cluster {
         .with_context(|| format!("creating database {name}"))
     }
 
+    /// A command for a client tool (psql, pgbench) from the cluster's bin directory.
+    pub(crate) fn client(&self, tool: &str) -> std::process::Command {
+        self.bin.client(tool)
+    }
+
     /// The data directory inside our temp dir.
     fn data(&self) -> PathBuf {
         self.root.join("data")
@@ -115,9 +143,10 @@ impl Cluster {
             self.port = free_port()?;
             let _ = fs::remove_file(self.log());
             let opts = format!(
-                "-p {} -k '{}' {SERVER_SETTINGS}",
+                "-p {} -k '{}' {}",
                 self.port,
-                self.root.display()
+                self.root.display(),
+                self.settings
             );
             let mut cmd = self.bin.server("pg_ctl", &self.root);
             cmd.arg("-D").arg(self.data()).arg("-l").arg(self.log());

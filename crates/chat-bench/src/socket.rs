@@ -1,0 +1,137 @@
+//! A bare Socket.IO v5 client over Engine.IO v4 WebSocket: open, CONNECT with a token, join a
+//! conversation with an acknowledgement, then listen (answering pings) for `new_message`.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// An open WebSocket to the server.
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long the handshake steps may take each.
+const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Opens a WebSocket, reads Engine.IO's open packet and connects to the main namespace.
+pub(crate) async fn connect(addr: SocketAddr, token: &str) -> Result<Ws> {
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio::time::timeout(STEP_TIMEOUT, tokio_tungstenite::connect_async(url))
+        .await
+        .context("WebSocket handshake timed out")?
+        .context("WebSocket handshake")?;
+    let open = next_text(&mut ws).await?;
+    if !open.starts_with("0{") {
+        bail!("expected the Engine.IO open packet, got {open:?}");
+    }
+    ws.send(Message::text(format!(r#"40{{"token":"{token}"}}"#)))
+        .await?;
+    loop {
+        let text = next_text(&mut ws).await?;
+        if text.starts_with("40") {
+            return Ok(ws);
+        }
+        if text.starts_with("44") {
+            bail!("connect refused: {text}");
+        }
+    }
+}
+
+/// Joins the room of `conversation` and waits for the acknowledgement.
+pub(crate) async fn join(ws: &mut Ws, conversation: i64) -> Result<()> {
+    ws.send(Message::text(format!(
+        r#"421["join_conversation",{{"conversationId":{conversation}}}]"#
+    )))
+    .await?;
+    loop {
+        let text = next_text(ws).await?;
+        if let Some(ack) = text.strip_prefix("431") {
+            if ack.contains(r#""success":true"#) {
+                return Ok(());
+            }
+            bail!("join_conversation refused: {ack}");
+        }
+    }
+}
+
+/// The next text frame, answering Engine.IO pings on the way.
+pub(crate) async fn next_text(ws: &mut Ws) -> Result<String> {
+    loop {
+        let frame = tokio::time::timeout(STEP_TIMEOUT, ws.next())
+            .await
+            .context("no frame from the server in time")?;
+        match frame {
+            Some(Ok(Message::Text(text))) if text.as_str() == "2" => {
+                ws.send(Message::text("3")).await?;
+            }
+            Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
+            Some(Ok(Message::Close(close))) => bail!("closed by the server: {close:?}"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.into()),
+            None => bail!("connection ended"),
+        }
+    }
+}
+
+/// A delivery: the listener's tag, the message's seq and when the frame was read.
+pub(crate) type Delivery = (usize, u64, Instant);
+
+/// Listens until `stop` changes: answers pings and reports every `new_message` on
+/// `deliveries` with `tag`. Returns whether the connection was still open at the end.
+pub(crate) async fn listen(
+    mut ws: Ws,
+    tag: usize,
+    deliveries: mpsc::UnboundedSender<Delivery>,
+    mut stop: watch::Receiver<bool>,
+) -> bool {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => {
+                let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
+                return true;
+            }
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let text = text.as_str();
+                    if text == "2" {
+                        if ws.send(Message::text("3")).await.is_err() {
+                            return false;
+                        }
+                    } else if text.starts_with(r#"42["new_message""#)
+                        && let Some(seq) = seq_of(text)
+                    {
+                        let _ = deliveries.send((tag, seq, Instant::now()));
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+/// The `seq` field of a message frame.
+pub(crate) fn seq_of(text: &str) -> Option<u64> {
+    let at = text.find(r#""seq":"#)? + 6;
+    let digits: &str = &text[at..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seq_of;
+
+    #[test]
+    fn finds_the_seq() {
+        let frame = r#"42["new_message",{"id":7,"last_seq":1,"seq":42,"content":"x"}]"#;
+        assert_eq!(seq_of(frame), Some(42));
+        assert_eq!(seq_of(r#"42["new_message",{}]"#), None);
+    }
+}
