@@ -21,7 +21,7 @@ INSERT INTO chat.conversations (id, kind, direct_user_low, direct_user_high) OVE
 INSERT INTO chat.conversation_members (conversation_id, user_id)
   SELECT 900000 + g, 900000 + 2 * g - 1 + s FROM generate_series(1, 16) g, generate_series(0, 1) s;";
 
-/// The pgbench script: the server's APPEND statement (crates/chat-store-pg/src/messages.rs,
+/// The pgbench script: the server's append statement (crates/chat-store-pg/src/prepared.rs,
 /// with the schema written out) as one transaction.
 const SCRIPT: &str = r"\set cid 900001 + :client_id
 \set uid 900001 + 2 * :client_id

@@ -11,6 +11,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::prepared::ByIds;
 use crate::rows::{ConversationMemberRow, assemble};
 use crate::schema::{conversation_members, conversations};
 use crate::{PgStore, query_error};
@@ -26,28 +27,50 @@ macro_rules! detail_columns {
     };
 }
 
-/// One conversation with its members.
-pub(crate) const CONVERSATION_DETAIL: &str = concat!(
-    "SELECT ",
-    detail_columns!(),
-    "
+/// One conversation with its members, joined, up to its `WHERE` condition.
+macro_rules! detail_where {
+    () => {
+        concat!(
+            "SELECT ",
+            detail_columns!(),
+            "
   FROM conversations c
   JOIN conversation_members m ON m.conversation_id = c.id
   JOIN users u ON u.id = m.user_id
- WHERE c.id = $1
- ORDER BY m.user_id"
-);
+ WHERE "
+        )
+    };
+}
+
+/// One conversation with its members, by id.
+pub(crate) fn detail_by_id(id: i64) -> ByIds<1> {
+    ByIds::new(
+        [concat!(detail_where!(), "c.id = ")],
+        " ORDER BY m.user_id",
+        [id],
+    )
+}
+
+/// The direct conversation of a pair with its members, through the pair's unique key.
+pub(crate) fn detail_by_pair(pair: DirectPair) -> ByIds<2> {
+    ByIds::new(
+        [
+            concat!(detail_where!(), "c.direct_user_low = "),
+            " AND c.direct_user_high = ",
+        ],
+        " ORDER BY m.user_id",
+        [pair.low().get(), pair.high().get()],
+    )
+}
 
 /// Loads one conversation with its members, in one query.
 async fn load_detail(
     conn: &mut AsyncPgConnection,
-    id: i64,
+    query: impl diesel_async::methods::LoadQuery<'static, AsyncPgConnection, ConversationMemberRow>
+    + Send
+    + 'static,
 ) -> Result<Option<ConversationDetail>, ChatError> {
-    let rows: Vec<ConversationMemberRow> = diesel::sql_query(CONVERSATION_DETAIL)
-        .bind::<BigInt, _>(id)
-        .load(conn)
-        .await
-        .map_err(query_error)?;
+    let rows: Vec<ConversationMemberRow> = query.load(conn).await.map_err(query_error)?;
     Ok(assemble(rows)?.into_iter().next())
 }
 
@@ -161,7 +184,7 @@ impl ConversationRepo for PgStore {
             }
             other => other.map_err(query_error)?,
         };
-        load_detail(&mut conn, id)
+        load_detail(&mut conn, detail_by_id(id))
             .await?
             .ok_or_else(|| ChatError::Internal("created conversation vanished".into()))
     }
@@ -171,18 +194,7 @@ impl ConversationRepo for PgStore {
         pair: DirectPair,
     ) -> Result<Option<ConversationDetail>, ChatError> {
         let mut conn = self.conn().await?;
-        let id: Option<i64> = conversations::table
-            .filter(conversations::direct_user_low.eq(pair.low().get()))
-            .filter(conversations::direct_user_high.eq(pair.high().get()))
-            .select(conversations::id)
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(query_error)?;
-        match id {
-            Some(id) => load_detail(&mut conn, id).await,
-            None => Ok(None),
-        }
+        load_detail(&mut conn, detail_by_pair(pair)).await
     }
 
     async fn conversation_for(
@@ -191,7 +203,7 @@ impl ConversationRepo for PgStore {
         id: ConversationId,
     ) -> Result<Option<ConversationDetail>, ChatError> {
         let mut conn = self.conn().await?;
-        let detail = load_detail(&mut conn, id.get()).await?;
+        let detail = load_detail(&mut conn, detail_by_id(id.get())).await?;
         Ok(detail.filter(|d| d.member(viewer).is_some()))
     }
 

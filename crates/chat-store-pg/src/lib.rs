@@ -11,6 +11,7 @@ mod migrate;
 #[cfg(test)]
 mod plans;
 mod pool;
+mod prepared;
 mod rows;
 mod schema;
 mod users;

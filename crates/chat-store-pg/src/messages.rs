@@ -8,38 +8,13 @@ use diesel::dsl::{AsSelect, SqlTypeOf, exists};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use crate::prepared::Append;
 use crate::rows::MessageRow;
 use crate::schema::{conversation_members, messages};
 use crate::{PgStore, query_error};
-
-/// One statement, so one round trip and one implicit transaction: bump the conversation's
-/// `last_seq` (its row lock orders concurrent senders; the membership check rides along),
-/// insert the message with that seq, and move the sender's watermark. A failure anywhere
-/// (a reused client message id, say) rolls all of it back and consumes no seq.
-const APPEND: &str = "
-WITH conv AS (
-    UPDATE conversations c
-       SET last_seq = c.last_seq + 1, message_count = c.message_count + 1,
-           last_message_seq = c.last_seq + 1, last_message = $3,
-           last_message_at = now(), updated_at = now()
-     WHERE c.id = $1
-       AND EXISTS (SELECT 1 FROM conversation_members m
-                    WHERE m.conversation_id = $1 AND m.user_id = $2)
- RETURNING c.id, c.last_seq
-), msg AS (
-    INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url, client_message_id)
-    SELECT conv.id, conv.last_seq, $2, $3, $4, $5 FROM conv
-    RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-              created_at, updated_at
-), watermark AS (
-    UPDATE conversation_members m SET last_read_seq = msg.seq, last_read_at = now()
-      FROM msg
-     WHERE m.conversation_id = msg.conversation_id AND m.user_id = msg.sender_id
-)
-SELECT * FROM msg";
 
 /// Soft-deletes the sender's visible message and keeps the conversation's counter and
 /// last-message pointer right. Runs after the conversation row is locked, so that it sees
@@ -119,12 +94,7 @@ pub(crate) fn window_query(
 impl MessageRepo for PgStore {
     async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
         let mut conn = self.conn().await?;
-        let row: Option<MessageRow> = diesel::sql_query(APPEND)
-            .bind::<BigInt, _>(message.conversation_id.get())
-            .bind::<BigInt, _>(message.sender_id.get())
-            .bind::<Text, _>(message.content.as_str())
-            .bind::<Nullable<Text>, _>(message.attachment_url.as_ref().map(|u| u.as_str()))
-            .bind::<Nullable<Text>, _>(message.client_message_id.as_ref().map(|c| c.as_str()))
+        let row: Option<MessageRow> = Append::new(&message)
             .get_result(&mut conn)
             .await
             .optional()

@@ -9,7 +9,7 @@ use diesel::pg::Pg;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-use crate::conversations::{CONVERSATION_DETAIL, CONVERSATIONS_PAGE, UNREAD_BY_CONVERSATION};
+use crate::conversations::{CONVERSATIONS_PAGE, UNREAD_BY_CONVERSATION, detail_by_id};
 use crate::messages::window_query;
 use crate::test_support::TestDatabase;
 
@@ -80,7 +80,7 @@ async fn list_queries_use_indexes_on_a_large_history() {
     let queries = [
         (
             "conversation with members",
-            inline(CONVERSATION_DETAIL, &[conversation.get()]),
+            dsl_sql(&detail_by_id(conversation.get())),
         ),
         (
             "conversation page",

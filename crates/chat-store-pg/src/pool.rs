@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
 use crate::StoreError;
@@ -109,6 +111,9 @@ pub(crate) fn build_pool(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, S
     let schema = config.checked_schema()?.to_owned();
     let connect_timeout = config.connect_timeout;
     let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+    // A connection whose socket closed is already dropped as broken on its way back to the
+    // pool; a test query on every checkout would add a round trip to every request.
+    manager_config.recycling_method = RecyclingMethod::Fast;
     manager_config.custom_setup = Box::new(move |url| {
         let (url, schema) = (url.to_owned(), schema.clone());
         Box::pin(async move {
