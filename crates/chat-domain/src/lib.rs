@@ -12,6 +12,7 @@ mod ids;
 mod input;
 mod limits;
 mod paging;
+mod pairs;
 mod policy;
 mod ports;
 mod rate_limit;

@@ -9,6 +9,7 @@ use crate::{
     Entity, EventSink, Limits, Message, MessageBody, MessageDeleted, MessageId, MessageSent,
     MessageWindow, MessagesRead, PageRequest, Paged, Policy, RateLimiter, ReadReceipt, SearchQuery,
     Store, UnreadCount, UpsertUser, User, UserId, Username,
+    pairs::PairCache,
     ports::{DirectPair, NewMessage},
 };
 
@@ -54,6 +55,7 @@ pub struct ChatService<S, E> {
     events: Arc<E>,
     policy: Arc<Policy>,
     send_rate: Arc<RateLimiter>,
+    pairs: Arc<PairCache>,
 }
 
 impl<S: Clone, E> Clone for ChatService<S, E> {
@@ -63,6 +65,7 @@ impl<S: Clone, E> Clone for ChatService<S, E> {
             events: Arc::clone(&self.events),
             policy: Arc::clone(&self.policy),
             send_rate: Arc::clone(&self.send_rate),
+            pairs: Arc::clone(&self.pairs),
         }
     }
 }
@@ -75,6 +78,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             events: Arc::new(events),
             send_rate: Arc::new(RateLimiter::new(policy.send_rate)),
             policy: Arc::new(policy),
+            pairs: Arc::default(),
         }
     }
 
@@ -95,12 +99,16 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
 
     /// Creates or refreshes a user known to the host application.
     pub async fn upsert_user(&self, user: UpsertUser) -> Result<User, ChatError> {
-        self.store.upsert_user(user).await
+        let written = self.store.upsert_user(user).await;
+        self.pairs.clear();
+        written
     }
 
     /// Creates or refreshes many users at once, for hosts that provision ahead of time.
     pub async fn upsert_users(&self, users: Vec<UpsertUser>) -> Result<Vec<User>, ChatError> {
-        self.store.upsert_users(users).await
+        let written = self.store.upsert_users(users).await;
+        self.pairs.clear();
+        written
     }
 
     /// Makes sure the user behind a valid token exists, so that a first request never fails
@@ -110,7 +118,12 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         id: UserId,
         username: Option<Username>,
     ) -> Result<User, ChatError> {
-        self.store.ensure_user(id, username).await
+        let renames = username.is_some();
+        let user = self.store.ensure_user(id, username).await;
+        if renames {
+            self.pairs.clear();
+        }
+        user
     }
 
     /// A user's own profile.
@@ -145,8 +158,16 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     /// announces it once stored.
     pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
         self.send_rate.acquire(cmd.sender, Instant::now())?;
-        let conversation = self.conversation_between(cmd.sender, cmd.receiver).await?;
-        let message = self
+        let pair = DirectPair::new(cmd.sender, cmd.receiver)?;
+        let conversation = match self.pairs.get(pair) {
+            Some(known) => known,
+            None => {
+                let found = Arc::new(self.conversation_between(cmd.sender, cmd.receiver).await?);
+                self.pairs.insert(pair, Arc::clone(&found));
+                found
+            }
+        };
+        let appended = self
             .store
             .append_message(NewMessage {
                 conversation_id: conversation.conversation.id,
@@ -155,8 +176,11 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 attachment_url: cmd.attachment_url,
                 client_message_id: cmd.client_message_id,
             })
-            .await?
-            .ok_or(ChatError::not_found(Entity::Conversation))?;
+            .await?;
+        let Some(message) = appended else {
+            self.pairs.forget(pair);
+            return Err(ChatError::not_found(Entity::Conversation));
+        };
         self.events.publish(ChatEvent::MessageSent(MessageSent {
             message: message.clone(),
             members: conversation
@@ -166,7 +190,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 .collect(),
         }));
         Ok(SentMessage {
-            conversation,
+            conversation: ConversationDetail::clone(&conversation),
             message,
         })
     }

@@ -46,6 +46,7 @@ macro_rules! store_conformance_tests {
             accounts_have_unique_usernames_ignoring_case,
             sends_beyond_the_rate_are_refused_without_writing,
             contacts_are_the_people_sharing_a_conversation,
+            a_renamed_user_sends_under_the_new_name,
             concurrent_first_sends_create_one_conversation,
             concurrent_sends_get_distinct_gapless_seqs,
         );

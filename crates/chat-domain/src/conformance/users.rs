@@ -201,3 +201,32 @@ pub async fn contacts_are_the_people_sharing_a_conversation<S: Store>(store: S) 
     );
     assert_not_found(service.conversation(CAROL, id).await, Entity::Conversation);
 }
+
+pub async fn a_renamed_user_sends_under_the_new_name<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    say(&service, ALICE, BOB, "as alice").await;
+    service
+        .provision_user(ALICE, Some(Username::parse("alicia").unwrap()))
+        .await
+        .unwrap();
+    let sent = service
+        .send_message(send(ALICE, BOB, "as alicia"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent.conversation.member(ALICE).unwrap().user.username,
+        "alicia"
+    );
+    service
+        .upsert_users(vec![upsert(BOB.0, "robert")])
+        .await
+        .unwrap();
+    let sent = service
+        .send_message(send(ALICE, BOB, "to robert"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sent.conversation.member(BOB).unwrap().user.username,
+        "robert"
+    );
+}
