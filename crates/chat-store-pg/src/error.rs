@@ -28,15 +28,35 @@ pub(crate) fn query_error(error: DieselError) -> ChatError {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             ChatError::Conflict(conflict_message(info.constraint_name()))
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        // The connection broke (diesel-async reports a failed send or a dead connection task
+        // as UnableToSendCommand), or the server is going away or not up yet: retrying on
+        // another connection, later, may succeed.
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
         | DieselError::BrokenTransactionManager => ChatError::Unavailable(Box::new(error)),
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-            if info.message().contains("connection closed") =>
+            if server_going_away(info.message()) =>
         {
             ChatError::Unavailable(Box::new(error))
         }
         other => ChatError::Internal(Box::new(other)),
     }
+}
+
+/// Messages of PostgreSQL's connection-exception and operator-intervention errors (SQLSTATE
+/// classes 08 and 57P0x), which diesel reports without their code.
+fn server_going_away(message: &str) -> bool {
+    [
+        "connection closed",
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+    ]
+    .iter()
+    .any(|known| message.contains(known))
 }
 
 /// A pool that cannot hand out a connection (timed out, database down) means unavailable.
@@ -51,5 +71,42 @@ fn conflict_message(constraint: Option<&str>) -> String {
         }
         Some("accounts_username_key") => "the username is taken".to_owned(),
         _ => "the record already exists".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_broken_or_departing_database_is_unavailable_and_the_rest_internal() {
+        for unavailable in [
+            database_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "error communicating with the server",
+            ),
+            database_error(DatabaseErrorKind::ClosedConnection, "closed"),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+        ] {
+            assert_eq!(query_error(unavailable).code(), "unavailable");
+        }
+        let conflict = database_error(DatabaseErrorKind::UniqueViolation, "duplicate key");
+        assert_eq!(query_error(conflict).code(), "conflict");
+        let bug = database_error(
+            DatabaseErrorKind::Unknown,
+            "syntax error at or near \"SELEC\"",
+        );
+        assert_eq!(query_error(bug).code(), "internal");
     }
 }
