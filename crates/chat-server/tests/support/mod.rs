@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 pub(crate) mod proxy;
+pub(crate) mod refusals;
 
 use std::collections::HashMap;
 
