@@ -8,6 +8,7 @@
 mod args;
 mod calibrate;
 mod fanout;
+mod history;
 mod http;
 mod idle;
 mod report;
@@ -138,6 +139,7 @@ async fn run(args: Args) -> Result<()> {
             "socket-throughput" => throughput::run(&ctx).await,
             "fanout" => fanout::run(&ctx).await,
             "idle-connections" => idle::run(&ctx).await,
+            "history" => history::run(&ctx).await,
             other => Err(anyhow::anyhow!("unknown scenario {other}")),
         };
         match result {
