@@ -82,22 +82,17 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let request_id = request_id::current();
         let (code, message, errors) = match self {
-            ApiError::Domain(ChatError::Invalid { field, reason }) => (
-                "invalid_input",
-                format!("{field} {reason}"),
+            ApiError::Domain(e @ ChatError::Invalid { field, reason }) => (
+                e.code(),
+                e.client_message(),
                 Some(json!([{ "field": field, "message": reason }])),
             ),
             ApiError::Domain(e @ (ChatError::Unavailable(_) | ChatError::Internal(_))) => {
                 let cause = std::error::Error::source(e).map(ToString::to_string);
                 tracing::error!(request_id = request_id.as_deref(), error = %e, cause, "request failed");
-                let message = if status == StatusCode::SERVICE_UNAVAILABLE {
-                    "The service is temporarily unavailable; please retry"
-                } else {
-                    "Internal server error"
-                };
-                (e.code(), message.to_owned(), None)
+                (e.code(), e.client_message(), None)
             }
-            ApiError::Domain(e) => (e.code(), e.to_string(), None),
+            ApiError::Domain(e) => (e.code(), e.client_message(), None),
             ApiError::Unauthorized(why) => ("unauthenticated", (*why).to_owned(), None),
             ApiError::BadRequest { field, message } => (
                 "invalid_input",

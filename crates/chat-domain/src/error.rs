@@ -81,6 +81,19 @@ impl ChatError {
         }
     }
 
+    /// What a client may read about this error: the domain's words, never the internal cause
+    /// of an unavailable store or a fault. Every transport shows the same text.
+    pub fn client_message(&self) -> String {
+        match self {
+            ChatError::Invalid { field, reason } => format!("{field} {reason}"),
+            ChatError::Unavailable(_) => {
+                "The service is temporarily unavailable; please retry".to_owned()
+            }
+            ChatError::Internal(_) => "Internal server error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
     /// Shorthand for the not-found of one kind of record.
     pub fn not_found(entity: Entity) -> Self {
         ChatError::NotFound { entity }

@@ -52,19 +52,10 @@ pub(crate) fn ok(data: Option<Value>) -> Vec<Data> {
     vec![Data::Json(ack)]
 }
 
-/// The client-facing message of an error, never its internal cause.
-pub(crate) fn message(error: &ChatError) -> String {
-    match error {
-        ChatError::Invalid { field, reason } => format!("{field} {reason}"),
-        ChatError::Unavailable(_) => "The service is temporarily unavailable; please retry".into(),
-        ChatError::Internal(_) => "Internal server error".into(),
-        other => other.to_string(),
-    }
-}
-
 /// `{ success: false, message, code, retryAfterMs? }`.
 pub(crate) fn failed(error: &ChatError) -> Value {
-    let mut ack = json!({ "success": false, "message": message(error), "code": error.code() });
+    let mut ack =
+        json!({ "success": false, "message": error.client_message(), "code": error.code() });
     if let ChatError::RateLimited { retry_after } = error {
         ack["retryAfterMs"] = json!(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
     }
