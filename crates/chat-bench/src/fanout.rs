@@ -117,13 +117,7 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let _ = stop_tx.send(true);
-    let mut alive = 0u64;
-    for listener in listeners {
-        if listener.await.unwrap_or(false) {
-            alive += 1;
-        }
-    }
+    let alive = socket::stop_all(&stop_tx, listeners).await;
     let usage = ctx.meter.since(&before);
     let mut details = serde_json::Map::new();
     details.insert("sockets_open".into(), json!(open));

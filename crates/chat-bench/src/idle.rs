@@ -87,13 +87,7 @@ async fn once(ctx: &Ctx, sockets: usize, hold: Duration) -> Result<Outcome> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_open = ctx.meter.server_rss_kib();
     tokio::time::sleep(hold).await;
-    let _ = stop_tx.send(true);
-    let mut alive = 0u64;
-    for listener in listeners {
-        if listener.await.unwrap_or(false) {
-            alive += 1;
-        }
-    }
+    let alive = socket::stop_all(&stop_tx, listeners).await;
     let usage = ctx.meter.since(&before);
     let mut details = serde_json::Map::new();
     details.insert("sockets".into(), json!(sockets));

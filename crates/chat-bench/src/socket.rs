@@ -80,6 +80,21 @@ pub(crate) async fn next_text(ws: &mut Ws) -> Result<String> {
 /// A delivery: the listener's tag, the message's seq and when the frame was read.
 pub(crate) type Delivery = (usize, u64, Instant);
 
+/// Tells every listener to stop and waits for them; how many sockets were still alive.
+pub(crate) async fn stop_all(
+    stop: &watch::Sender<bool>,
+    listeners: Vec<tokio::task::JoinHandle<bool>>,
+) -> u64 {
+    let _ = stop.send(true);
+    let mut alive = 0;
+    for listener in listeners {
+        if listener.await.unwrap_or(false) {
+            alive += 1;
+        }
+    }
+    alive
+}
+
 /// Listens until `stop` changes: answers pings and reports every `new_message` on
 /// `deliveries` with `tag`. Returns whether the connection was still open at the end.
 pub(crate) async fn listen(

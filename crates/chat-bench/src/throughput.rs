@@ -123,10 +123,7 @@ async fn scenario(ctx: &Ctx, step_length: Duration) -> Result<Vec<Outcome>> {
             break;
         }
     }
-    let _ = stop_tx.send(true);
-    for listener in listeners {
-        let _ = listener.await;
-    }
+    socket::stop_all(&stop_tx, listeners).await;
     Ok(outcomes(ctx, steps, &stopped))
 }
 
