@@ -28,6 +28,28 @@ pub struct SendMessage {
     pub client_message_id: Option<ClientMessageId>,
 }
 
+impl SendMessage {
+    /// Validates a send's raw fields as every transport receives them.
+    pub fn parse(
+        sender: UserId,
+        receiver: UserId,
+        content: String,
+        attachment_url: Option<String>,
+        client_message_id: Option<String>,
+        limits: &Limits,
+    ) -> Result<Self, ChatError> {
+        Ok(SendMessage {
+            sender,
+            receiver,
+            content: MessageBody::parse(content, limits)?,
+            attachment_url: attachment_url
+                .map(|url| AttachmentUrl::parse(url, limits))
+                .transpose()?,
+            client_message_id: client_message_id.map(ClientMessageId::parse).transpose()?,
+        })
+    }
+}
+
 /// A stored message and the conversation it landed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentMessage {

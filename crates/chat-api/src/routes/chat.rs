@@ -4,8 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chat_domain::{
-    AttachmentUrl, ClientMessageId, ConversationId, EventSink, MessageBody, MessageId,
-    MessageWindow, SearchQuery, SendMessage, Store, UserId,
+    ConversationId, EventSink, MessageId, MessageWindow, SearchQuery, SendMessage, Store, UserId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -76,17 +75,14 @@ pub(crate) async fn send<S: Store, E: EventSink>(
     let receiver = UserId(positive_json("receiverId", body.receiver_id.as_ref())?);
     let content = string_json("content", body.content.as_ref())?
         .ok_or_else(|| ApiError::field("content", "content is required"))?;
-    let cmd = SendMessage {
-        sender: user.0,
+    let cmd = SendMessage::parse(
+        user.0,
         receiver,
-        content: MessageBody::parse(content, limits)?,
-        attachment_url: string_json("attachmentUrl", body.attachment_url.as_ref())?
-            .map(|url| AttachmentUrl::parse(url, limits))
-            .transpose()?,
-        client_message_id: string_json("clientMessageId", body.client_message_id.as_ref())?
-            .map(ClientMessageId::parse)
-            .transpose()?,
-    };
+        content,
+        string_json("attachmentUrl", body.attachment_url.as_ref())?,
+        string_json("clientMessageId", body.client_message_id.as_ref())?,
+        limits,
+    )?;
     let sent = state.chat.send_message(cmd).await?;
     let view = MessageView::new(&sent.conversation, &sent.message);
     Ok(with_message(

@@ -4,10 +4,7 @@
 use std::sync::Arc;
 
 use chat_domain::wire::MessageView;
-use chat_domain::{
-    AttachmentUrl, ChatError, ChatService, ClientMessageId, EventSink, MessageBody, SendMessage,
-    Store, UserId,
-};
+use chat_domain::{ChatError, ChatService, EventSink, SendMessage, Store, UserId};
 use serde_json::{Map, Value, json};
 
 use super::Authenticate;
@@ -104,17 +101,14 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         let limits = self.chat.limits();
         let content = string(payload, "content")?
             .ok_or_else(|| ChatError::invalid("content", "is required"))?;
-        let cmd = SendMessage {
-            sender: user,
-            receiver: UserId(positive(payload, "receiverId")?),
-            content: MessageBody::parse(content, limits)?,
-            attachment_url: string(payload, "attachmentUrl")?
-                .map(|url| AttachmentUrl::parse(url, limits))
-                .transpose()?,
-            client_message_id: string(payload, "clientMessageId")?
-                .map(ClientMessageId::parse)
-                .transpose()?,
-        };
+        let cmd = SendMessage::parse(
+            user,
+            UserId(positive(payload, "receiverId")?),
+            content,
+            string(payload, "attachmentUrl")?,
+            string(payload, "clientMessageId")?,
+            limits,
+        )?;
         let sent = self.chat.send_message(cmd).await?;
         let view = MessageView::new(&sent.conversation, &sent.message);
         Ok(Some(serde_json::to_value(view).unwrap_or(Value::Null)))
