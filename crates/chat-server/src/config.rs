@@ -265,6 +265,8 @@ fn database(src: &impl Source) -> Result<PgConfig, ConfigError> {
         config.schema = schema;
     }
     config.max_connections = positive(src, "CHAT_DB_POOL_SIZE", config.max_connections)?;
+    config.write_lanes = positive(src, "CHAT_DB_WRITE_LANES", config.write_lanes)?;
+    config.max_write_batch = positive(src, "CHAT_DB_WRITE_BATCH", config.max_write_batch)?;
     let acquire_ms = positive(src, "CHAT_DB_ACQUIRE_TIMEOUT_MS", 5_000)?;
     config.acquire_timeout = Duration::from_millis(u64::try_from(acquire_ms).unwrap_or(u64::MAX));
     Ok(config)

@@ -4,8 +4,10 @@
 //! private and are mapped to domain entities at the boundary, as are errors.
 
 mod accounts;
+mod append_batch;
 mod conversations;
 mod error;
+mod group_commit;
 mod messages;
 mod migrate;
 #[cfg(test)]
@@ -20,6 +22,8 @@ mod users;
 pub mod test_support;
 
 use chat_domain::{ChatError, Health};
+use std::sync::Arc;
+
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
@@ -28,12 +32,14 @@ pub use migrate::MIGRATIONS;
 pub use pool::{PgConfig, redacted};
 
 use error::{pool_error, query_error};
+use group_commit::GroupCommit;
 use pool::PgConn;
 
-/// The PostgreSQL store. Cheap to clone: clones share one pool.
+/// The PostgreSQL store. Cheap to clone: clones share one pool and one set of writers.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    writes: Arc<GroupCommit>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -46,7 +52,8 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects, applies pending migrations and returns a ready store; fails fast when the
-    /// database cannot be reached, so a misconfigured server never starts.
+    /// database cannot be reached, so a misconfigured server never starts. The writers that
+    /// commit appends run on the current Tokio runtime, so use the store within it.
     pub async fn connect(config: &PgConfig) -> Result<Self, StoreError> {
         let schema = config.checked_schema()?;
         let first =
@@ -60,8 +67,11 @@ impl PgStore {
         if applied > 0 {
             tracing::info!(applied, schema, "applied database migrations");
         }
+        let pool = pool::build_pool(config)?;
+        let writes = GroupCommit::start(pool.clone(), config.write_lanes, config.max_write_batch);
         Ok(PgStore {
-            pool: pool::build_pool(config)?,
+            pool,
+            writes: Arc::new(writes),
         })
     }
 

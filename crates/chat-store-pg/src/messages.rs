@@ -11,7 +11,6 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::prepared::Append;
 use crate::rows::MessageRow;
 use crate::schema::{conversation_members, messages};
 use crate::{PgStore, query_error};
@@ -93,13 +92,7 @@ pub(crate) fn window_query(
 
 impl MessageRepo for PgStore {
     async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
-        let mut conn = self.conn().await?;
-        let row: Option<MessageRow> = Append::new(&message)
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map_err(query_error)?;
-        Ok(row.map(Message::from))
+        self.writes.append(message).await
     }
 
     async fn messages(

@@ -30,6 +30,10 @@ pub struct PgConfig {
     pub acquire_timeout: Duration,
     /// How long opening one connection may take.
     pub connect_timeout: Duration,
+    /// How many batches of sends may commit at once (each on its own connection).
+    pub write_lanes: usize,
+    /// The most sends one transaction commits together.
+    pub max_write_batch: usize,
 }
 
 impl std::fmt::Debug for PgConfig {
@@ -40,6 +44,8 @@ impl std::fmt::Debug for PgConfig {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("write_lanes", &self.write_lanes)
+            .field("max_write_batch", &self.max_write_batch)
             .finish()
     }
 }
@@ -74,6 +80,8 @@ impl PgConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
+            write_lanes: 4,
+            max_write_batch: 256,
         }
     }
 

@@ -1,0 +1,126 @@
+//! Many appends in one statement, so that concurrent sends share one transaction and one WAL
+//! flush. Each conversation's row is bumped once by the number of its messages in the batch;
+//! its messages take the seqs in between, in the order they were queued.
+
+use chat_domain::NewMessage;
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Untyped};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+
+use crate::rows::MessageRow;
+
+/// The statement after its five array parameters: per message its position in the batch
+/// (`ord`), and per conversation the count `n` and the message's rank `k` among them.
+const BODY: &str = "
+) WITH ORDINALITY AS p(conversation_id, sender_id, content, attachment_url, client_message_id, ord)
+), ok AS (
+    SELECT p.*,
+           row_number() OVER (PARTITION BY p.conversation_id ORDER BY p.ord) AS k,
+           count(*) OVER (PARTITION BY p.conversation_id) AS n
+      FROM p
+     WHERE EXISTS (SELECT 1 FROM conversation_members m
+                    WHERE m.conversation_id = p.conversation_id AND m.user_id = p.sender_id)
+), conv AS (
+    UPDATE conversations c
+       SET last_seq = c.last_seq + ok.n, message_count = c.message_count + ok.n,
+           last_message_seq = c.last_seq + ok.n, last_message = ok.content,
+           last_message_at = now(), updated_at = now()
+      FROM ok
+     WHERE c.id = ok.conversation_id AND ok.k = ok.n
+ RETURNING c.id, c.last_seq
+), planned AS (
+    SELECT ok.ord, ok.conversation_id, conv.last_seq - ok.n + ok.k AS seq, ok.sender_id,
+           ok.content, ok.attachment_url, ok.client_message_id
+      FROM ok JOIN conv ON conv.id = ok.conversation_id
+), msg AS (
+    INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url, client_message_id)
+    SELECT conversation_id, seq, sender_id, content, attachment_url, client_message_id
+      FROM planned ORDER BY ord
+    RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
+              created_at, updated_at
+), watermark AS (
+    UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
+      FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
+     WHERE m.conversation_id = w.conversation_id AND m.user_id = w.sender_id
+)
+SELECT planned.ord, msg.*
+  FROM msg JOIN planned ON planned.conversation_id = msg.conversation_id AND planned.seq = msg.seq";
+
+/// The batch's messages as five parallel arrays, one bind each, so that the statement text
+/// never changes and every connection keeps it prepared.
+pub(crate) struct AppendBatch<'a> {
+    conversations: Vec<i64>,
+    senders: Vec<i64>,
+    contents: Vec<&'a str>,
+    attachment_urls: Vec<Option<&'a str>>,
+    client_message_ids: Vec<Option<&'a str>>,
+}
+
+impl<'a> AppendBatch<'a> {
+    pub(crate) fn new<'m>(messages: impl ExactSizeIterator<Item = &'m NewMessage>) -> Self
+    where
+        'm: 'a,
+    {
+        let n = messages.len();
+        let mut batch = AppendBatch {
+            conversations: Vec::with_capacity(n),
+            senders: Vec::with_capacity(n),
+            contents: Vec::with_capacity(n),
+            attachment_urls: Vec::with_capacity(n),
+            client_message_ids: Vec::with_capacity(n),
+        };
+        for message in messages {
+            batch.conversations.push(message.conversation_id.get());
+            batch.senders.push(message.sender_id.get());
+            batch.contents.push(message.content.as_str());
+            batch
+                .attachment_urls
+                .push(message.attachment_url.as_ref().map(|u| u.as_str()));
+            batch
+                .client_message_ids
+                .push(message.client_message_id.as_ref().map(|c| c.as_str()));
+        }
+        batch
+    }
+}
+
+/// A stored message and the position in the batch of the request that sent it.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct BatchRow {
+    /// 1-based position in the batch.
+    #[diesel(sql_type = BigInt)]
+    pub(crate) ord: i64,
+    #[diesel(embed)]
+    pub(crate) message: MessageRow,
+}
+
+impl QueryFragment<Pg> for AppendBatch<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH p AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.conversations)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.senders)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.contents)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.attachment_urls)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_message_ids)?;
+        out.push_sql("::text[]");
+        out.push_sql(BODY);
+        Ok(())
+    }
+}
+
+impl QueryId for AppendBatch<'_> {
+    type QueryId = ();
+    // Not static: the statement cache keys it by its SQL text, which never changes.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for AppendBatch<'_> {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for AppendBatch<'_> {}

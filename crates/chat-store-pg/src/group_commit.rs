@@ -1,0 +1,148 @@
+//! Group commit: appends that arrive while a commit is under way wait for the next one and
+//! share its statement and its WAL flush, so that throughput grows with concurrency instead
+//! of stopping at one flush per message. Each caller still gets its answer only after the
+//! transaction holding its message has committed.
+//!
+//! Appends are spread over lanes by conversation; a lane runs one batch at a time, so a
+//! conversation's appends keep their order and two batches never contend for its row lock.
+//! An idle lane commits the first message at once: batching adds no wait at low load.
+
+use chat_domain::{ChatError, Message, NewMessage};
+use diesel::OptionalExtension;
+use diesel::result::Error as DieselError;
+use diesel_async::AsyncPgConnection;
+use diesel_async::RunQueryDsl;
+use diesel_async::pooled_connection::deadpool::Pool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::append_batch::{AppendBatch, BatchRow};
+use crate::error::{pool_error, query_error};
+use crate::prepared::Append;
+use crate::rows::MessageRow;
+
+/// What one append gets back: the stored message, or `None` when the sender is not a member.
+pub(crate) type AppendResult = Result<Option<Message>, ChatError>;
+
+/// One queued append and where its answer goes.
+struct Pending {
+    message: NewMessage,
+    reply: oneshot::Sender<AppendResult>,
+}
+
+/// The lanes' queues. Dropping the last handle lets each lane finish its batch and stop.
+#[derive(Debug)]
+pub(crate) struct GroupCommit {
+    lanes: Box<[mpsc::Sender<Pending>]>,
+}
+
+impl GroupCommit {
+    /// Starts `lanes` writers on the current Tokio runtime, each committing up to
+    /// `max_batch` messages per transaction.
+    pub(crate) fn start(pool: Pool<AsyncPgConnection>, lanes: usize, max_batch: usize) -> Self {
+        let max_batch = max_batch.max(1);
+        let lanes = (0..lanes.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(max_batch * 4);
+                tokio::spawn(run_lane(pool.clone(), rx, max_batch));
+                tx
+            })
+            .collect();
+        GroupCommit { lanes }
+    }
+
+    /// Queues the append on its conversation's lane and waits for its commit.
+    pub(crate) async fn append(&self, message: NewMessage) -> AppendResult {
+        let lane_count = u64::try_from(self.lanes.len()).unwrap_or(1);
+        let lane =
+            usize::try_from(message.conversation_id.get().unsigned_abs() % lane_count).unwrap_or(0);
+        let (reply, answer) = oneshot::channel();
+        self.lanes[lane]
+            .send(Pending { message, reply })
+            .await
+            .map_err(|_| writer_stopped())?;
+        answer.await.map_err(|_| writer_stopped())?
+    }
+}
+
+fn writer_stopped() -> ChatError {
+    ChatError::Unavailable("the store's writer has stopped".into())
+}
+
+/// Commits whatever has queued up, one batch at a time, until every handle is gone.
+async fn run_lane(
+    pool: Pool<AsyncPgConnection>,
+    mut queue: mpsc::Receiver<Pending>,
+    max_batch: usize,
+) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while queue.recv_many(&mut batch, max_batch).await > 0 {
+        commit(&pool, &mut batch).await;
+        batch.clear();
+    }
+}
+
+/// Appends the batch in one statement and answers every caller. When the statement fails for
+/// a reason that may lie in one message (a reused client message id, say), nothing of it was
+/// written, and each message is retried on its own so that only the culprit fails.
+async fn commit(pool: &Pool<AsyncPgConnection>, batch: &mut Vec<Pending>) {
+    let mut conn = match pool.get().await {
+        Ok(conn) => conn,
+        Err(e) => return fail_all(batch, &pool_error(e)),
+    };
+    let rows: Result<Vec<BatchRow>, DieselError> =
+        AppendBatch::new(batch.iter().map(|p| &p.message))
+            .load(&mut conn)
+            .await;
+    match rows {
+        Ok(rows) => answer_batch(batch, rows),
+        Err(e) => match query_error(e) {
+            unavailable @ ChatError::Unavailable(_) => fail_all(batch, &unavailable),
+            _ => {
+                for pending in batch.drain(..) {
+                    let single: Result<Option<MessageRow>, DieselError> =
+                        Append::new(&pending.message)
+                            .get_result(&mut conn)
+                            .await
+                            .optional();
+                    let result = single
+                        .map(|row| row.map(Message::from))
+                        .map_err(query_error);
+                    let _ = pending.reply.send(result);
+                }
+            }
+        },
+    }
+}
+
+/// Gives each caller its row; a caller without one was not a member of the conversation.
+fn answer_batch(batch: &mut Vec<Pending>, rows: Vec<BatchRow>) {
+    let mut stored: Vec<Option<MessageRow>> = batch.iter().map(|_| None).collect();
+    for row in rows {
+        let slot = usize::try_from(row.ord - 1)
+            .ok()
+            .and_then(|i| stored.get_mut(i));
+        if let Some(slot) = slot {
+            *slot = Some(row.message);
+        }
+    }
+    for (pending, row) in batch.drain(..).zip(stored) {
+        let _ = pending.reply.send(Ok(row.map(Message::from)));
+    }
+}
+
+/// Tells every caller that the store is unavailable (the error itself is not `Clone`).
+fn fail_all(batch: &mut Vec<Pending>, error: &ChatError) {
+    let reason = match error {
+        ChatError::Unavailable(cause) => format!("{cause}"),
+        other => other.to_string(),
+    };
+    for pending in batch.drain(..) {
+        let _ = pending
+            .reply
+            .send(Err(ChatError::Unavailable(reason.clone().into())));
+    }
+}
+
+#[cfg(test)]
+#[path = "group_commit_tests.rs"]
+mod tests;

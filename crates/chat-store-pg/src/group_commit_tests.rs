@@ -1,0 +1,188 @@
+//! One batch, committed directly (no lanes, so what shares a transaction is decided by the
+//! test, not by timing): seqs, counters, watermarks and the answer of each caller.
+
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chat_domain::{
+    ChatError, ClientMessageId, ConversationId, ConversationRepo, Limits, MessageBody, NewMessage,
+    Seq, UpsertUser, UserId, UserRepo, Username,
+};
+use tokio::sync::oneshot;
+
+use super::{AppendResult, Pending, commit};
+use crate::PgStore;
+use crate::test_support::TestDatabase;
+
+async fn user(store: &PgStore, id: i64) -> UserId {
+    store
+        .upsert_user(UpsertUser {
+            id: UserId(id),
+            username: Username::parse(format!("user{id}")).unwrap(),
+            display_name: None,
+            avatar_url: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn direct(store: &PgStore, a: UserId, b: UserId) -> ConversationId {
+    let pair = chat_domain::DirectPair::new(a, b).unwrap();
+    store
+        .direct_conversation(pair)
+        .await
+        .unwrap()
+        .conversation
+        .id
+}
+
+fn message(conversation: ConversationId, sender: UserId, text: &str) -> NewMessage {
+    NewMessage {
+        conversation_id: conversation,
+        sender_id: sender,
+        content: MessageBody::parse(text, &Limits::default()).unwrap(),
+        attachment_url: None,
+        client_message_id: None,
+    }
+}
+
+fn with_client_id(mut message: NewMessage, id: &str) -> NewMessage {
+    message.client_message_id = Some(ClientMessageId::parse(id).unwrap());
+    message
+}
+
+/// Commits `messages` as one batch and returns each caller's answer, in order.
+async fn commit_batch(store: &PgStore, messages: Vec<NewMessage>) -> Vec<AppendResult> {
+    let mut answers = Vec::new();
+    let mut batch = Vec::new();
+    for message in messages {
+        let (reply, answer) = oneshot::channel();
+        batch.push(Pending { message, reply });
+        answers.push(answer);
+    }
+    commit(&store.pool, &mut batch).await;
+    assert!(batch.is_empty(), "every caller is answered");
+    let mut results = Vec::new();
+    for answer in answers {
+        results.push(answer.await.expect("an answer for every caller"));
+    }
+    results
+}
+
+fn seq_and_text(result: &AppendResult) -> (ConversationId, Seq, String) {
+    let message = result.as_ref().unwrap().as_ref().unwrap();
+    (
+        message.conversation_id,
+        message.seq,
+        message.content.clone(),
+    )
+}
+
+#[tokio::test]
+async fn a_batch_takes_consecutive_seqs_per_conversation_in_queue_order() {
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let (a, b, c) = (
+        user(&store, 1).await,
+        user(&store, 2).await,
+        user(&store, 3).await,
+    );
+    let ab = direct(&store, a, b).await;
+    let ac = direct(&store, a, c).await;
+    let results = commit_batch(
+        &store,
+        vec![
+            message(ab, a, "ab1"),
+            message(ac, c, "ac1"),
+            message(ab, b, "ab2"),
+            message(ab, a, "ab3"),
+            message(ac, a, "ac2"),
+        ],
+    )
+    .await;
+    let got: Vec<_> = results.iter().map(seq_and_text).collect();
+    assert_eq!(
+        got,
+        vec![
+            (ab, Seq(1), "ab1".to_owned()),
+            (ac, Seq(1), "ac1".to_owned()),
+            (ab, Seq(2), "ab2".to_owned()),
+            (ab, Seq(3), "ab3".to_owned()),
+            (ac, Seq(2), "ac2".to_owned()),
+        ]
+    );
+    let view = store.conversation_for(a, ab).await.unwrap().unwrap();
+    assert_eq!(view.conversation.last_seq, Seq(3));
+    assert_eq!(view.conversation.message_count, 3);
+    assert_eq!(view.conversation.last_message.as_deref(), Some("ab3"));
+    assert_eq!(view.member(a).unwrap().last_read_seq, Seq(3));
+    assert_eq!(view.member(b).unwrap().last_read_seq, Seq(2));
+
+    // The next batch continues where this one stopped.
+    let next = commit_batch(&store, vec![message(ab, b, "ab4")]).await;
+    assert_eq!(seq_and_text(&next[0]).1, Seq(4));
+}
+
+#[tokio::test]
+async fn a_sender_outside_the_conversation_gets_none_and_takes_no_seq() {
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let (a, b, c) = (
+        user(&store, 1).await,
+        user(&store, 2).await,
+        user(&store, 3).await,
+    );
+    let ab = direct(&store, a, b).await;
+    let results = commit_batch(
+        &store,
+        vec![
+            message(ab, a, "one"),
+            message(ab, c, "intruder"),
+            message(ab, b, "two"),
+        ],
+    )
+    .await;
+    assert_eq!(seq_and_text(&results[0]).1, Seq(1));
+    assert!(matches!(results[1], Ok(None)), "{:?}", results[1]);
+    assert_eq!(seq_and_text(&results[2]).1, Seq(2));
+    let view = store.conversation_for(a, ab).await.unwrap().unwrap();
+    assert_eq!(view.conversation.message_count, 2);
+}
+
+#[tokio::test]
+async fn a_reused_client_id_fails_only_its_own_send() {
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let (a, b) = (user(&store, 1).await, user(&store, 2).await);
+    let ab = direct(&store, a, b).await;
+    let first = commit_batch(&store, vec![with_client_id(message(ab, a, "x"), "c-1")]).await;
+    assert_eq!(seq_and_text(&first[0]).1, Seq(1));
+
+    let results = commit_batch(
+        &store,
+        vec![
+            message(ab, b, "before"),
+            with_client_id(message(ab, a, "retry"), "c-1"),
+            with_client_id(message(ab, a, "fresh"), "c-2"),
+            with_client_id(message(ab, a, "twin"), "c-2"),
+        ],
+    )
+    .await;
+    assert_eq!(seq_and_text(&results[0]), (ab, Seq(2), "before".to_owned()));
+    assert!(
+        matches!(results[1], Err(ChatError::Conflict(_))),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(seq_and_text(&results[2]), (ab, Seq(3), "fresh".to_owned()));
+    assert!(
+        matches!(results[3], Err(ChatError::Conflict(_))),
+        "{:?}",
+        results[3]
+    );
+    // Refused sends consumed no seq: the counters moved by the two stored messages only.
+    let view = store.conversation_for(a, ab).await.unwrap().unwrap();
+    assert_eq!(view.conversation.last_seq, Seq(3));
+    assert_eq!(view.conversation.message_count, 3);
+}
