@@ -3,7 +3,11 @@
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::process::{Command, Output};
+
+use support::binary::{start_binary, terminate};
 
 fn run_server(vars: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chat-server"));
@@ -54,63 +58,10 @@ fn an_unreachable_database_fails_fast_naming_the_database() {
     assert!(!err.contains(":pw@"), "the password is not printed: {err}");
 }
 
-/// The chat-server binary on a fresh database, and the port it logged.
-async fn start_binary(
-    db: &chat_store_pg::test_support::TestDatabase,
-) -> (tokio::process::Child, u16) {
-    use std::process::Stdio;
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
-        .env_clear()
-        .current_dir(std::env::temp_dir())
-        .envs([
-            ("DATABASE_URL", db.url()),
-            ("JWT_SECRET", "s"),
-            ("PORT", "0"),
-            ("CHAT_HOST", "127.0.0.1"),
-            ("LOG_FORMAT", "json"),
-        ])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the server logs its port");
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-        if event["message"] == "chat-server listening" {
-            break u16::try_from(event["port"].as_u64().unwrap()).unwrap();
-        }
-    };
-    // Keep draining the log so that the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
-}
-
-async fn terminate(child: &mut tokio::process::Child) -> std::process::ExitStatus {
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
-        .await
-        .expect("the server exits after SIGTERM")
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_then_exits_cleanly_on_sigterm() {
     let db = chat_store_pg::test_support::TestDatabase::create().await;
-    let (mut child, port) = start_binary(&db).await;
+    let (mut child, port) = start_binary(&db, &[]).await;
     let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
         .await
         .unwrap();
@@ -125,11 +76,11 @@ async fn sigterm_tells_every_socket_to_go_so_that_clients_reconnect_elsewhere() 
     use tokio_tungstenite::tungstenite::Message;
 
     let db = chat_store_pg::test_support::TestDatabase::create().await;
-    let (mut child, port) = start_binary(&db).await;
+    let (mut child, port) = start_binary(&db, &[]).await;
     let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let claims = serde_json::json!({ "id": 1, "exp": chrono::Utc::now().timestamp() + 3600 });
-    let key = jsonwebtoken::EncodingKey::from_secret(b"s");
+    let key = jsonwebtoken::EncodingKey::from_secret(support::SECRET.as_bytes());
     let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
     ws.send(Message::text(format!(
         "40{}",

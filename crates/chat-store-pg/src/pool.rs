@@ -80,7 +80,7 @@ impl PgConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
-            write_lanes: 4,
+            write_lanes: 1,
             max_write_batch: 256,
         }
     }

@@ -4,6 +4,7 @@
 // Each test binary uses part of the helpers; a panic is how a failure is reported.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub(crate) mod binary;
 pub(crate) mod proxy;
 pub(crate) mod refusals;
 
