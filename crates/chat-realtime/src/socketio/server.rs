@@ -84,9 +84,10 @@ pub trait SocketIoHandler: Send + Sync + 'static {
     fn on_disconnect(&self, socket: &SioSocket, session: Self::Session, reason: DisconnectReason);
 }
 
-/// What the reader hands to a connection's worker.
+/// What the reader hands to a connection's worker. Boxed: a channel reserves its slots in
+/// blocks of 32, for every connection, idle or not.
 enum Inbound {
-    Packet(Packet),
+    Packet(Box<Packet>),
 }
 
 /// The reader's side of one Engine.IO connection.
@@ -166,7 +167,7 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
             Ok(Progress::Packet(packet)) => {
                 if connection
                     .inbound
-                    .try_send(Inbound::Packet(packet))
+                    .try_send(Inbound::Packet(Box::new(packet)))
                     .is_err()
                 {
                     tracing::debug!(sid = socket.id(), "client floods its inbound queue");
@@ -214,7 +215,7 @@ impl<H: SocketIoHandler> Worker<H> {
     async fn run(
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
-        mut leaves: mpsc::UnboundedReceiver<(Namespace, String)>,
+        mut leaves: mpsc::UnboundedReceiver<Box<(Namespace, String)>>,
         mut closed: watch::Receiver<Option<DisconnectReason>>,
         connect_timeout: Duration,
     ) {
@@ -237,10 +238,12 @@ impl<H: SocketIoHandler> Worker<H> {
                     break DisconnectReason::ProtocolError;
                 }
                 // Before the client's packets: a namespace the server left takes none.
-                Some((namespace, id)) = leaves.recv() => self.left(&namespace, &id),
+                Some(left) = leaves.recv() => self.left(&left.0, &left.1),
                 packet = inbound.recv() => match packet {
                     Some(Inbound::Packet(packet)) => {
-                        if self.handle(packet).await.is_err() {
+                        // Boxed: the application's futures are large, and an idle connection
+                        // should not carry their size in its task.
+                        if Box::pin(self.handle(*packet)).await.is_err() {
                             tracing::debug!(sid = self.engine.id(), "packet in an invalid state");
                             self.engine.close(DisconnectReason::ProtocolError);
                             break DisconnectReason::ProtocolError;

@@ -15,7 +15,7 @@ use crate::engineio::{DisconnectReason, EngineSocket, Frame, SendError};
 
 /// How a socket tells its connection's worker that the server left its namespace: the
 /// namespace and the socket's id.
-pub(crate) type Leaves = mpsc::UnboundedSender<(Namespace, String)>;
+pub(crate) type Leaves = mpsc::UnboundedSender<Box<(Namespace, String)>>;
 
 /// One client connected to one namespace. Cheap to clone.
 #[derive(Clone)]
@@ -189,10 +189,10 @@ impl SioSocket {
             PacketData::Disconnect,
         ));
         // The worker is gone only once the connection ended, and with it the namespace.
-        let _ = self
-            .inner
-            .leaves
-            .send((self.inner.namespace.clone(), self.inner.id.clone()));
+        let _ = self.inner.leaves.send(Box::new((
+            self.inner.namespace.clone(),
+            self.inner.id.clone(),
+        )));
         sent
     }
 }
