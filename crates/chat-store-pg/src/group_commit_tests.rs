@@ -27,6 +27,14 @@ async fn user(store: &PgStore, id: i64) -> UserId {
         .id
 }
 
+async fn three_users(store: &PgStore) -> (UserId, UserId, UserId) {
+    (
+        user(store, 1).await,
+        user(store, 2).await,
+        user(store, 3).await,
+    )
+}
+
 async fn direct(store: &PgStore, a: UserId, b: UserId) -> ConversationId {
     let pair = chat_domain::DirectPair::new(a, b).unwrap();
     store
@@ -83,11 +91,7 @@ fn seq_and_text(result: &AppendResult) -> (ConversationId, Seq, String) {
 async fn a_batch_takes_consecutive_seqs_per_conversation_in_queue_order() {
     let db = TestDatabase::create().await;
     let store = db.store().await;
-    let (a, b, c) = (
-        user(&store, 1).await,
-        user(&store, 2).await,
-        user(&store, 3).await,
-    );
+    let (a, b, c) = three_users(&store).await;
     let ab = direct(&store, a, b).await;
     let ac = direct(&store, a, c).await;
     let results = commit_batch(
@@ -128,11 +132,7 @@ async fn a_batch_takes_consecutive_seqs_per_conversation_in_queue_order() {
 async fn a_sender_outside_the_conversation_gets_none_and_takes_no_seq() {
     let db = TestDatabase::create().await;
     let store = db.store().await;
-    let (a, b, c) = (
-        user(&store, 1).await,
-        user(&store, 2).await,
-        user(&store, 3).await,
-    );
+    let (a, b, c) = three_users(&store).await;
     let ab = direct(&store, a, b).await;
     let results = commit_batch(
         &store,
