@@ -5,18 +5,22 @@
 //!
 //! Appends are spread over lanes by conversation; a lane runs one batch at a time, so a
 //! conversation's appends keep their order and two batches never contend for its row lock.
-//! An idle lane commits the first message at once: batching adds no wait at low load.
+//! An idle lane commits the first message at once: batching adds no wait at low load. Each
+//! lane has a connection of its own besides the pool.
+
+use std::time::Duration;
 
 use chat_domain::{ChatError, Message, NewMessage};
 use diesel::OptionalExtension;
 use diesel::result::Error as DieselError;
 use diesel_async::AsyncPgConnection;
 use diesel_async::RunQueryDsl;
-use diesel_async::pooled_connection::deadpool::Pool;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::PgConfig;
 use crate::append_batch::{AppendBatch, BatchRow};
-use crate::error::{pool_error, query_error};
+use crate::error::query_error;
+use crate::pool::connect;
 use crate::prepared::Append;
 use crate::rows::MessageRow;
 
@@ -36,14 +40,18 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts `lanes` writers on the current Tokio runtime, each committing up to
-    /// `max_batch` messages per transaction.
-    pub(crate) fn start(pool: Pool<AsyncPgConnection>, lanes: usize, max_batch: usize) -> Self {
-        let max_batch = max_batch.max(1);
-        let lanes = (0..lanes.max(1))
+    /// Starts the configured number of writer lanes on the current Tokio runtime.
+    pub(crate) fn start(config: &PgConfig) -> Self {
+        let max_batch = config.max_write_batch.max(1);
+        let lanes = (0..config.write_lanes.max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(max_batch * 4);
-                tokio::spawn(run_lane(pool.clone(), rx, max_batch));
+                let target = Target {
+                    url: config.url.clone(),
+                    schema: config.schema.clone(),
+                    timeout: config.connect_timeout,
+                };
+                tokio::spawn(run_lane(target, rx, max_batch));
                 tx
             })
             .collect();
@@ -68,50 +76,92 @@ fn writer_stopped() -> ChatError {
     ChatError::Unavailable("the store's writer has stopped".into())
 }
 
-/// Commits whatever has queued up, one batch at a time, until every handle is gone.
-async fn run_lane(
-    pool: Pool<AsyncPgConnection>,
-    mut queue: mpsc::Receiver<Pending>,
-    max_batch: usize,
-) {
+/// Where a lane connects. A lane owns its connection, opened on the lane's own runtime, so that
+/// a batch's round trip never hops to the thread of whoever opened a pooled connection.
+struct Target {
+    url: String,
+    schema: String,
+    timeout: Duration,
+}
+
+impl Target {
+    async fn connect(&self) -> Result<AsyncPgConnection, ChatError> {
+        match tokio::time::timeout(self.timeout, connect(&self.url, &self.schema)).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(ChatError::Unavailable(Box::new(e))),
+            Err(_) => Err(ChatError::Unavailable(
+                "the database did not answer in time".into(),
+            )),
+        }
+    }
+}
+
+/// Commits whatever has queued up, one batch at a time, until every handle is gone. The
+/// connection is opened on the first batch and again after it broke.
+async fn run_lane(target: Target, mut queue: mpsc::Receiver<Pending>, max_batch: usize) {
+    let mut conn: Option<AsyncPgConnection> = None;
     let mut batch = Vec::with_capacity(max_batch);
     while queue.recv_many(&mut batch, max_batch).await > 0 {
-        commit(&pool, &mut batch).await;
+        let usable = match conn.as_mut() {
+            Some(conn) => conn,
+            None => match target.connect().await {
+                Ok(opened) => conn.insert(opened),
+                Err(error) => {
+                    fail_all(&mut batch, &error);
+                    continue;
+                }
+            },
+        };
+        if commit(usable, &mut batch).await.is_err() {
+            conn = None;
+        }
         batch.clear();
     }
 }
 
+/// The connection failed under a batch: the next one opens a new connection.
+#[derive(Debug)]
+pub(crate) struct ConnectionLost;
+
 /// Appends the batch in one statement and answers every caller. When the statement fails for
 /// a reason that may lie in one message (a reused client message id, say), nothing of it was
 /// written, and each message is retried on its own so that only the culprit fails.
-async fn commit(pool: &Pool<AsyncPgConnection>, batch: &mut Vec<Pending>) {
-    let mut conn = match pool.get().await {
-        Ok(conn) => conn,
-        Err(e) => return fail_all(batch, &pool_error(e)),
-    };
+async fn commit(
+    conn: &mut AsyncPgConnection,
+    batch: &mut Vec<Pending>,
+) -> Result<(), ConnectionLost> {
     let rows: Result<Vec<BatchRow>, DieselError> =
         AppendBatch::new(batch.iter().map(|p| &p.message))
-            .load(&mut conn)
+            .load(conn)
             .await;
     match rows {
         Ok(rows) => answer_batch(batch, rows),
         Err(e) => match query_error(e) {
-            unavailable @ ChatError::Unavailable(_) => fail_all(batch, &unavailable),
+            unavailable @ ChatError::Unavailable(_) => {
+                fail_all(batch, &unavailable);
+                return Err(ConnectionLost);
+            }
             _ => {
+                let mut lost = false;
                 for pending in batch.drain(..) {
                     let single: Result<Option<MessageRow>, DieselError> =
                         Append::new(&pending.message)
-                            .get_result(&mut conn)
+                            .get_result(conn)
                             .await
                             .optional();
                     let result = single
                         .map(|row| row.map(Message::from))
                         .map_err(query_error);
+                    lost |= matches!(result, Err(ChatError::Unavailable(_)));
                     let _ = pending.reply.send(result);
+                }
+                if lost {
+                    return Err(ConnectionLost);
                 }
             }
         },
     }
+    Ok(())
 }
 
 /// Gives each caller its row; a caller without one was not a member of the conversation.

@@ -61,7 +61,8 @@ fn with_client_id(mut message: NewMessage, id: &str) -> NewMessage {
 }
 
 /// Commits `messages` as one batch and returns each caller's answer, in order.
-async fn commit_batch(store: &PgStore, messages: Vec<NewMessage>) -> Vec<AppendResult> {
+async fn commit_batch(db: &TestDatabase, messages: Vec<NewMessage>) -> Vec<AppendResult> {
+    let mut conn = crate::pool::connect(db.url(), "chat").await.unwrap();
     let mut answers = Vec::new();
     let mut batch = Vec::new();
     for message in messages {
@@ -69,7 +70,7 @@ async fn commit_batch(store: &PgStore, messages: Vec<NewMessage>) -> Vec<AppendR
         batch.push(Pending { message, reply });
         answers.push(answer);
     }
-    commit(&store.pool, &mut batch).await;
+    commit(&mut conn, &mut batch).await.unwrap();
     assert!(batch.is_empty(), "every caller is answered");
     let mut results = Vec::new();
     for answer in answers {
@@ -95,7 +96,7 @@ async fn a_batch_takes_consecutive_seqs_per_conversation_in_queue_order() {
     let ab = direct(&store, a, b).await;
     let ac = direct(&store, a, c).await;
     let results = commit_batch(
-        &store,
+        &db,
         vec![
             message(ab, a, "ab1"),
             message(ac, c, "ac1"),
@@ -124,7 +125,7 @@ async fn a_batch_takes_consecutive_seqs_per_conversation_in_queue_order() {
     assert_eq!(view.member(b).unwrap().last_read_seq, Seq(2));
 
     // The next batch continues where this one stopped.
-    let next = commit_batch(&store, vec![message(ab, b, "ab4")]).await;
+    let next = commit_batch(&db, vec![message(ab, b, "ab4")]).await;
     assert_eq!(seq_and_text(&next[0]).1, Seq(4));
 }
 
@@ -135,7 +136,7 @@ async fn a_sender_outside_the_conversation_gets_none_and_takes_no_seq() {
     let (a, b, c) = three_users(&store).await;
     let ab = direct(&store, a, b).await;
     let results = commit_batch(
-        &store,
+        &db,
         vec![
             message(ab, a, "one"),
             message(ab, c, "intruder"),
@@ -156,11 +157,11 @@ async fn a_reused_client_id_fails_only_its_own_send() {
     let store = db.store().await;
     let (a, b) = (user(&store, 1).await, user(&store, 2).await);
     let ab = direct(&store, a, b).await;
-    let first = commit_batch(&store, vec![with_client_id(message(ab, a, "x"), "c-1")]).await;
+    let first = commit_batch(&db, vec![with_client_id(message(ab, a, "x"), "c-1")]).await;
     assert_eq!(seq_and_text(&first[0]).1, Seq(1));
 
     let results = commit_batch(
-        &store,
+        &db,
         vec![
             message(ab, b, "before"),
             with_client_id(message(ab, a, "retry"), "c-1"),

@@ -68,7 +68,7 @@ impl PgStore {
             tracing::info!(applied, schema, "applied database migrations");
         }
         let pool = pool::build_pool(config)?;
-        let writes = GroupCommit::start(pool.clone(), config.write_lanes, config.max_write_batch);
+        let writes = GroupCommit::start(config);
         Ok(PgStore {
             pool,
             writes: Arc::new(writes),

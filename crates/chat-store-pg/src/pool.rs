@@ -30,7 +30,8 @@ pub struct PgConfig {
     pub acquire_timeout: Duration,
     /// How long opening one connection may take.
     pub connect_timeout: Duration,
-    /// How many batches of sends may commit at once (each on its own connection).
+    /// How many batches of sends may commit at once, each lane on a connection of its own
+    /// besides the pool.
     pub write_lanes: usize,
     /// The most sends one transaction commits together.
     pub max_write_batch: usize,
