@@ -8,6 +8,8 @@ use chat_domain::{
     ChatError, ClientMessageId, ConversationId, ConversationRepo, Limits, MessageBody, NewMessage,
     Seq, UpsertUser, UserId, UserRepo, Username,
 };
+use std::collections::HashMap;
+
 use tokio::sync::oneshot;
 
 use super::{AppendResult, Pending, commit};
@@ -186,4 +188,51 @@ async fn a_reused_client_id_fails_only_its_own_send() {
     let view = store.conversation_for(a, ab).await.unwrap().unwrap();
     assert_eq!(view.conversation.last_seq, Seq(3));
     assert_eq!(view.conversation.message_count, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_from_other_runtimes_share_conversations_without_gaps_or_losses() {
+    use chat_domain::MessageRepo;
+
+    const PER_THREAD: usize = 200;
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let (a, b, c) = three_users(&store).await;
+    let conversations = [direct(&store, a, b).await, direct(&store, a, c).await];
+    // Two threads, each with a runtime of its own (as the HTTP workers have), send into both
+    // conversations at once, in opposite orders, so that batches mix them.
+    let threads: Vec<_> = [0usize, 1]
+        .into_iter()
+        .map(|first| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let sends = (0..PER_THREAD).map(|i| {
+                        let conversation = conversations[(first + i) % 2];
+                        store.append_message(message(conversation, a, &format!("{first}-{i}")))
+                    });
+                    futures_util::future::join_all(sends).await
+                })
+            })
+        })
+        .collect();
+    let mut seqs: HashMap<ConversationId, Vec<i64>> = HashMap::new();
+    for thread in threads {
+        for result in thread.join().unwrap() {
+            let message = result.unwrap().expect("a member's send is stored");
+            seqs.entry(message.conversation_id)
+                .or_default()
+                .push(message.seq.get());
+        }
+    }
+    for conversation in conversations {
+        let mut got = seqs.remove(&conversation).unwrap();
+        got.sort_unstable();
+        let expected: Vec<i64> = (1..=i64::try_from(PER_THREAD).unwrap()).collect();
+        assert_eq!(got, expected, "gapless and unique in {conversation:?}");
+    }
 }
