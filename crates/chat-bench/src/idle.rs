@@ -47,11 +47,13 @@ async fn once(ctx: &Ctx, sockets: usize, hold: Duration) -> Result<Outcome> {
         .map(|i| {
             let token = tokens[i % USERS].clone();
             let addr = ctx.addr;
-            async move {
+            // A task per socket, so that the opening uses every thread of the tool.
+            let opening = tokio::spawn(async move {
                 let started = Instant::now();
                 let ws = socket::connect(addr, &token).await?;
                 Ok((ws, started.elapsed()))
-            }
+            });
+            async move { opening.await.context("an opening task failed")? }
         })
         .buffer_unordered(OPENING_CONCURRENCY)
         .collect()
