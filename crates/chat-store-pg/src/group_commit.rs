@@ -11,10 +11,11 @@
 use std::time::Duration;
 
 use chat_domain::{ChatError, Message, NewMessage};
+use diesel::ConnectionError;
 use diesel::OptionalExtension;
 use diesel::result::Error as DieselError;
-use diesel_async::AsyncPgConnection;
 use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::PgConfig;
@@ -85,8 +86,18 @@ struct Target {
 }
 
 impl Target {
+    /// Opens the lane's connection. It runs only the append statements, whose plan does not
+    /// depend on the batch: planning them anew for every batch (PostgreSQL's choice for a
+    /// statement whose array parameters it cannot size) would cost more than executing them.
     async fn connect(&self) -> Result<AsyncPgConnection, ChatError> {
-        match tokio::time::timeout(self.timeout, connect(&self.url, &self.schema)).await {
+        let opening = async {
+            let mut conn = connect(&self.url, &self.schema).await?;
+            conn.batch_execute("SET plan_cache_mode = force_generic_plan")
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok::<_, ConnectionError>(conn)
+        };
+        match tokio::time::timeout(self.timeout, opening).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) => Err(ChatError::Unavailable(Box::new(e))),
             Err(_) => Err(ChatError::Unavailable(
