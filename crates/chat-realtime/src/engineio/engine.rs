@@ -7,7 +7,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
-use actix_web::{HttpRequest, HttpResponse, http::Method, http::header::HeaderMap, web};
+use actix_web::{HttpRequest, HttpResponse, http::Method, web};
 use tokio::time::Instant;
 
 use super::{
@@ -175,19 +175,9 @@ impl<H: EngineHandler> Engine<H> {
 }
 
 /// What the layer above is told about the request that opens a session.
-/// A copy of the headers sized to what they hold: the handshake is kept for the whole
-/// connection, and a clone keeps the request's spare capacity.
-fn compact_headers(headers: &HeaderMap) -> HeaderMap {
-    let mut compact = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        compact.append(name.clone(), value.clone());
-    }
-    compact
-}
-
 pub(super) fn handshake_request(request: &HttpRequest, query: EngineQuery) -> HandshakeRequest {
     HandshakeRequest {
-        headers: compact_headers(request.headers()),
+        headers: request.headers().into(),
         query: query.pairs,
         peer: request.peer_addr(),
     }

@@ -29,7 +29,9 @@ pub use config::EngineConfig;
 pub use engine::Engine;
 pub use error::ParseError;
 pub use frame::Frame;
-pub use handler::{DisconnectReason, EngineHandler, EngineMessage, HandshakeRequest};
+pub use handler::{
+    DisconnectReason, EngineHandler, EngineMessage, HandshakeHeaders, HandshakeRequest,
+};
 pub use open::{OpenPacket, TransportKind};
 pub use packet::{Packet, PacketType};
 pub use payload::{PayloadPackets, PayloadWriter, SEPARATOR, decode_payload, encode_payload};
