@@ -91,29 +91,47 @@ impl Hub {
         deliver(&sockets, frame);
     }
 
+    /// Delivers a new message to its room and notifies its members outside the room. Nothing
+    /// is encoded when nobody is connected to hear it.
     fn message_sent(&self, event: &MessageSent) {
+        #[derive(Serialize)]
+        struct Notification<'a> {
+            #[serde(rename = "conversationId")]
+            conversation_id: ConversationId,
+            #[serde(rename = "senderId")]
+            sender_id: UserId,
+            message: &'a MessageView,
+        }
         let conversation = event.message.conversation_id;
-        let view = MessageView::fresh(&event.message, &event.members);
         let room = Room::Conversation(conversation);
-        self.to_room(room, &event_frame("new_message", to_json(&view)), None);
-        let outside: Vec<UserId> = {
+        let (in_room, outside) = {
             let rooms = self.rooms();
-            event
+            let outside: Vec<SioSocket> = event
                 .members
                 .iter()
                 .map(|m| m.id)
                 .filter(|id| *id != event.message.sender_id && !rooms.user_in(*id, room))
-                .collect()
+                .flat_map(|id| rooms.of_user(id))
+                .collect();
+            (rooms.in_room(room, None), outside)
         };
-        if outside.is_empty() {
+        if in_room.is_empty() && outside.is_empty() {
             return;
         }
-        let notification = event_frame(
-            "message_notification",
-            json!({ "conversationId": conversation, "senderId": event.message.sender_id, "message": view }),
-        );
-        for user in outside {
-            self.to_room(Room::User(user), &notification, None);
+        let view = MessageView::fresh(&event.message, &event.members);
+        if !in_room.is_empty() {
+            deliver(&in_room, &encoded_event("new_message", &view));
+        }
+        if !outside.is_empty() {
+            let notification = Notification {
+                conversation_id: conversation,
+                sender_id: event.message.sender_id,
+                message: &view,
+            };
+            deliver(
+                &outside,
+                &encoded_event("message_notification", &notification),
+            );
         }
     }
 
@@ -200,6 +218,24 @@ impl EventSink for Hub {
     }
 }
 
+/// An event for the main namespace (`42["name",payload]`), encoded straight from its payload
+/// without building a JSON tree first.
+pub(crate) fn encoded_event(event: &str, payload: &impl Serialize) -> Frame {
+    let mut text = Vec::with_capacity(256);
+    text.extend_from_slice(b"42");
+    match serde_json::to_writer(&mut text, &(event, payload)) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => match String::from_utf8(text) {
+            Ok(text) => Frame::Text(text.into()),
+            Err(_) => event_frame(event, Value::Null),
+        },
+        Err(error) => {
+            tracing::error!(%error, event, "event payload did not serialize");
+            event_frame(event, Value::Null)
+        }
+    }
+}
+
 /// Queues the frame on each socket; a full queue cuts that socket off (inside `send`) and
 /// nobody else waits for it.
 fn deliver(sockets: &[SioSocket], frame: &Frame) {
@@ -210,4 +246,38 @@ fn deliver(sockets: &[SioSocket], frame: &Frame) {
 
 fn to_json(value: &impl Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn text(frame: &Frame) -> &str {
+        match frame {
+            Frame::Text(text) => text,
+            Frame::Binary(_) => panic!("a text frame"),
+        }
+    }
+
+    #[test]
+    fn an_encoded_event_is_the_packet_of_its_payload() {
+        #[derive(Serialize)]
+        struct Payload {
+            #[serde(rename = "userId")]
+            user_id: i64,
+            note: &'static str,
+        }
+        let payload = Payload {
+            user_id: 7,
+            note: "a \"quoted\" é",
+        };
+        let direct = encoded_event("user_typing", &payload);
+        let through_value = event_frame("user_typing", to_json(&payload));
+        let (direct, through_value) = (text(&direct), text(&through_value));
+        assert!(direct.starts_with(r#"42["user_typing","#), "{direct}");
+        let parse = |t: &str| serde_json::from_str::<Value>(&t[2..]).unwrap();
+        assert_eq!(parse(direct), parse(through_value));
+    }
 }
