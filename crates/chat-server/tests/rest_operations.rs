@@ -77,6 +77,10 @@ async fn a_lost_database_gives_503_with_a_request_id_then_recovers() {
         "the refused send wrote nothing"
     );
     assert_eq!(call(app.request(Method::GET, "/readyz")).await.0, 200);
+    // The writer reconnects too: sends are stored again.
+    app.send(1, 2, "after the outage").await;
+    let (_, body) = call(unread()).await;
+    assert_eq!(body["data"]["unreadCount"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
