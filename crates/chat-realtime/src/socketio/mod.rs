@@ -8,6 +8,7 @@
 mod binary;
 mod decode;
 mod error;
+mod mailbox;
 mod namespace;
 mod packet;
 mod parser;

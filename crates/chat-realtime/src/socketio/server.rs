@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, watch};
 
+use super::mailbox::{Mail, Mailbox};
 use super::socket::Leaves;
 use super::{
     Ack, AckId, Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket,
@@ -84,17 +84,17 @@ pub trait SocketIoHandler: Send + Sync + 'static {
     fn on_disconnect(&self, socket: &SioSocket, session: Self::Session, reason: DisconnectReason);
 }
 
-/// What the reader hands to a connection's worker. Boxed: a channel reserves its slots in
-/// blocks of 32, for every connection, idle or not.
-enum Inbound {
-    Packet(Box<Packet>),
-}
-
 /// The reader's side of one Engine.IO connection.
 struct Connection {
     decoder: Mutex<Decoder>,
-    inbound: mpsc::Sender<Inbound>,
-    closed: watch::Sender<Option<DisconnectReason>>,
+    mailbox: Arc<Mailbox>,
+}
+
+impl Drop for Connection {
+    /// A connection dropped without `on_close` (its server went away) still ends its worker.
+    fn drop(&mut self) {
+        self.mailbox.close(DisconnectReason::TransportClose);
+    }
 }
 
 /// The Socket.IO server: plug it into an [`crate::engineio::Engine`] as its handler.
@@ -126,13 +126,10 @@ impl<H: SocketIoHandler> SocketIoServer<H> {
 
 impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
     fn on_open(&self, socket: EngineSocket, request: &HandshakeRequest) {
-        let (inbound, rx) = mpsc::channel(self.config.inbound_queue);
-        let (closed, closed_rx) = watch::channel(None);
-        let (leaves, leaves_rx) = mpsc::unbounded_channel();
+        let mailbox = Arc::new(Mailbox::new(self.config.inbound_queue));
         let connection = Arc::new(Connection {
             decoder: Mutex::new(Decoder::new(self.config.max_attachments)),
-            inbound,
-            closed,
+            mailbox: Arc::clone(&mailbox),
         });
         self.connections
             .lock()
@@ -143,10 +140,10 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
             engine: socket,
             request: Arc::new(request.clone()),
             sessions: HashMap::new(),
-            leaves,
+            mailbox,
             joined: false,
         };
-        tokio::spawn(worker.run(rx, leaves_rx, closed_rx, self.config.connect_timeout));
+        tokio::spawn(worker.run(self.config.connect_timeout));
     }
 
     fn on_message(&self, socket: &EngineSocket, message: EngineMessage) {
@@ -165,11 +162,7 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
         };
         match progress {
             Ok(Progress::Packet(packet)) => {
-                if connection
-                    .inbound
-                    .try_send(Inbound::Packet(Box::new(packet)))
-                    .is_err()
-                {
+                if !connection.mailbox.post_packet(packet) {
                     tracing::debug!(sid = socket.id(), "client floods its inbound queue");
                     socket.close(DisconnectReason::ProtocolError);
                 }
@@ -189,7 +182,7 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(socket.id());
         if let Some(connection) = removed {
-            let _ = connection.closed.send(Some(reason));
+            connection.mailbox.close(reason);
         }
     }
 }
@@ -200,8 +193,9 @@ struct Worker<H: SocketIoHandler> {
     engine: EngineSocket,
     request: Arc<HandshakeRequest>,
     sessions: HashMap<Namespace, (SioSocket, H::Session)>,
-    /// Handed to each socket, for [`SioSocket::disconnect`] to tell this worker.
-    leaves: Leaves,
+    /// Where this worker's work arrives; handed to each socket, for [`SioSocket::disconnect`]
+    /// to tell this worker.
+    mailbox: Leaves,
     /// Whether the client has joined a namespace yet: the connect timeout no longer applies.
     joined: bool,
 }
@@ -212,45 +206,33 @@ struct Worker<H: SocketIoHandler> {
 struct InvalidState;
 
 impl<H: SocketIoHandler> Worker<H> {
-    async fn run(
-        mut self,
-        mut inbound: mpsc::Receiver<Inbound>,
-        mut leaves: mpsc::UnboundedReceiver<Box<(Namespace, String)>>,
-        mut closed: watch::Receiver<Option<DisconnectReason>>,
-        connect_timeout: Duration,
-    ) {
+    async fn run(mut self, connect_timeout: Duration) {
         let deadline = tokio::time::sleep(connect_timeout);
         tokio::pin!(deadline);
+        let mailbox = Arc::clone(&self.mailbox);
         let reason = loop {
-            tokio::select! {
+            let mail = tokio::select! {
                 biased;
-                changed = closed.changed() => {
-                    let reason = *closed.borrow();
-                    match (changed, reason) {
-                        (_, Some(reason)) => break reason,
-                        (Err(_), None) => break DisconnectReason::TransportClose,
-                        (Ok(()), None) => continue,
-                    }
-                }
+                mail = mailbox.next() => mail,
                 () = &mut deadline, if !self.joined => {
                     tracing::debug!(sid = self.engine.id(), "no namespace joined in time");
                     self.engine.close(DisconnectReason::ProtocolError);
                     break DisconnectReason::ProtocolError;
                 }
+            };
+            match mail {
+                Mail::Closed(reason) => break reason,
                 // Before the client's packets: a namespace the server left takes none.
-                Some(left) = leaves.recv() => self.left(&left.0, &left.1),
-                packet = inbound.recv() => match packet {
-                    Some(Inbound::Packet(packet)) => {
-                        // Boxed: the application's futures are large, and an idle connection
-                        // should not carry their size in its task.
-                        if Box::pin(self.handle(*packet)).await.is_err() {
-                            tracing::debug!(sid = self.engine.id(), "packet in an invalid state");
-                            self.engine.close(DisconnectReason::ProtocolError);
-                            break DisconnectReason::ProtocolError;
-                        }
+                Mail::Left(namespace, id) => self.left(&namespace, &id),
+                // Boxed: the application's futures are large, and an idle connection should
+                // not carry their size in its task.
+                Mail::Packet(packet) => {
+                    if Box::pin(self.handle(*packet)).await.is_err() {
+                        tracing::debug!(sid = self.engine.id(), "packet in an invalid state");
+                        self.engine.close(DisconnectReason::ProtocolError);
+                        break DisconnectReason::ProtocolError;
                     }
-                    None => break DisconnectReason::TransportClose,
-                },
+                }
             }
         };
         for (_, (socket, session)) in self.sessions.drain() {
@@ -312,7 +294,7 @@ impl<H: SocketIoHandler> Worker<H> {
             return Ok(());
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let socket = SioSocket::new(id, namespace.clone(), self.engine.clone(), &self.leaves);
+        let socket = SioSocket::new(id, namespace.clone(), self.engine.clone(), &self.mailbox);
         let admitted = self
             .handler
             .connect(socket.clone(), auth, Arc::clone(&self.request))

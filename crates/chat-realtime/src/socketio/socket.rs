@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use super::mailbox::Mailbox;
 use super::{AckId, Data, Namespace, Packet, PacketData};
 use crate::engineio::{DisconnectReason, EngineSocket, Frame, SendError};
 
-/// How a socket tells its connection's worker that the server left its namespace: the
-/// namespace and the socket's id.
-pub(crate) type Leaves = mpsc::UnboundedSender<Box<(Namespace, String)>>;
+/// How a socket tells its connection's worker that the server left its namespace.
+pub(crate) type Leaves = Arc<Mailbox>;
 
 /// One client connected to one namespace. Cheap to clone.
 #[derive(Clone)]
@@ -68,7 +68,7 @@ impl SioSocket {
                 id,
                 namespace,
                 engine,
-                leaves: leaves.clone(),
+                leaves: Arc::clone(leaves),
                 left: AtomicBool::new(false),
                 acks: Mutex::default(),
             }),
@@ -189,10 +189,9 @@ impl SioSocket {
             PacketData::Disconnect,
         ));
         // The worker is gone only once the connection ended, and with it the namespace.
-        let _ = self.inner.leaves.send(Box::new((
-            self.inner.namespace.clone(),
-            self.inner.id.clone(),
-        )));
+        self.inner
+            .leaves
+            .post_leave(self.inner.namespace.clone(), self.inner.id.clone());
         sent
     }
 }
