@@ -132,7 +132,7 @@ async fn run_lane(target: Target, mut queue: mpsc::Receiver<Pending>, max_batch:
 
 /// The connection failed under a batch: the next one opens a new connection.
 #[derive(Debug)]
-pub(crate) struct ConnectionLost;
+struct ConnectionLost;
 
 /// Appends the batch in one statement and answers every caller. When the statement fails for
 /// a reason that may lie in one message (a reused client message id, say), nothing of it was

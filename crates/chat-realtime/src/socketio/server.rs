@@ -18,7 +18,6 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::mailbox::{Mail, Mailbox};
-use super::socket::Leaves;
 use super::{
     Ack, AckId, Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket,
     reconstruct,
@@ -195,7 +194,7 @@ struct Worker<H: SocketIoHandler> {
     sessions: HashMap<Namespace, (SioSocket, H::Session)>,
     /// Where this worker's work arrives; handed to each socket, for [`SioSocket::disconnect`]
     /// to tell this worker.
-    mailbox: Leaves,
+    mailbox: Arc<Mailbox>,
     /// Whether the client has joined a namespace yet: the connect timeout no longer applies.
     joined: bool,
 }

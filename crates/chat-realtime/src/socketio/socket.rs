@@ -14,9 +14,6 @@ use super::mailbox::Mailbox;
 use super::{AckId, Data, Namespace, Packet, PacketData};
 use crate::engineio::{DisconnectReason, EngineSocket, Frame, SendError};
 
-/// How a socket tells its connection's worker that the server left its namespace.
-pub(crate) type Leaves = Arc<Mailbox>;
-
 /// One client connected to one namespace. Cheap to clone.
 #[derive(Clone)]
 pub struct SioSocket {
@@ -27,7 +24,8 @@ struct Inner {
     id: String,
     namespace: Namespace,
     engine: EngineSocket,
-    leaves: Leaves,
+    /// Its connection's worker's mailbox, to say that the server left the namespace.
+    mailbox: Arc<Mailbox>,
     /// Set once the socket is out of its namespace, whoever ended it.
     left: AtomicBool,
     /// The server's emits awaiting the client's acknowledgement. A std Mutex: held for a map
@@ -61,14 +59,14 @@ impl SioSocket {
         id: String,
         namespace: Namespace,
         engine: EngineSocket,
-        leaves: &Leaves,
+        mailbox: &Arc<Mailbox>,
     ) -> Self {
         SioSocket {
             inner: Arc::new(Inner {
                 id,
                 namespace,
                 engine,
-                leaves: Arc::clone(leaves),
+                mailbox: Arc::clone(mailbox),
                 left: AtomicBool::new(false),
                 acks: Mutex::default(),
             }),
@@ -190,7 +188,7 @@ impl SioSocket {
         ));
         // The worker is gone only once the connection ended, and with it the namespace.
         self.inner
-            .leaves
+            .mailbox
             .post_leave(self.inner.namespace.clone(), self.inner.id.clone());
         sent
     }
