@@ -112,14 +112,21 @@ async fn scenario(ctx: &Ctx, step_length: Duration) -> Result<Vec<Outcome>> {
         )
         .await?;
         let p99 = step.latencies.clone().summary().p99_ms;
-        let failed = step.missing > 0 || step.refused > 0 || p99 > P99_LIMIT_MS;
+        // A sender the server cut off (its unacknowledged sends count as refused) ends the
+        // ramp like any failed step; the steps before it stand.
+        let cut_off = pairs.iter().filter(|p| p.ws.is_none()).count();
+        let failed = step.missing > 0 || step.refused > 0 || p99 > P99_LIMIT_MS || cut_off > 0;
         eprintln!(
             "chat-bench: socket-throughput {:.0}/s: p99 {p99:.1} ms, {} missing, {} refused",
             step.target, step.missing, step.refused
         );
         steps.push(step);
         if failed {
-            stopped = format!("{fraction} C failed (p99 {p99:.1} ms)");
+            stopped = if cut_off > 0 {
+                format!("{fraction} C failed ({cut_off} sender sockets closed by the server)")
+            } else {
+                format!("{fraction} C failed (p99 {p99:.1} ms)")
+            };
             break;
         }
     }
@@ -184,9 +191,6 @@ async fn run_step(
         pair.ws = ws;
         refused += failures;
         pair.last_seq += per_pair;
-    }
-    if pairs.iter().any(|p| p.ws.is_none()) {
-        bail!("a sender socket closed during the step");
     }
     Ok(Step {
         target: rate,
