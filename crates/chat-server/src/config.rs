@@ -47,6 +47,8 @@ pub struct SocketSettings {
     pub max_payload: usize,
     /// Frames that may wait for one connection before it counts as too slow.
     pub outbound_queue: usize,
+    /// Events from one connection that may wait to be handled before it counts as flooding.
+    pub inbound_queue: usize,
     /// Rooms one connection may join.
     pub max_rooms: usize,
     /// How long a client may take to connect to a namespace after the handshake.
@@ -196,6 +198,7 @@ impl Config {
             ping_timeout: millis("CHAT_SOCKET_PING_TIMEOUT_MS", 20_000)?,
             max_payload: positive(src, "CHAT_SOCKET_MAX_PAYLOAD", 1_000_000)?,
             outbound_queue: positive(src, "CHAT_SOCKET_QUEUE", 1024)?,
+            inbound_queue: positive(src, "CHAT_SOCKET_INBOUND_QUEUE", 256)?,
             max_rooms: positive(src, "CHAT_SOCKET_MAX_ROOMS", 100)?,
             connect_timeout: millis("CHAT_SOCKET_CONNECT_TIMEOUT_MS", 45_000)?,
         };

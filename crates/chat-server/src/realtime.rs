@@ -43,6 +43,7 @@ pub(crate) fn engine<S: Store>(
     let realtime = ChatRealtime::new(chat, hub, SocketAuth(authenticator));
     let sockets = SocketIoConfig {
         connect_timeout: settings.connect_timeout,
+        inbound_queue: settings.inbound_queue,
         ..SocketIoConfig::default()
     };
     let server = SocketIoServer::new(Arc::new(realtime), sockets);

@@ -29,6 +29,8 @@ fn defaults_follow_the_seed() {
     assert_eq!(config.policy, Policy::default());
     assert_eq!(config.sockets.ping_interval, Duration::from_secs(25));
     assert_eq!(config.sockets.max_payload, 1_000_000);
+    assert_eq!(config.sockets.inbound_queue, 256);
+    assert_eq!(config.database.max_write_batch, 256);
     assert_eq!(config.jwt.key, VerifyKey::Hs256Secret("s3cret".into()));
     assert_eq!(config.jwt.user_claim, "id");
     assert!(config.jwt.require_exp && config.builtin_accounts);
@@ -75,6 +77,13 @@ fn bad_values_name_their_variable() {
         "CHAT_MAX_PAGE_SIZE"
     );
     assert_eq!(failing_var(&with(("CHAT_WORKERS", "0"))), "CHAT_WORKERS");
+    for var in [
+        "CHAT_DB_WRITE_LANES",
+        "CHAT_DB_WRITE_BATCH",
+        "CHAT_SOCKET_INBOUND_QUEUE",
+    ] {
+        assert_eq!(failing_var(&with((var, "0"))), var);
+    }
     assert_eq!(
         failing_var(&with(("CHAT_SEND_RATE_PER_SEC", "-1"))),
         "CHAT_SEND_RATE_PER_SEC"
