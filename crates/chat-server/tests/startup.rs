@@ -79,9 +79,7 @@ async fn sigterm_tells_every_socket_to_go_so_that_clients_reconnect_elsewhere() 
     let (mut child, port) = start_binary(&db, &[]).await;
     let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let claims = serde_json::json!({ "id": 1, "exp": chrono::Utc::now().timestamp() + 3600 });
-    let key = jsonwebtoken::EncodingKey::from_secret(support::SECRET.as_bytes());
-    let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
+    let token = support::token(1);
     ws.send(Message::text(format!(
         "40{}",
         serde_json::json!({ "token": token })

@@ -4,10 +4,11 @@
 
 use chat_domain::NewMessage;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Untyped};
-use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::{QueryResult, QueryableByName};
 
+use crate::prepared::prepared_statement;
 use crate::rows::MessageRow;
 
 /// The statement after its five array parameters: per message its position in the batch
@@ -113,14 +114,4 @@ impl QueryFragment<Pg> for AppendBatch<'_> {
     }
 }
 
-impl QueryId for AppendBatch<'_> {
-    type QueryId = ();
-    // Not static: the statement cache keys it by its SQL text, which never changes.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for AppendBatch<'_> {
-    type SqlType = Untyped;
-}
-
-impl<Conn> RunQueryDsl<Conn> for AppendBatch<'_> {}
+prepared_statement!(AppendBatch);

@@ -11,17 +11,16 @@
 use std::time::Duration;
 
 use chat_domain::{ChatError, Message, NewMessage};
-use diesel::ConnectionError;
 use diesel::OptionalExtension;
 use diesel::result::Error as DieselError;
+use diesel_async::AsyncPgConnection;
 use diesel_async::RunQueryDsl;
-use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::PgConfig;
 use crate::append_batch::{AppendBatch, BatchRow};
 use crate::error::query_error;
-use crate::pool::connect;
+use crate::pool::connect_within;
 use crate::prepared::Append;
 use crate::rows::MessageRow;
 
@@ -90,20 +89,10 @@ impl Target {
     /// depend on the batch: planning them anew for every batch (PostgreSQL's choice for a
     /// statement whose array parameters it cannot size) would cost more than executing them.
     async fn connect(&self) -> Result<AsyncPgConnection, ChatError> {
-        let opening = async {
-            let mut conn = connect(&self.url, &self.schema).await?;
-            conn.batch_execute("SET plan_cache_mode = force_generic_plan")
-                .await
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
-            Ok::<_, ConnectionError>(conn)
-        };
-        match tokio::time::timeout(self.timeout, opening).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => Err(ChatError::Unavailable(Box::new(e))),
-            Err(_) => Err(ChatError::Unavailable(
-                "the database did not answer in time".into(),
-            )),
-        }
+        const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
+        connect_within(&self.url, &self.schema, GENERIC_PLANS, self.timeout)
+            .await
+            .map_err(|e| ChatError::Unavailable(Box::new(e)))
     }
 }
 
@@ -191,12 +180,10 @@ fn answer_batch(batch: &mut Vec<Pending>, rows: Vec<BatchRow>) {
     }
 }
 
-/// Tells every caller that the store is unavailable (the error itself is not `Clone`).
+/// Tells every caller that the store is unavailable, and why (the error itself is not `Clone`).
 fn fail_all(batch: &mut Vec<Pending>, error: &ChatError) {
-    let reason = match error {
-        ChatError::Unavailable(cause) => format!("{cause}"),
-        other => other.to_string(),
-    };
+    let reason = std::error::Error::source(error)
+        .map_or_else(|| error.to_string(), |cause| cause.to_string());
     for pending in batch.drain(..) {
         let _ = pending
             .reply

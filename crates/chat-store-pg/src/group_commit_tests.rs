@@ -4,12 +4,12 @@
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashMap;
+
 use chat_domain::{
     ChatError, ClientMessageId, ConversationId, ConversationRepo, Limits, MessageBody, NewMessage,
     Seq, UpsertUser, UserId, UserRepo, Username,
 };
-use std::collections::HashMap;
-
 use tokio::sync::oneshot;
 
 use super::{AppendResult, Pending, commit};

@@ -21,9 +21,9 @@ mod users;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-use chat_domain::{ChatError, Health};
 use std::sync::Arc;
 
+use chat_domain::{ChatError, Health};
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 

@@ -115,6 +115,28 @@ pub(crate) async fn connect(url: &str, schema: &str) -> Result<AsyncPgConnection
     Ok(conn)
 }
 
+/// Opens one connection that works in `schema`, runs `settings` (SQL, may be empty) on it, and
+/// gives up after `timeout`: every connection the store opens after start-up comes from here.
+pub(crate) async fn connect_within(
+    url: &str,
+    schema: &str,
+    settings: &str,
+    timeout: Duration,
+) -> Result<AsyncPgConnection, ConnectionError> {
+    let opening = async {
+        let mut conn = connect(url, schema).await?;
+        if !settings.is_empty() {
+            conn.batch_execute(settings)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        }
+        Ok(conn)
+    };
+    tokio::time::timeout(timeout, opening)
+        .await
+        .map_err(|_| ConnectionError::BadConnection("connection timed out".into()))?
+}
+
 /// Builds the pool; no connection is opened yet.
 pub(crate) fn build_pool(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, StoreError> {
     let schema = config.checked_schema()?.to_owned();
@@ -125,11 +147,7 @@ pub(crate) fn build_pool(config: &PgConfig) -> Result<Pool<AsyncPgConnection>, S
     manager_config.recycling_method = RecyclingMethod::Fast;
     manager_config.custom_setup = Box::new(move |url| {
         let (url, schema) = (url.to_owned(), schema.clone());
-        Box::pin(async move {
-            tokio::time::timeout(connect_timeout, connect(&url, &schema))
-                .await
-                .map_err(|_| ConnectionError::BadConnection("connection timed out".into()))?
-        })
+        Box::pin(async move { connect_within(&url, &schema, "", connect_timeout).await })
     });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
         &config.url,

@@ -76,17 +76,26 @@ impl QueryFragment<Pg> for Append<'_> {
     }
 }
 
-impl QueryId for Append<'_> {
-    type QueryId = ();
-    // Not static: the statement cache keys it by its SQL text, which never changes.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+/// Makes a statement fragment with one lifetime (`Name<'_>`) a query whose rows are read by
+/// column name and which each connection keeps prepared.
+macro_rules! prepared_statement {
+    ($name:ident) => {
+        impl diesel::query_builder::QueryId for $name<'_> {
+            type QueryId = ();
+            // Not static: the statement cache keys it by its SQL text, which never changes.
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
 
-impl Query for Append<'_> {
-    type SqlType = Untyped;
-}
+        impl diesel::query_builder::Query for $name<'_> {
+            type SqlType = diesel::sql_types::Untyped;
+        }
 
-impl<Conn> RunQueryDsl<Conn> for Append<'_> {}
+        impl<Conn> diesel::RunQueryDsl<Conn> for $name<'_> {}
+    };
+}
+pub(crate) use prepared_statement;
+
+prepared_statement!(Append);
 
 /// A statement whose only parameters are ids, in order: `parts` are the SQL around them.
 pub(crate) struct ByIds<const N: usize> {

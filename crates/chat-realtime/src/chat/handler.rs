@@ -33,7 +33,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         tokio::spawn(async move {
             match chat.contacts(user).await {
                 Ok(contacts) => {
-                    hub.to_users(&contacts, &event_frame(event, json!({ "userId": user })))
+                    hub.to_users(&contacts, &event_frame(event, &json!({ "userId": user })))
                 }
                 Err(error) => tracing::warn!(%error, %user, "presence not announced"),
             }
@@ -87,8 +87,11 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         let room = Room::Conversation(id);
         if self.join(socket, room)? {
             let joined = json!({ "userId": user, "conversationId": id });
-            self.hub
-                .to_room(room, &event_frame("user_joined", joined), Some(socket.id()));
+            self.hub.to_room(
+                room,
+                &event_frame("user_joined", &joined),
+                Some(socket.id()),
+            );
         }
         Ok(None)
     }
@@ -128,7 +131,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         }
         let typing = json!({ "userId": user, "conversationId": id });
         self.hub
-            .to_room(room, &event_frame(event, typing), Some(socket.id()));
+            .to_room(room, &event_frame(event, &typing), Some(socket.id()));
         Ok(None)
     }
 }

@@ -10,16 +10,17 @@ use chat_domain::{
     ChatEvent, ConversationId, EventSink, MessageDeleted, MessageSent, MessagesRead, UserId,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::order::Sequencer;
 use super::rooms::{Departure, Room, Rooms, TooManyRooms};
 use crate::engineio::Frame;
-use crate::socketio::{Namespace, Packet, SioSocket};
+use crate::socketio::{Namespace, OutboundEvent, SioSocket};
 
-/// Encodes an event for the main namespace once, as the frame every receiver shares.
-pub(crate) fn event_frame(event: &str, payload: Value) -> Frame {
-    Frame::message(Packet::event(Namespace::MAIN, event, vec![payload]))
+/// Encodes an event for the main namespace once, straight from its payload, as the frame every
+/// receiver shares. The payloads are the chat's own types, which always serialize.
+pub(crate) fn event_frame(event: &str, payload: &impl Serialize) -> Frame {
+    Frame::message(OutboundEvent::new(&Namespace::MAIN, event, payload))
 }
 
 /// The realtime side of the chat: rooms, presence and delivery of domain events.
@@ -60,7 +61,7 @@ impl Hub {
         for room in &departure.rooms {
             if let Room::Conversation(id) = room {
                 let left = json!({ "userId": departure.user, "conversationId": id });
-                self.to_room(*room, &event_frame("user_left", left), None);
+                self.to_room(*room, &event_frame("user_left", &left), None);
             }
         }
         Some(departure)
@@ -120,7 +121,7 @@ impl Hub {
         }
         let view = MessageView::fresh(&event.message, &event.members);
         if !in_room.is_empty() {
-            deliver(&in_room, &encoded_event("new_message", &view));
+            deliver(&in_room, &event_frame("new_message", &view));
         }
         if !outside.is_empty() {
             let notification = Notification {
@@ -130,7 +131,7 @@ impl Hub {
             };
             deliver(
                 &outside,
-                &encoded_event("message_notification", &notification),
+                &event_frame("message_notification", &notification),
             );
         }
     }
@@ -193,7 +194,7 @@ impl Hub {
             last_read_seq: event.last_read_seq.get(),
         };
         let room = Room::Conversation(event.conversation_id);
-        self.to_room(room, &event_frame("messages_read", to_json(&read)), None);
+        self.to_room(room, &event_frame("messages_read", &read), None);
     }
 
     fn message_deleted(&self, event: &MessageDeleted) {
@@ -204,7 +205,7 @@ impl Hub {
             "deletedBy": event.deleted_by,
         });
         let room = Room::Conversation(event.conversation_id);
-        self.to_room(room, &event_frame("message_deleted", deleted), None);
+        self.to_room(room, &event_frame("message_deleted", &deleted), None);
     }
 }
 
@@ -218,24 +219,6 @@ impl EventSink for Hub {
     }
 }
 
-/// An event for the main namespace (`42["name",payload]`), encoded straight from its payload
-/// without building a JSON tree first.
-pub(crate) fn encoded_event(event: &str, payload: &impl Serialize) -> Frame {
-    let mut text = Vec::with_capacity(256);
-    text.extend_from_slice(b"42");
-    match serde_json::to_writer(&mut text, &(event, payload)) {
-        // serde_json writes UTF-8 only.
-        Ok(()) => match String::from_utf8(text) {
-            Ok(text) => Frame::Text(text.into()),
-            Err(_) => event_frame(event, Value::Null),
-        },
-        Err(error) => {
-            tracing::error!(%error, event, "event payload did not serialize");
-            event_frame(event, Value::Null)
-        }
-    }
-}
-
 /// Queues the frame on each socket; a full queue cuts that socket off (inside `send`) and
 /// nobody else waits for it.
 fn deliver(sockets: &[SioSocket], frame: &Frame) {
@@ -244,15 +227,14 @@ fn deliver(sockets: &[SioSocket], frame: &Frame) {
     }
 }
 
-fn to_json(value: &impl Serialize) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use serde_json::Value;
+
     use super::*;
+    use crate::socketio::Packet;
 
     fn text(frame: &Frame) -> &str {
         match frame {
@@ -262,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn an_encoded_event_is_the_packet_of_its_payload() {
+    fn an_event_frame_is_the_packet_of_its_payload() {
         #[derive(Serialize)]
         struct Payload {
             #[serde(rename = "userId")]
@@ -273,8 +255,10 @@ mod tests {
             user_id: 7,
             note: "a \"quoted\" é",
         };
-        let direct = encoded_event("user_typing", &payload);
-        let through_value = event_frame("user_typing", to_json(&payload));
+        let direct = event_frame("user_typing", &payload);
+        let tree = serde_json::to_value(&payload).unwrap();
+        let through_value =
+            Frame::message(Packet::event(Namespace::MAIN, "user_typing", vec![tree]));
         let (direct, through_value) = (text(&direct), text(&through_value));
         assert!(direct.starts_with(r#"42["user_typing","#), "{direct}");
         let parse = |t: &str| serde_json::from_str::<Value>(&t[2..]).unwrap();

@@ -30,7 +30,7 @@ pub use binary::{Data, PartialPacket, deconstruct, placeholder, reconstruct};
 pub use decode::RESERVED_EVENTS;
 pub use error::ParseError;
 pub use namespace::Namespace;
-pub use packet::{Ack, AckId, Decoded, Event, Packet, PacketData, PacketType};
+pub use packet::{Ack, AckId, Decoded, Event, OutboundEvent, Packet, PacketData, PacketType};
 pub use parser::{DEFAULT_MAX_ATTACHMENTS, Decoder, Progress};
 pub use server::{SocketIoConfig, SocketIoHandler, SocketIoServer};
 pub use socket::{AckError, SioSocket};

@@ -251,6 +251,37 @@ impl fmt::Display for Packet {
     }
 }
 
+/// An EVENT without acknowledgement whose one argument is serialized straight from `payload`:
+/// for the server's outbound events, which need no JSON tree. Writes the same text as
+/// [`Packet::event`] with that argument.
+pub struct OutboundEvent<'a, T> {
+    namespace: &'a Namespace,
+    name: &'a str,
+    payload: &'a T,
+}
+
+impl<'a, T: Serialize> OutboundEvent<'a, T> {
+    /// The event `name` with `payload` as its argument, in `namespace`.
+    pub fn new(namespace: &'a Namespace, name: &'a str, payload: &'a T) -> Self {
+        OutboundEvent {
+            namespace,
+            name,
+            payload,
+        }
+    }
+}
+
+impl<T: Serialize> fmt::Display for OutboundEvent<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char(PacketType::Event.as_char())?;
+        if !self.namespace.is_main() {
+            write!(f, "{},", self.namespace)?;
+        }
+        serde_json::to_writer(&mut JsonWriter(f), &(self.name, self.payload))
+            .map_err(|_| fmt::Error)
+    }
+}
+
 /// Serializes an event as the payload array `[name, ...args]` without building that array.
 struct EventArray<'a>(&'a Event);
 
