@@ -40,5 +40,5 @@ pub use ports::{
     AccountRepo, ConversationRepo, DirectPair, Directory, Health, MessageRepo, NewMessage, Store,
     UpsertUser, UserRepo,
 };
-pub use rate_limit::{RateLimiter, SendRate};
+pub use rate_limit::{KeyedLimiter, Rate, SendRate};
 pub use service::{ChatService, ConversationMessages, SendMessage, SentMessage};

@@ -1,132 +1,187 @@
-//! A per-user token bucket for sends, shared by every transport so that REST and Socket.IO
-//! draw from the same allowance.
+//! Keyed rate limits (sends per user, logins per address or account, connections per address),
+//! all on one well-kept GCRA implementation (`governor`), with the memory of idle keys bounded.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
-use crate::{ChatError, UserId};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
-/// How fast one user may send: `per_second` on average, bursts of up to `burst`.
+/// A rate: `per_second` on average, bursts of up to `burst` after a pause.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SendRate {
-    /// Tokens added per second.
+pub struct Rate {
+    /// Allowances regained per second; 0 or less means one an hour (the burst only, in effect).
     pub per_second: f64,
-    /// Bucket size: the most sends allowed at once after a pause.
+    /// The most allowed at once after a pause (at least 1).
     pub burst: u32,
 }
 
-impl Default for SendRate {
+/// How fast one user may send (REST and Socket.IO draw from the same allowance).
+pub type SendRate = Rate;
+
+impl Default for Rate {
     /// Lets a person's burst of 200 messages through, then 20 a second.
     fn default() -> Self {
-        SendRate {
+        Rate {
             per_second: 20.0,
             burst: 200,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-/// Buckets beyond this many are pruned of full (idle) ones, bounding memory.
-const PRUNE_ABOVE: usize = 10_000;
-
-/// The buckets of every user who sent recently.
-#[derive(Debug)]
-pub struct RateLimiter {
-    rate: SendRate,
-    // A std Mutex: the critical section is a few arithmetic operations and never awaits.
-    buckets: Mutex<HashMap<UserId, Bucket>>,
-}
-
-impl RateLimiter {
-    /// A limiter with `rate` for every user.
-    pub fn new(rate: SendRate) -> Self {
-        RateLimiter {
-            rate,
-            buckets: Mutex::new(HashMap::new()),
+impl Rate {
+    /// `per_minute` on average with bursts of `burst`: the shape of login and registration limits.
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
+        Rate {
+            per_second: f64::from(per_minute) / 60.0,
+            burst,
         }
     }
 
-    /// Takes one token for `user` at `now`, or says how long until one is available.
-    pub fn acquire(&self, user: UserId, now: Instant) -> Result<(), ChatError> {
-        let burst = f64::from(self.rate.burst.max(1));
-        let refill = |bucket: &Bucket| {
-            let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-            (bucket.tokens + elapsed * self.rate.per_second).min(burst)
-        };
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, bucket| refill(bucket) < burst);
-        }
-        let bucket = buckets.entry(user).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
-        let tokens = refill(bucket);
-        if tokens >= 1.0 {
-            *bucket = Bucket {
-                tokens: tokens - 1.0,
-                at: now,
-            };
-            return Ok(());
-        }
-        let missing = 1.0 - tokens;
-        let wait = if self.rate.per_second > 0.0 {
-            Duration::from_secs_f64(missing / self.rate.per_second)
+    fn quota(self) -> Quota {
+        let period = if self.per_second > 0.0 && self.per_second.is_finite() {
+            Duration::from_secs_f64(1.0 / self.per_second).max(Duration::from_nanos(1))
         } else {
             Duration::from_secs(3600)
         };
-        Err(ChatError::RateLimited {
-            retry_after: wait.max(Duration::from_millis(1)),
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_hour(NonZeroU32::MIN))
+            .allow_burst(burst)
+    }
+}
+
+/// Idle keys are dropped once there are more than this many, every [`PRUNE_EVERY`] checks.
+const PRUNE_ABOVE: usize = 10_000;
+/// How often (in checks) the key count is looked at.
+const PRUNE_EVERY: u32 = 1024;
+
+/// One [`Rate`] applied to each key separately (a user id, an IP address, a username).
+///
+/// Memory: one small entry per key seen within its refill time; keys whose allowance is full
+/// again are pruned once there are more than 10,000, so a flood of distinct keys costs memory
+/// only while it lasts.
+pub struct KeyedLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+    limiter: RateLimiter<K, DefaultKeyedStateStore<K>, C, NoOpMiddleware<C::Instant>>,
+    clock: C,
+    checks: AtomicU32,
+}
+
+impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
+    /// A limiter on the monotonic clock.
+    pub fn new(rate: Rate) -> Self {
+        Self::with_clock(rate, DefaultClock::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
+    /// A limiter on `clock` (a fake one in tests).
+    pub fn with_clock(rate: Rate, clock: C) -> Self {
+        KeyedLimiter {
+            limiter: RateLimiter::new(
+                rate.quota(),
+                DefaultKeyedStateStore::default(),
+                clock.clone(),
+            ),
+            clock,
+            checks: AtomicU32::new(0),
+        }
+    }
+
+    /// Takes one allowance for `key`, or says how long until one is available (at least 1 ms,
+    /// so that a `Retry-After` is never zero).
+    pub fn check(&self, key: &K) -> Result<(), Duration> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1
+            && self.limiter.len() > PRUNE_ABOVE
+        {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+        self.limiter.check_key(key).map_err(|not_until| {
+            not_until
+                .wait_time_from(self.clock.now())
+                .max(Duration::from_millis(1))
         })
+    }
+
+    /// How many keys are remembered now.
+    pub fn tracked_keys(&self) -> usize {
+        self.limiter.len()
+    }
+}
+
+impl<K: Hash + Eq + Clone, C: Clock> std::fmt::Debug for KeyedLimiter<K, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedLimiter")
+            .field("keys", &self.limiter.len())
+            .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
+    use crate::UserId;
 
     #[test]
     fn a_burst_passes_then_the_rate_applies() {
-        let limiter = RateLimiter::new(SendRate {
+        let clock = FakeRelativeClock::default();
+        let rate = Rate {
             per_second: 10.0,
             burst: 3,
-        });
-        let start = Instant::now();
+        };
+        let limiter = KeyedLimiter::with_clock(rate, clock.clone());
         let alice = UserId(1);
         for _ in 0..3 {
-            limiter.acquire(alice, start).unwrap();
+            limiter.check(&alice).unwrap();
         }
-        match limiter.acquire(alice, start) {
-            Err(ChatError::RateLimited { retry_after }) => {
-                assert!(retry_after <= Duration::from_millis(100), "{retry_after:?}");
-                assert!(retry_after >= Duration::from_millis(99), "{retry_after:?}");
-            }
-            other => panic!("expected RateLimited, got {other:?}"),
-        }
-        limiter.acquire(UserId(2), start).unwrap();
-        limiter
-            .acquire(alice, start + Duration::from_millis(100))
-            .unwrap();
-        assert!(
-            limiter
-                .acquire(alice, start + Duration::from_millis(100))
-                .is_err()
-        );
+        let wait = limiter.check(&alice).unwrap_err();
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(wait >= Duration::from_millis(99), "{wait:?}");
+        limiter.check(&UserId(2)).unwrap();
+        clock.advance(Duration::from_millis(100));
+        limiter.check(&alice).unwrap();
+        assert!(limiter.check(&alice).is_err());
+        clock.advance(Duration::from_secs(10));
         for _ in 0..3 {
-            limiter
-                .acquire(alice, start + Duration::from_secs(10))
-                .unwrap();
+            limiter.check(&alice).unwrap();
         }
-        assert!(
-            limiter
-                .acquire(alice, start + Duration::from_secs(10))
-                .is_err()
+        assert!(limiter.check(&alice).is_err());
+    }
+
+    #[test]
+    fn idle_keys_are_forgotten_once_there_are_many() {
+        let clock = FakeRelativeClock::default();
+        let limiter = KeyedLimiter::with_clock(Rate::per_minute(60, 1), clock.clone());
+        for key in 0..(PRUNE_ABOVE as u64 + 10) {
+            limiter.check(&key).unwrap();
+        }
+        assert!(limiter.tracked_keys() > PRUNE_ABOVE);
+        clock.advance(Duration::from_secs(2));
+        for _ in 0..PRUNE_EVERY {
+            limiter.check(&u64::MAX).unwrap_or_default();
+        }
+        assert!(limiter.tracked_keys() <= 1, "{}", limiter.tracked_keys());
+    }
+
+    #[test]
+    fn a_zero_rate_is_the_burst_then_an_hour() {
+        let clock = FakeRelativeClock::default();
+        let limiter = KeyedLimiter::with_clock(
+            Rate {
+                per_second: 0.0,
+                burst: 0,
+            },
+            clock,
         );
+        limiter.check(&1u8).unwrap();
+        let wait = limiter.check(&1u8).unwrap_err();
+        assert!(wait > Duration::from_secs(3500), "{wait:?}");
     }
 }

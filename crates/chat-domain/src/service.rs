@@ -2,12 +2,11 @@
 //! announced afterwards. Transports parse input into the domain's types and call one method.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::{
     AttachmentUrl, ChatError, ChatEvent, ClientMessageId, ConversationDetail, ConversationId,
-    Entity, EventSink, Limits, Message, MessageBody, MessageDeleted, MessageId, MessageSent,
-    MessageWindow, MessagesRead, PageRequest, Paged, Policy, RateLimiter, ReadReceipt, SearchQuery,
+    Entity, EventSink, KeyedLimiter, Limits, Message, MessageBody, MessageDeleted, MessageId,
+    MessageSent, MessageWindow, MessagesRead, PageRequest, Paged, Policy, ReadReceipt, SearchQuery,
     Store, UnreadCount, UpsertUser, User, UserId, Username,
     pairs::PairCache,
     ports::{DirectPair, NewMessage},
@@ -76,7 +75,7 @@ pub struct ChatService<S, E> {
     store: S,
     events: Arc<E>,
     policy: Arc<Policy>,
-    send_rate: Arc<RateLimiter>,
+    send_rate: Arc<KeyedLimiter<UserId>>,
     pairs: Arc<PairCache>,
 }
 
@@ -98,7 +97,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         ChatService {
             store,
             events: Arc::new(events),
-            send_rate: Arc::new(RateLimiter::new(policy.send_rate)),
+            send_rate: Arc::new(KeyedLimiter::new(policy.send_rate)),
             policy: Arc::new(policy),
             pairs: Arc::default(),
         }
@@ -179,7 +178,9 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Sends a direct message, creating the pair's conversation on first contact, and
     /// announces it once stored.
     pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
-        self.send_rate.acquire(cmd.sender, Instant::now())?;
+        self.send_rate
+            .check(&cmd.sender)
+            .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
         let pair = DirectPair::new(cmd.sender, cmd.receiver)?;
         let conversation = match self.pairs.get(pair) {
             Some(known) => known,
