@@ -209,7 +209,7 @@ impl Server {
             ("JWT_SECRET", secret),
             ("PORT", &port.to_string()),
             ("CHAT_HOST", "127.0.0.1"),
-            ("CHAT_BUILTIN_ACCOUNTS", "false"),
+            ("CHAT_BUILTIN_ACCOUNTS", "true"),
             ("CHAT_SEND_RATE_PER_SEC", &rate),
             ("CHAT_SEND_BURST", &rate),
             ("CHAT_SHUTDOWN_TIMEOUT_SECS", "5"),

@@ -14,6 +14,7 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "fanout",
     "idle-connections",
     "history",
+    "abuse",
 ];
 
 /// Shown for `--help` and on bad arguments.
@@ -27,6 +28,7 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --server-pid PID     the server's process, for its CPU seconds and peak RSS
   --calibration C      C in transactions/s, instead of measuring it with pgbench
   --scenario NAME      rest-send | socket-throughput | fanout | idle-connections | history
+                       | abuse (needs built-in accounts on)
                        (repeatable; default: all; history needs --db-url)
   --quick              a few seconds per scenario instead of 30
   --markdown PATH      append a results section to this file

@@ -5,6 +5,7 @@
 // Printing results to stdout is this tool's job.
 #![allow(clippy::print_stdout)]
 
+mod abuse;
 mod args;
 mod calibrate;
 mod fanout;
@@ -140,6 +141,7 @@ async fn run(args: Args) -> Result<()> {
             "fanout" => fanout::run(&ctx).await,
             "idle-connections" => idle::run(&ctx).await,
             "history" => history::run(&ctx).await,
+            "abuse" => abuse::run(&ctx).await,
             other => Err(anyhow::anyhow!("unknown scenario {other}")),
         };
         match result {

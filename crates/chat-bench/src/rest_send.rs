@@ -41,48 +41,21 @@ struct ClientResult {
     errors: BTreeMap<String, u64>,
 }
 
-/// One run with `clients` clients.
-async fn once(ctx: &Ctx, clients: usize) -> Result<Outcome> {
-    // Fresh users for every run, so that each starts with new, small conversations.
-    let base = 1_000_000 + i64::try_from(clients)? * 10_000;
-    let mut ids: Vec<i64> = (1..=i64::try_from(2 * clients)?)
-        .map(|i| base + i)
-        .collect();
-    Rng::from_clock().shuffle(&mut ids);
-    let tokens = users::seed(ctx.addr, &ctx.secret, &ids).await?;
-    let pairs: Vec<(String, i64)> = (0..clients)
-        .map(|i| (tokens[2 * i].clone(), ids[2 * i + 1]))
-        .collect();
-
-    // Warm-up, not measured: each pair's first send creates its conversation.
-    for (token, receiver) in &pairs {
-        let response = HttpConn::new(ctx.addr)
-            .request(
-                "POST",
-                "/api/chat/send",
-                Some(token),
-                Some(&users::send_body(*receiver)),
-            )
-            .await?;
-        if response.status != 201 {
-            bail!(
-                "warm-up send answered {}: {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
-    }
-
-    let stored_before = ctx.stored_messages();
-    let duration = ctx.duration();
-    let before = ctx.meter.start();
-    let started = Instant::now();
-    let deadline = started + duration;
+/// Each (token, receiver) pair sends `POST /api/chat/send` back to back, on its own
+/// connection, until `deadline`; returns the latencies of the sends answered 201 and the
+/// failures by kind (status code, `io`, `timeout`).
+pub(crate) async fn closed_loop(
+    addr: std::net::SocketAddr,
+    pairs: Vec<(String, i64)>,
+    deadline: Instant,
+) -> Result<(Latencies, BTreeMap<String, u64>)> {
+    let seconds = deadline
+        .saturating_duration_since(Instant::now())
+        .as_secs_f64();
     let tasks: Vec<_> = pairs
         .into_iter()
         .map(|(token, receiver)| {
-            let addr = ctx.addr;
-            let expected = (duration.as_secs_f64() * 2000.0) as usize;
+            let expected = (seconds * 2000.0) as usize;
             tokio::spawn(async move {
                 let body = users::send_body(receiver);
                 let mut conn = HttpConn::new(addr);
@@ -115,12 +88,60 @@ async fn once(ctx: &Ctx, clients: usize) -> Result<Outcome> {
     let mut latencies = Latencies::default();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for task in tasks {
-        let result = task.await.context("a rest-send client panicked")?;
+        let result = task.await.context("a sending client panicked")?;
         latencies.merge(result.latencies);
         for (kind, n) in result.errors {
             *errors.entry(kind).or_default() += n;
         }
     }
+    Ok((latencies, errors))
+}
+
+/// `clients` fresh (token, receiver) pairs of users `base + 1 ..= base + 2 * clients`, each
+/// pair's conversation created by one unmeasured send.
+pub(crate) async fn warm_pairs(ctx: &Ctx, clients: usize, base: i64) -> Result<Vec<(String, i64)>> {
+    let mut ids: Vec<i64> = (1..=i64::try_from(2 * clients)?)
+        .map(|i| base + i)
+        .collect();
+    Rng::from_clock().shuffle(&mut ids);
+    let tokens = users::seed(ctx.addr, &ctx.secret, &ids).await?;
+    let pairs: Vec<(String, i64)> = (0..clients)
+        .map(|i| (tokens[2 * i].clone(), ids[2 * i + 1]))
+        .collect();
+
+    // Warm-up, not measured: each pair's first send creates its conversation.
+    for (token, receiver) in &pairs {
+        let response = HttpConn::new(ctx.addr)
+            .request(
+                "POST",
+                "/api/chat/send",
+                Some(token),
+                Some(&users::send_body(*receiver)),
+            )
+            .await?;
+        if response.status != 201 {
+            bail!(
+                "warm-up send answered {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+    }
+    Ok(pairs)
+}
+
+/// One run with `clients` clients.
+async fn once(ctx: &Ctx, clients: usize) -> Result<Outcome> {
+    // Fresh users for every run, so that each starts with new, small conversations.
+    let base = 1_000_000 + i64::try_from(clients)? * 10_000;
+    let pairs = warm_pairs(ctx, clients, base).await?;
+
+    let stored_before = ctx.stored_messages();
+    let duration = ctx.duration();
+    let before = ctx.meter.start();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let (mut latencies, errors) = closed_loop(ctx.addr, pairs, deadline).await?;
     let elapsed = started.elapsed().as_secs_f64();
     let usage = ctx.meter.since(&before);
     let latency = latencies.summary();

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 /// Reads the counters of the server process, this process and the machine.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Meter {
     /// The server's pid, when known.
     server_pid: Option<u32>,
