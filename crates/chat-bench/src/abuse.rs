@@ -33,8 +33,8 @@ const LOGIN_GUESSERS: usize = 150;
 const STALLED_BODIES: usize = 2_000;
 /// The length an oversized frame declares.
 const DECLARED_LENGTH: u64 = 1 << 40;
-/// A guesser refused (429 or 503) waits this long before its next guess; one answered 401
-/// guesses again at once.
+/// A guesser refused (429 or 503) waits this long before its next guess (one answered 401
+/// guesses again at once), and so does an attacker whose connection ended before it reconnects.
 const REFUSED_PAUSE: Duration = Duration::from_millis(50);
 /// How long after the attack the server's RSS is read again.
 const SETTLE: Duration = Duration::from_secs(5);
@@ -228,6 +228,8 @@ async fn stream_oversized(addr: SocketAddr, deadline: Instant, tally: Arc<Tally>
             Ok(None) => tally.add("held until the end"),
             Err(_) => tally.add("io"),
         }
+        // Each of these streams a frame; a flood of handshakes is another attack.
+        tokio::time::sleep(REFUSED_PAUSE).await;
     }
 }
 
