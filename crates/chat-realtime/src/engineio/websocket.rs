@@ -20,7 +20,7 @@ use super::{
     handler::{DisconnectReason, EngineHandler, EngineMessage},
     open::{OpenPacket, TransportKind},
     packet::Packet,
-    request::EngineQuery,
+    request::{self, EngineQuery},
     socket::{EngineSocket, Session, Upgrade},
 };
 
@@ -38,7 +38,10 @@ pub(super) fn handshake<H: EngineHandler>(
         Ok(parts) => parts,
         Err(error) => return error.error_response(),
     };
-    let socket = engine.open(TransportKind::Websocket);
+    // Nothing has gone to the client yet: a refusal replaces the upgrade's answer.
+    let Some(socket) = engine.open(TransportKind::Websocket, request.peer_addr()) else {
+        return request::too_many_sessions();
+    };
     let config = engine.config();
     let open = Packet::Open(OpenPacket {
         sid: socket.id().to_owned(),
@@ -346,7 +349,11 @@ fn close_code(reason: DisconnectReason) -> CloseCode {
         DisconnectReason::PayloadTooLarge => CloseCode::Size,
         DisconnectReason::ProtocolError => CloseCode::Protocol,
         DisconnectReason::ServerShutdown => CloseCode::Away,
-        DisconnectReason::SlowClient => CloseCode::Policy,
+        DisconnectReason::SlowClient
+        | DisconnectReason::Flooding
+        | DisconnectReason::ConnectTimeout
+        | DisconnectReason::AttachmentTimeout => CloseCode::Policy,
+        DisconnectReason::ServiceUnavailable => CloseCode::Again,
         _ => CloseCode::Normal,
     }
 }

@@ -152,3 +152,24 @@ async fn a_frame_declaring_one_byte_over_max_payload_is_refused_at_once_with_100
         DisconnectReason::PayloadTooLarge
     );
 }
+
+#[tokio::test]
+async fn an_address_over_its_session_cap_is_answered_429_until_one_of_its_sessions_ends() {
+    let config = EngineConfig {
+        max_sessions_per_ip: 2,
+        ..no_heartbeat()
+    };
+    let mut server = TestServer::spawn(config).await;
+    let (first, _) = server.handshake().await;
+    server.handshake().await;
+    let refused = (
+        429,
+        r#"{"code":4,"message":"Too many connections"}"#.to_owned(),
+    );
+    assert_eq!(server.get("EIO=4&transport=polling").await, refused);
+    assert_eq!(server.engine.refused_sessions(), 1);
+    let query = format!("EIO=4&transport=polling&sid={first}");
+    assert_eq!(server.post(&query, "1").await.0, 200);
+    assert_eq!(server.closed(&first).await, DisconnectReason::ClientClose);
+    server.handshake().await;
+}
