@@ -47,6 +47,7 @@ for (const { name, transports } of TRANSPORTS) {
       assert.equal(ack.success, false, JSON.stringify(ack));
       assert.equal(ack.code, "invalid_input");
       assert.equal(ack.field, "content");
+      assert.match(ack.message, /binary/);
       assert.equal(alice.connected, true);
     });
   });
