@@ -12,6 +12,7 @@ use std::time::Duration;
 use chat_store_pg::test_support::TestDatabase;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use support::binary::start_binary_logged;
 use support::proxy::{Proxy, authority};
 use support::{TestApp, sign, token};
 use tokio::net::TcpStream;
@@ -34,9 +35,14 @@ enum Next {
 
 /// A WebSocket-only Engine.IO session, past its `open` packet.
 async fn session(app: &TestApp) -> Ws {
+    session_at(&app.address).await
+}
+
+/// A WebSocket-only Engine.IO session with the server at `address`, past its `open` packet.
+async fn session_at(address: &str) -> Ws {
     let url = format!(
         "{}/socket.io/?EIO=4&transport=websocket",
-        app.address.replace("http://", "ws://")
+        address.replace("http://", "ws://")
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let Next::Text(open) = next(&mut ws).await else {
@@ -179,4 +185,36 @@ async fn an_address_over_its_session_cap_is_answered_429_before_any_upgrade() {
         }
         other => panic!("expected HTTP 429, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_closed_on_purpose_are_logged_at_info_with_reason_address_and_user() {
+    let db = TestDatabase::create().await;
+    let (_server, port, mut log) =
+        start_binary_logged(&db, &[("CHAT_SOCKET_CONNECT_TIMEOUT_MS", "300")]).await;
+    let address = format!("http://127.0.0.1:{port}");
+    // A tokenless session that never connects, and a user's that sends an undecodable packet.
+    let mut idle = session_at(&address).await;
+    let mut garbled = session_at(&address).await;
+    assert!(is_connected(&connect(&mut garbled, &token(1)).await));
+    garbled.send(Message::text("4xyz")).await.unwrap();
+    for ws in [&mut idle, &mut garbled] {
+        while !matches!(next(ws).await, Next::Closed(_)) {}
+    }
+    let mut closes = std::collections::BTreeMap::new();
+    while closes.len() < 2 {
+        let line = tokio::time::timeout(PATIENCE, log.next_line())
+            .await
+            .expect("the close is logged in time")
+            .unwrap()
+            .expect("the server is running");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if event["message"] == "connection closed by the server" {
+            assert_eq!(event["level"], "INFO", "{event}");
+            assert_eq!(event["peer"], "127.0.0.1", "{event}");
+            closes.insert(event["reason"].as_str().unwrap().to_owned(), event);
+        }
+    }
+    assert_eq!(closes["connect_timeout"]["user"], "-");
+    assert_eq!(closes["protocol_error"]["user"], "1");
 }
