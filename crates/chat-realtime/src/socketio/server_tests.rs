@@ -261,3 +261,25 @@ async fn attachments_that_do_not_all_arrive_in_time_close_the_connection() {
         [("/".to_owned(), DisconnectReason::AttachmentTimeout)]
     );
 }
+
+#[actix_web::test]
+async fn attachments_over_the_byte_bound_of_a_packet_close_the_connection_as_too_large() {
+    let client = Client::with(SocketIoConfig {
+        max_attachment_bytes: 10,
+        ..SocketIoConfig::default()
+    })
+    .await;
+    client.post("40").await;
+    assert_eq!(client.poll(&client.sid).await.len(), 1);
+    let two = r#"452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    client.post(two).await;
+    // Two attachments of 8 bytes each, in base64 as polling carries them.
+    client.post("bAAAAAAAAAAA=\u{1e}bAAAAAAAAAAA=").await;
+    tokio::time::timeout(Duration::from_secs(5), client.recorder.2.notified())
+        .await
+        .expect("the connection is closed");
+    assert_eq!(
+        client.calls(),
+        [("/".to_owned(), DisconnectReason::PayloadTooLarge)]
+    );
+}
