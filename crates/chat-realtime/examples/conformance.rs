@@ -19,7 +19,8 @@ use chat_realtime::engineio::{
     HandshakeRequest,
 };
 use chat_realtime::socketio::{
-    Data, Namespace, Packet, PacketData, SioSocket, SocketIoConfig, SocketIoHandler, SocketIoServer,
+    ConnectRefusal, Data, Namespace, Packet, PacketData, SioSocket, SocketIoConfig,
+    SocketIoHandler, SocketIoServer,
 };
 use serde_json::{Map, Value};
 
@@ -68,7 +69,7 @@ impl SocketIoHandler for SocketIoEcho {
         _socket: SioSocket,
         auth: Option<Map<String, Value>>,
         _request: Arc<HandshakeRequest>,
-    ) -> Result<Self::Session, String> {
+    ) -> Result<Self::Session, ConnectRefusal> {
         Ok(auth)
     }
 

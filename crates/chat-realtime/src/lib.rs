@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod engineio;
+pub mod notice;
 pub mod socketio;
 
 #[cfg(test)]

@@ -51,8 +51,17 @@ pub struct SocketSettings {
     pub inbound_queue: usize,
     /// Rooms one connection may join.
     pub max_rooms: usize,
-    /// How long a client may take to connect to a namespace after the handshake.
+    /// How long a client may take to connect to a namespace after the handshake: a session
+    /// without a token is closed then.
     pub connect_timeout: Duration,
+    /// How long all the binary attachments of one packet may take to arrive.
+    pub attachment_timeout: Duration,
+    /// Engine.IO sessions one client IP address may have open at once (tokenless or not).
+    pub max_connections_per_ip: usize,
+    /// Sockets one user may have connected at once, over all devices.
+    pub max_sockets_per_user: usize,
+    /// How long a socket stays past its token's `exp`: the JWT leeway (`JWT_LEEWAY_SECS`).
+    pub token_leeway: Duration,
 }
 
 /// Everything the server reads at start-up.
@@ -200,7 +209,11 @@ impl Config {
             outbound_queue: positive(src, "CHAT_SOCKET_QUEUE", 1024)?,
             inbound_queue: positive(src, "CHAT_SOCKET_INBOUND_QUEUE", 256)?,
             max_rooms: positive(src, "CHAT_SOCKET_MAX_ROOMS", 100)?,
-            connect_timeout: millis("CHAT_SOCKET_CONNECT_TIMEOUT_MS", 45_000)?,
+            connect_timeout: millis("CHAT_SOCKET_CONNECT_TIMEOUT_MS", 10_000)?,
+            attachment_timeout: millis("CHAT_SOCKET_ATTACHMENT_TIMEOUT_MS", 20_000)?,
+            max_connections_per_ip: positive(src, "CHAT_MAX_CONNECTIONS_PER_IP", 1000)?,
+            max_sockets_per_user: positive(src, "CHAT_MAX_SOCKETS_PER_USER", 20)?,
+            token_leeway: jwt.leeway,
         };
         Ok(Config {
             sockets,

@@ -2,12 +2,12 @@
 //! Engine.IO engine, and token verification shared with REST.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use actix_web::web;
-use chat_api::Authenticator;
-use chat_domain::{ChatService, Store, UserId};
-use chat_realtime::chat::{Authenticate, ChatRealtime, Hub};
+use chat_api::{ApiError, Authenticator};
+use chat_domain::{ChatError, ChatService, Store};
+use chat_realtime::chat::{AuthFailure, Authenticate, Authenticated, ChatRealtime, Hub};
 use chat_realtime::engineio::{Engine, EngineConfig};
 use chat_realtime::socketio::{SocketIoConfig, SocketIoServer};
 
@@ -17,11 +17,27 @@ use crate::config::SocketSettings;
 const GAP_GRACE: Duration = Duration::from_millis(250);
 
 /// Socket tokens are verified, and their users provisioned, exactly as REST does it.
-pub(crate) struct SocketAuth(pub(crate) web::Data<Authenticator>);
+pub(crate) struct SocketAuth {
+    authenticator: web::Data<Authenticator>,
+    /// The clock skew tolerated on `exp` (`JWT_LEEWAY_SECS`): a socket stays that long past
+    /// its token's `exp`, as long as REST still accepts the token.
+    leeway: Duration,
+}
 
 impl Authenticate for SocketAuth {
-    async fn authenticate(&self, token: &str) -> Option<UserId> {
-        self.0.authenticate(token).await.ok()
+    async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthFailure> {
+        match self.authenticator.authenticate_with_expiry(token).await {
+            Ok((user, expires)) => Ok(Authenticated {
+                user,
+                valid_until: expires.map(|exp| SystemTime::from(exp) + self.leeway),
+            }),
+            // A store that cannot provision the user, or fails, says nothing about the token.
+            Err(ApiError::Domain(error @ (ChatError::Unavailable(_) | ChatError::Internal(_)))) => {
+                tracing::warn!(%error, cause = ?std::error::Error::source(&error), "socket token not checked");
+                Err(AuthFailure::Unavailable)
+            }
+            Err(_) => Err(AuthFailure::Refused),
+        }
     }
 }
 
@@ -30,7 +46,7 @@ pub(crate) type ChatEngine<S> = Engine<SocketIoServer<ChatRealtime<S, Arc<Hub>, 
 
 /// A hub sized by the settings.
 pub(crate) fn hub(settings: &SocketSettings) -> Arc<Hub> {
-    Hub::new(settings.max_rooms, GAP_GRACE)
+    Hub::new(settings.max_rooms, settings.max_sockets_per_user, GAP_GRACE)
 }
 
 /// The engine serving `/socket.io/`, with the chat on top.
@@ -40,10 +56,16 @@ pub(crate) fn engine<S: Store>(
     hub: Arc<Hub>,
     authenticator: web::Data<Authenticator>,
 ) -> Arc<ChatEngine<S>> {
-    let realtime = ChatRealtime::new(chat, hub, SocketAuth(authenticator));
+    let auth = SocketAuth {
+        authenticator,
+        leeway: settings.token_leeway,
+    };
+    let realtime = ChatRealtime::new(chat, hub, auth);
     let sockets = SocketIoConfig {
         connect_timeout: settings.connect_timeout,
         inbound_queue: settings.inbound_queue,
+        max_attachment_bytes: settings.max_payload,
+        attachment_timeout: settings.attachment_timeout,
         ..SocketIoConfig::default()
     };
     let server = SocketIoServer::new(Arc::new(realtime), sockets);
@@ -52,6 +74,7 @@ pub(crate) fn engine<S: Store>(
         ping_timeout: settings.ping_timeout,
         max_payload: settings.max_payload,
         outbound_queue: settings.outbound_queue,
+        max_sessions_per_ip: settings.max_connections_per_ip,
         ..EngineConfig::default()
     };
     Arc::new(Engine::new(config, Arc::new(server)))

@@ -1,6 +1,7 @@
 //! Authentication: the host's Bearer JWTs (and tokens issued to built-in accounts), verified
 //! with a pinned algorithm, and the [`AuthUser`] extractor that handlers take.
 
+mod expiry;
 mod jwt;
 mod password;
 

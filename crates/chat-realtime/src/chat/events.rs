@@ -1,22 +1,66 @@
 //! Reading client event payloads and writing acknowledgements, in the wire's shapes.
 
 use chat_domain::{ChatError, ConversationId};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::socketio::Data;
 
-/// The first argument of an event as JSON (`{}` when absent or binary).
-pub(crate) fn payload(args: Vec<Data>) -> Value {
-    match args.into_iter().next() {
-        Some(Data::Json(value)) => value,
-        _ => Value::Null,
+/// The first argument of an event: its JSON, and which of its fields hold binary data (a
+/// client's `Buffer`, sent as an attachment), which no field the chat reads may be.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Payload {
+    json: Value,
+    binary: Vec<String>,
+}
+
+impl Payload {
+    /// The payload of an event's arguments (`null` when absent, or when the whole argument is
+    /// binary).
+    pub(crate) fn from_args(args: Vec<Data>) -> Self {
+        match args.into_iter().next() {
+            Some(Data::Json(json)) => Self::from(json),
+            Some(Data::Object(entries)) => {
+                let mut object = Map::new();
+                let mut binary = Vec::new();
+                for (key, value) in entries {
+                    match value {
+                        Data::Json(json) => {
+                            object.insert(key, json);
+                        }
+                        Data::Binary(_) | Data::Array(_) | Data::Object(_) => binary.push(key),
+                    }
+                }
+                Self {
+                    json: Value::Object(object),
+                    binary,
+                }
+            }
+            Some(Data::Binary(_) | Data::Array(_)) | None => Self::default(),
+        }
+    }
+
+    /// The value of `field`; refused, naming the field, when it holds binary data.
+    fn get(&self, field: &'static str) -> Result<Option<&Value>, ChatError> {
+        if self.binary.iter().any(|key| key == field) {
+            return Err(ChatError::invalid(field, "must not be binary data"));
+        }
+        Ok(self.json.get(field))
+    }
+}
+
+impl From<Value> for Payload {
+    fn from(json: Value) -> Self {
+        Self {
+            json,
+            binary: Vec::new(),
+        }
     }
 }
 
 /// A positive integer field, given as a number or a string of digits.
-pub(crate) fn positive(payload: &Value, field: &'static str) -> Result<i64, ChatError> {
+pub(crate) fn positive(payload: &Payload, field: &'static str) -> Result<i64, ChatError> {
     let invalid = || ChatError::invalid(field, "must be a positive integer");
-    match payload.get(field) {
+    match payload.get(field)? {
         None | Some(Value::Null) => Err(ChatError::invalid(field, "is required")),
         Some(Value::Number(n)) => n.as_i64().filter(|n| *n > 0).ok_or_else(invalid),
         Some(Value::String(s)) => s
@@ -30,13 +74,13 @@ pub(crate) fn positive(payload: &Value, field: &'static str) -> Result<i64, Chat
 }
 
 /// The `conversationId` of a payload.
-pub(crate) fn conversation_id(payload: &Value) -> Result<ConversationId, ChatError> {
+pub(crate) fn conversation_id(payload: &Payload) -> Result<ConversationId, ChatError> {
     positive(payload, "conversationId").map(ConversationId)
 }
 
 /// An optional string field.
-pub(crate) fn string(payload: &Value, field: &'static str) -> Result<Option<String>, ChatError> {
-    match payload.get(field) {
+pub(crate) fn string(payload: &Payload, field: &'static str) -> Result<Option<String>, ChatError> {
+    match payload.get(field)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ChatError::invalid(field, "must be a string")),
@@ -90,13 +134,43 @@ mod tests {
     }
 
     #[test]
+    fn binary_fields_are_ignored_unless_read_and_refused_by_name_when_read() {
+        let args = vec![Data::Object(vec![
+            ("receiverId".to_owned(), Data::Json(json!(2))),
+            ("content".to_owned(), Data::Json(json!("hi"))),
+            (
+                "thumb".to_owned(),
+                Data::Binary(bytes::Bytes::from_static(b"\x89PNG")),
+            ),
+        ])];
+        let payload = Payload::from_args(args);
+        assert_eq!(string(&payload, "content").unwrap().as_deref(), Some("hi"));
+        assert_eq!(positive(&payload, "receiverId").unwrap(), 2);
+        let binary_content = Payload::from_args(vec![Data::Object(vec![(
+            "content".to_owned(),
+            Data::Binary(bytes::Bytes::from_static(b"hi")),
+        )])]);
+        let refused = string(&binary_content, "content").unwrap_err();
+        assert!(
+            matches!(
+                &refused,
+                ChatError::Invalid {
+                    field: "content",
+                    ..
+                }
+            ),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
     fn ids_come_as_numbers_or_digit_strings() {
         assert_eq!(
-            conversation_id(&json!({ "conversationId": 7 })).unwrap(),
+            conversation_id(&json!({ "conversationId": 7 }).into()).unwrap(),
             ConversationId(7)
         );
         assert_eq!(
-            conversation_id(&json!({ "conversationId": "7" })).unwrap(),
+            conversation_id(&json!({ "conversationId": "7" }).into()).unwrap(),
             ConversationId(7)
         );
         for bad in [
@@ -105,7 +179,7 @@ mod tests {
             json!({ "conversationId": "x" }),
             json!(null),
         ] {
-            assert!(conversation_id(&bad).is_err(), "{bad}");
+            assert!(conversation_id(&bad.clone().into()).is_err(), "{bad}");
         }
     }
 }

@@ -2,29 +2,59 @@
 //! through the domain before touching a room.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use chat_domain::wire::MessageView;
 use chat_domain::{ChatError, ChatService, EventSink, SendMessage, Store, UserId};
 use serde_json::{Map, Value, json};
 
-use super::Authenticate;
-use super::events::{conversation_id, failed, ok, payload, positive, string};
+use super::events::{Payload, conversation_id, failed, ok, positive, string};
 use super::hub::{Hub, event_frame};
 use super::rooms::Room;
+use super::{AuthFailure, Authenticate, ChatSession};
 use crate::engineio::{DisconnectReason, HandshakeRequest};
-use crate::socketio::{Data, Namespace, SioSocket, SocketIoHandler};
+use crate::notice::NoticeBudget;
+use crate::socketio::{ConnectRefusal, Data, Namespace, RefusedEvent, SioSocket, SocketIoHandler};
+
+/// The CONNECT_ERROR message of a missing, bad or expired token, as the seed words it.
+const AUTHENTICATION_ERROR: &str = "Authentication error";
+/// The CONNECT_ERROR message of a user over `max_sockets_per_user`.
+const TOO_MANY_CONNECTIONS: &str = "Too many connections";
 
 /// The chat's realtime handler over the chat service, the hub and token verification.
 pub struct ChatRealtime<S, E, A> {
     chat: ChatService<S, E>,
     hub: Arc<Hub>,
     auth: A,
+    /// The budget of the log lines about sockets refused or disconnected on purpose.
+    notices: Arc<NoticeBudget>,
 }
 
 impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
     /// The handler; `hub` must be the sink `chat` publishes to.
     pub fn new(chat: ChatService<S, E>, hub: Arc<Hub>, auth: A) -> Self {
-        ChatRealtime { chat, hub, auth }
+        ChatRealtime {
+            chat,
+            hub,
+            auth,
+            notices: Arc::default(),
+        }
+    }
+
+    /// Logs a CONNECT refused on purpose, within the notice budget.
+    fn log_refusal(&self, kind: &'static str, socket: &SioSocket, user: Option<UserId>) {
+        if let Some(held) = self.notices.admit(kind) {
+            let peer = socket.engine().peer().map(|peer| peer.ip().to_string());
+            let user = user.map(|user| user.to_string());
+            tracing::info!(
+                reason = kind,
+                peer = peer.as_deref().unwrap_or("-"),
+                user = user.as_deref().unwrap_or("-"),
+                sid = socket.engine().id(),
+                suppressed = held,
+                "socket connection refused"
+            );
+        }
     }
 
     /// Tells the user's contacts that the user came online or went offline.
@@ -45,7 +75,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         socket: &SioSocket,
         user: UserId,
         name: &str,
-        payload: Value,
+        payload: Payload,
     ) -> Result<Option<Value>, ChatError> {
         match name {
             "join_conversation" => self.join_conversation(socket, user, &payload).await,
@@ -80,7 +110,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         &self,
         socket: &SioSocket,
         user: UserId,
-        payload: &Value,
+        payload: &Payload,
     ) -> Result<Option<Value>, ChatError> {
         let id = conversation_id(payload)?;
         self.chat.conversation(user, id).await?;
@@ -99,7 +129,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
     async fn send_message(
         &self,
         user: UserId,
-        payload: &Value,
+        payload: &Payload,
     ) -> Result<Option<Value>, ChatError> {
         let limits = self.chat.limits();
         let content = string(payload, "content")?
@@ -121,7 +151,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         &self,
         socket: &SioSocket,
         user: UserId,
-        payload: &Value,
+        payload: &Payload,
         event: &str,
     ) -> Result<Option<Value>, ChatError> {
         let id = conversation_id(payload)?;
@@ -149,7 +179,7 @@ fn token(auth: Option<&Map<String, Value>>, request: &HandshakeRequest) -> Optio
 }
 
 impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S, E, A> {
-    type Session = UserId;
+    type Session = ChatSession;
 
     fn accepts(&self, namespace: &Namespace) -> bool {
         namespace.is_main()
@@ -157,29 +187,75 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
 
     async fn connect(
         &self,
-        _socket: SioSocket,
+        socket: SioSocket,
         auth: Option<Map<String, Value>>,
         request: Arc<HandshakeRequest>,
-    ) -> Result<UserId, String> {
-        let refused = || "Authentication error".to_owned();
+    ) -> Result<ChatSession, ConnectRefusal> {
+        let refused = || ConnectRefusal::Denied(AUTHENTICATION_ERROR.to_owned());
         let token = token(auth.as_ref(), &request).ok_or_else(refused)?;
-        self.auth.authenticate(&token).await.ok_or_else(refused)
+        let authenticated = match self.auth.authenticate(&token).await {
+            Ok(authenticated) => authenticated,
+            Err(AuthFailure::Refused) => return Err(refused()),
+            Err(AuthFailure::Unavailable) => {
+                tracing::warn!(
+                    sid = socket.engine().id(),
+                    "socket CONNECT not decided: the store is unavailable; closing the connection so that the client retries"
+                );
+                return Err(ConnectRefusal::Unavailable);
+            }
+        };
+        let user = authenticated.user;
+        let Some(slot) = self.hub.reserve_slot(user) else {
+            self.log_refusal("too_many_sockets_per_user", &socket, Some(user));
+            return Err(ConnectRefusal::Denied(TOO_MANY_CONNECTIONS.to_owned()));
+        };
+        let session = ChatSession::new(user, slot);
+        if let Some(valid_until) = authenticated.valid_until {
+            let left = valid_until
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            session.expire_after(&socket, left, &self.notices);
+        }
+        Ok(session)
     }
 
-    fn on_connected(&self, socket: &SioSocket, user: &UserId) {
-        if self.hub.connect(socket.clone(), *user) {
-            self.announce_presence(*user, "user_online");
+    fn on_connected(&self, socket: &SioSocket, session: &ChatSession) {
+        let user = session.user();
+        socket.engine().set_user(user);
+        if self.hub.connect(socket.clone(), user) {
+            self.announce_presence(user, "user_online");
         }
+    }
+
+    fn on_refused_event(
+        &self,
+        socket: &SioSocket,
+        _session: &ChatSession,
+        event: &RefusedEvent,
+    ) -> Vec<Data> {
+        let error = ChatError::invalid("payload", event.reason.clone());
+        let answer = failed(&error);
+        let _ = socket.emit(
+            "error",
+            vec![
+                json!({ "message": answer["message"], "event": event.name, "code": error.code() }),
+            ],
+        );
+        vec![Data::Json(answer)]
     }
 
     async fn on_event(
         &self,
         socket: &SioSocket,
-        user: &UserId,
+        session: &ChatSession,
         name: String,
         args: Vec<Data>,
     ) -> Vec<Data> {
-        match self.dispatch(socket, *user, &name, payload(args)).await {
+        let user = session.user();
+        match self
+            .dispatch(socket, user, &name, Payload::from_args(args))
+            .await
+        {
             Ok(data) => ok(data),
             Err(error) => {
                 if matches!(error, ChatError::Internal(_) | ChatError::Unavailable(_)) {
@@ -195,7 +271,9 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         }
     }
 
-    fn on_disconnect(&self, socket: &SioSocket, user: UserId, reason: DisconnectReason) {
+    fn on_disconnect(&self, socket: &SioSocket, session: ChatSession, reason: DisconnectReason) {
+        let user = session.user();
+        drop(session);
         tracing::debug!(%user, ?reason, "socket disconnected");
         if let Some(departure) = self.hub.disconnect(socket)
             && departure.last_of_user

@@ -2,6 +2,8 @@
 //! Socket.IO events, encodes each one once, and queues the same frame on every socket that
 //! should see it; a socket whose queue is full is cut off without delaying anyone else.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use serde_json::json;
 
 use super::order::Sequencer;
 use super::rooms::{Departure, Room, Rooms, TooManyRooms};
+use super::session::SocketSlot;
 use crate::engineio::Frame;
 use crate::socketio::{Namespace, OutboundEvent, SioSocket};
 
@@ -29,21 +32,63 @@ pub struct Hub {
     // never while another is held.
     rooms: Mutex<Rooms>,
     sequencer: Mutex<Sequencer>,
+    /// Sockets per user, connected or being admitted, for `max_sockets_per_user`.
+    slots: Mutex<HashMap<UserId, usize>>,
     max_rooms: usize,
+    max_sockets_per_user: usize,
+    /// CONNECTs refused because their user had `max_sockets_per_user` sockets.
+    refused_sockets: AtomicU64,
     gap_grace: Duration,
     this: Weak<Hub>,
 }
 
 impl Hub {
-    /// A hub allowing each socket `max_rooms` rooms, waiting `gap_grace` for a missing `seq`.
-    pub fn new(max_rooms: usize, gap_grace: Duration) -> Arc<Hub> {
+    /// A hub allowing each socket `max_rooms` rooms and each user `max_sockets_per_user`
+    /// sockets, waiting `gap_grace` for a missing `seq`.
+    pub fn new(max_rooms: usize, max_sockets_per_user: usize, gap_grace: Duration) -> Arc<Hub> {
         Arc::new_cyclic(|this| Hub {
             rooms: Mutex::default(),
             sequencer: Mutex::default(),
+            slots: Mutex::default(),
             max_rooms,
+            max_sockets_per_user,
+            refused_sockets: AtomicU64::new(0),
             gap_grace,
             this: Weak::clone(this),
         })
+    }
+
+    /// How many CONNECTs were refused since start-up because their user already had
+    /// `max_sockets_per_user` sockets.
+    pub fn refused_sockets(&self) -> u64 {
+        self.refused_sockets.load(Ordering::Relaxed)
+    }
+
+    /// Takes one of `user`'s socket slots, or `None` (counted) when all are taken.
+    pub(crate) fn reserve_slot(&self, user: UserId) -> Option<SocketSlot> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = slots.entry(user).or_default();
+        if *taken >= self.max_sockets_per_user {
+            drop(slots);
+            self.refused_sockets.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        *taken += 1;
+        Some(SocketSlot {
+            hub: Weak::clone(&self.this),
+            user,
+        })
+    }
+
+    /// Gives back one of `user`'s socket slots.
+    pub(crate) fn release_slot(&self, user: UserId) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(taken) = slots.get_mut(&user) {
+            *taken = taken.saturating_sub(1);
+            if *taken == 0 {
+                slots.remove(&user);
+            }
+        }
     }
 
     fn rooms(&self) -> std::sync::MutexGuard<'_, Rooms> {

@@ -7,17 +7,44 @@ mod handler;
 mod hub;
 mod order;
 mod rooms;
+mod session;
 
 use std::future::Future;
+use std::time::SystemTime;
 
 use chat_domain::UserId;
 
 pub use handler::ChatRealtime;
 pub use hub::Hub;
 pub use rooms::Room;
+pub use session::ChatSession;
 
 /// Verifies a client's token; the server plugs in the same verification as REST.
 pub trait Authenticate: Send + Sync + 'static {
-    /// The user a valid token names, or `None`.
-    fn authenticate(&self, token: &str) -> impl Future<Output = Option<UserId>> + Send;
+    /// Who a valid token names and until when the socket may stay, or why not.
+    fn authenticate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Authenticated, AuthFailure>> + Send;
+}
+
+/// A verified token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The user the token names (provisioned by now).
+    pub user: UserId,
+    /// When the token stops being accepted (its `exp` plus the verifier's leeway): the socket
+    /// is disconnected then. `None` for a token that never expires.
+    pub valid_until: Option<SystemTime>,
+}
+
+/// Why a token gave no user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No token, a bad signature, an expired token: the client gets "Authentication error".
+    Refused,
+    /// The token could not be checked (the store that provisions users is unavailable): the
+    /// connection is closed so that the client retries by itself, never told its credentials
+    /// are wrong.
+    Unavailable,
 }

@@ -1,63 +1,34 @@
 //! Standard base64 (RFC 4648, `+/` alphabet, `=` padding), which HTTP long-polling uses for
-//! binary packets. Small enough to write here rather than take a dependency for.
+//! binary packets, on the `base64` crate: padded on the way out, padding optional on the way in
+//! (the reference client pads; being lenient about it costs nothing).
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Decodes with or without padding, and ignores the unused low bits of the last character,
+/// as every decoder before this one did.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// Appends the padded base64 form of `input` to `out`.
 pub(super) fn encode_into(input: &[u8], out: &mut String) {
-    out.reserve(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let group = (byte(0) << 16) | (byte(1) << 8) | byte(2);
-        let sextet = |shift: u32| char::from(ALPHABET[((group >> shift) & 0x3f) as usize]);
-        out.push(sextet(18));
-        out.push(sextet(12));
-        out.push(if chunk.len() > 1 { sextet(6) } else { '=' });
-        out.push(if chunk.len() > 2 { sextet(0) } else { '=' });
-    }
+    STANDARD.encode_string(input, out);
 }
 
-/// Decodes base64 text. Padding is optional (the reference client pads; being lenient about it
-/// costs nothing); any other character outside the alphabet, or a length that no byte string
-/// encodes to, is refused.
+/// Decodes base64 text; any character outside the alphabet, misplaced padding, or a length
+/// that no byte string encodes to, is refused.
 pub(super) fn decode(input: &str) -> Option<Vec<u8>> {
-    let mut data = input.as_bytes();
-    if data.len().is_multiple_of(4) {
-        for _ in 0..2 {
-            if let Some(rest) = data.strip_suffix(b"=") {
-                data = rest;
-            }
-        }
-    }
-    if data.len() % 4 == 1 {
+    // Padding, when present, completes the last group of four: the crate would also take a
+    // partial one (`AQ=`), which no encoder writes.
+    if input.ends_with('=') && !input.len().is_multiple_of(4) {
         return None;
     }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    for chunk in data.chunks(4) {
-        let mut group = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            group |= u32::from(sextet(c)?) << (18 - 6 * i);
-        }
-        out.push((group >> 16) as u8);
-        if chunk.len() > 2 {
-            out.push((group >> 8) as u8);
-        }
-        if chunk.len() > 3 {
-            out.push(group as u8);
-        }
-    }
-    Some(out)
-}
-
-fn sextet(c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
+    LENIENT.decode(input).ok()
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::time::Duration;
 /// Settings of one [`Engine`](super::Engine), read once at start-up and shared by every session.
 ///
 /// The defaults are the reference server's (`engine.io` 6), except `max_payload`, which follows
-/// the reference's `maxHttpBufferSize` of 1 MB, and `outbound_queue`, which is ours.
+/// the reference's `maxHttpBufferSize` of 1 MB, and `outbound_queue` and `max_sessions_per_ip`,
+/// which are ours.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
     /// How often the server pings each session (`pingInterval`).
@@ -25,6 +26,9 @@ pub struct EngineConfig {
     /// How long a WebSocket may take to complete the upgrade from polling (`2probe` ... `5`)
     /// before it is dropped.
     pub upgrade_timeout: Duration,
+    /// Most sessions open at once from one client IP address (every transport, authenticated
+    /// or not); a handshake over it is answered HTTP 429. Sized for many users behind one NAT.
+    pub max_sessions_per_ip: usize,
 }
 
 impl Default for EngineConfig {
@@ -35,6 +39,7 @@ impl Default for EngineConfig {
             max_payload: 1_000_000,
             outbound_queue: 1024,
             upgrade_timeout: Duration::from_secs(10),
+            max_sessions_per_ip: 1000,
         }
     }
 }
@@ -51,5 +56,6 @@ mod tests {
         assert_eq!(config.max_payload, 1_000_000);
         assert_eq!(config.outbound_queue, 1024);
         assert_eq!(config.upgrade_timeout, Duration::from_millis(10_000));
+        assert_eq!(config.max_sessions_per_ip, 1000);
     }
 }

@@ -4,7 +4,11 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    net::{IpAddr, SocketAddr},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use actix_web::{HttpRequest, HttpResponse, http::Method, web};
@@ -19,17 +23,31 @@ use super::{
     socket::{EngineSocket, Session},
     websocket,
 };
+use crate::notice::NoticeBudget;
+
+/// The open sessions, by sid and by client address.
+#[derive(Default)]
+struct Sessions {
+    by_sid: HashMap<String, EngineSocket>,
+    /// Open sessions per client IP address, for `max_sessions_per_ip`; an address with none
+    /// has no entry.
+    by_ip: HashMap<IpAddr, usize>,
+}
 
 /// An Engine.IO v4 server that hands its sessions to `H` (the Socket.IO layer, or an echo in
 /// the conformance example). Mount it with [`Engine::configure`].
 pub struct Engine<H> {
     config: Arc<EngineConfig>,
     handler: Arc<H>,
-    /// Open sessions by sid. A std mutex: held only to insert, find or remove, never across an
-    /// await nor a handler call.
-    sessions: Mutex<HashMap<String, EngineSocket>>,
+    /// Open sessions. A std mutex: held only to insert, find or remove, never across an await
+    /// nor a handler call.
+    sessions: Mutex<Sessions>,
     /// The number of sessions, for [`Engine::wait_closed`].
     count: tokio::sync::watch::Sender<usize>,
+    /// Handshakes refused because their address had `max_sessions_per_ip` sessions open.
+    refused: AtomicU64,
+    /// The budget of the log lines about sessions closed or refused on purpose.
+    notices: NoticeBudget,
 }
 
 impl<H: EngineHandler> Engine<H> {
@@ -38,8 +56,10 @@ impl<H: EngineHandler> Engine<H> {
         Self {
             config: Arc::new(config),
             handler,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::default(),
             count: tokio::sync::watch::Sender::new(0),
+            refused: AtomicU64::new(0),
+            notices: NoticeBudget::default(),
         }
     }
 
@@ -75,19 +95,31 @@ impl<H: EngineHandler> Engine<H> {
 
     /// How many sessions are open.
     pub fn session_count(&self) -> usize {
-        self.sessions().len()
+        self.sessions().by_sid.len()
+    }
+
+    /// How many handshakes were refused since start-up because their client address had
+    /// `max_sessions_per_ip` sessions open (each was answered HTTP 429).
+    pub fn refused_sessions(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// How many log lines about closed or refused sessions were dropped to keep a flood from
+    /// flooding the log.
+    pub fn suppressed_notices(&self) -> u64 {
+        self.notices.suppressed()
     }
 
     /// The open session with this sid, if any.
     pub fn socket(&self, sid: &str) -> Option<EngineSocket> {
-        self.sessions().get(sid).cloned()
+        self.sessions().by_sid.get(sid).cloned()
     }
 
     /// Closes every session, for shutdown: each gets the Engine.IO `close` packet where its
     /// transport allows, and `on_close` with `reason`, from its own task shortly after. Await
     /// [`Engine::wait_closed`] to know when they are all gone.
     pub fn close_all(&self, reason: DisconnectReason) {
-        let sockets: Vec<EngineSocket> = self.sessions().values().cloned().collect();
+        let sockets: Vec<EngineSocket> = self.sessions().by_sid.values().cloned().collect();
         for socket in sockets {
             socket.close(reason);
         }
@@ -138,20 +170,43 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 
-    /// Opens a session and adds it to the map.
-    pub(super) fn open(&self, transport: TransportKind) -> EngineSocket {
+    /// Opens a session for a client at `peer` and adds it to the map; `None` (logged and
+    /// counted) when that address already has `max_sessions_per_ip` sessions open.
+    pub(super) fn open(
+        &self,
+        transport: TransportKind,
+        peer: Option<SocketAddr>,
+    ) -> Option<EngineSocket> {
         let sid = uuid::Uuid::new_v4().simple().to_string();
-        let session = Session::new(sid.clone(), transport, Arc::clone(&self.config));
+        let mut session = Session::new(sid.clone(), transport, Arc::clone(&self.config));
+        session.peer = peer;
         let socket = EngineSocket {
             session: Arc::new(session),
         };
         let mut sessions = self.sessions();
-        sessions.insert(sid, socket.clone());
-        let open = sessions.len();
+        if let Some(ip) = peer.map(|peer| peer.ip()) {
+            let count = sessions.by_ip.entry(ip).or_default();
+            if *count >= self.config.max_sessions_per_ip {
+                drop(sessions);
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                if let Some(held) = self.notices.admit("too_many_sessions_per_ip") {
+                    tracing::info!(
+                        peer = %ip,
+                        limit = self.config.max_sessions_per_ip,
+                        suppressed = held,
+                        "engine.io handshake refused: too many sessions from this address"
+                    );
+                }
+                return None;
+            }
+            *count += 1;
+        }
+        sessions.by_sid.insert(sid, socket.clone());
+        let open = sessions.by_sid.len();
         drop(sessions);
         self.count.send_replace(open);
         tracing::debug!(sid = socket.id(), %transport, "engine.io session opened");
-        socket
+        Some(socket)
     }
 
     /// Ends a closed session for the task that drives it over `transport`: removes it from the
@@ -161,15 +216,43 @@ impl<H: EngineHandler> Engine<H> {
             return;
         };
         let mut sessions = self.sessions();
-        sessions.remove(socket.id());
-        let open = sessions.len();
+        sessions.by_sid.remove(socket.id());
+        if let Some(ip) = socket.peer().map(|peer| peer.ip())
+            && let Some(count) = sessions.by_ip.get_mut(&ip)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                sessions.by_ip.remove(&ip);
+            }
+        }
+        let open = sessions.by_sid.len();
         drop(sessions);
-        tracing::debug!(sid = socket.id(), %reason, "engine.io session closed");
+        self.log_close(socket, reason);
         self.handler.on_close(socket, reason);
         self.count.send_replace(open);
     }
 
-    fn sessions(&self) -> MutexGuard<'_, HashMap<String, EngineSocket>> {
+    /// One line per session the server closed on purpose, at `info` within the notice
+    /// budget; every other end at `debug`.
+    fn log_close(&self, socket: &EngineSocket, reason: DisconnectReason) {
+        if !reason.is_deliberate() {
+            tracing::debug!(sid = socket.id(), %reason, "engine.io session closed");
+            return;
+        }
+        if let Some(held) = self.notices.admit(reason.as_str()) {
+            let peer = socket.peer().map(|peer| peer.ip().to_string());
+            tracing::info!(
+                %reason,
+                peer = peer.as_deref().unwrap_or("-"),
+                user = socket.user().unwrap_or("-"),
+                sid = socket.id(),
+                suppressed = held,
+                "connection closed by the server"
+            );
+        }
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, Sessions> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -120,6 +120,17 @@ pub enum DisconnectReason {
     /// The client gave up polling for a WebSocket (its probe was answered) that then failed or
     /// timed out before completing the upgrade, so the session has no transport left.
     UpgradeFailed,
+    /// The client sent packets faster than the application handles them, past the layer
+    /// above's inbound queue.
+    Flooding,
+    /// The client joined no Socket.IO namespace within the connect timeout after the
+    /// handshake (a tokenless session holds nothing for long).
+    ConnectTimeout,
+    /// The binary attachments a packet announced did not all arrive in time.
+    AttachmentTimeout,
+    /// The application could not serve the client for a reason of its own (its store is
+    /// unavailable): the client is told to reconnect later, not that it was refused.
+    ServiceUnavailable,
 }
 
 impl DisconnectReason {
@@ -136,7 +147,27 @@ impl DisconnectReason {
             Self::ClientClose => "client_close",
             Self::ProtocolError => "protocol_error",
             Self::UpgradeFailed => "upgrade_failed",
+            Self::Flooding => "flooding",
+            Self::ConnectTimeout => "connect_timeout",
+            Self::AttachmentTimeout => "attachment_timeout",
+            Self::ServiceUnavailable => "service_unavailable",
         }
+    }
+
+    /// Whether the server ended the session on purpose because of what the client did or
+    /// failed to do (or could not serve it): worth a line in the operator's log. Ends the
+    /// client chose, lost connections and shutdown are not.
+    pub fn is_deliberate(self) -> bool {
+        matches!(
+            self,
+            Self::PayloadTooLarge
+                | Self::SlowClient
+                | Self::ProtocolError
+                | Self::Flooding
+                | Self::ConnectTimeout
+                | Self::AttachmentTimeout
+                | Self::ServiceUnavailable
+        )
     }
 
     /// Whether frames queued before the close still go out first: only when the server chose

@@ -10,6 +10,7 @@ mod config;
 mod engine;
 mod error;
 mod frame;
+mod frame_guard;
 mod handler;
 mod heartbeat;
 mod open;

@@ -91,6 +91,16 @@ impl RequestError {
     }
 }
 
+/// The answer to a handshake from an address that has `max_sessions_per_ip` sessions open:
+/// HTTP 429 with the reference's JSON error shape and its code for a refused request (4,
+/// "Forbidden" in the reference, here with the reason), to polling and WebSocket alike.
+pub(super) fn too_many_sessions() -> HttpResponse {
+    HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
+        .content_type("application/json")
+        .insert_header((header::CONNECTION, "close"))
+        .body(r#"{"code":4,"message":"Too many connections"}"#)
+}
+
 /// Where a valid request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Route<S> {

@@ -5,7 +5,8 @@
 use std::{
     collections::VecDeque,
     fmt,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
 };
 
 use bytestring::ByteString;
@@ -73,6 +74,40 @@ impl EngineSocket {
     pub fn is_closed(&self) -> bool {
         self.session.state().closed.is_some()
     }
+
+    /// The address of the client that opened the session, as the TCP connection saw it (a
+    /// proxy's, behind one); `None` when the listener has no IP addresses.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.session.peer
+    }
+
+    /// Names who the layer above authenticated on this session, for the log line of a close
+    /// (the first name given stays).
+    pub fn set_user(&self, user: impl fmt::Display) {
+        let _ = self.session.user.set(user.to_string().into_boxed_str());
+    }
+
+    /// Who the layer above said is on this session, if anyone.
+    pub fn user(&self) -> Option<&str> {
+        self.session.user.get().map(|user| &**user)
+    }
+}
+
+#[cfg(test)]
+impl EngineSocket {
+    /// A session of no engine, for unit tests of the layers above.
+    pub(crate) fn detached() -> Self {
+        let config = Arc::new(EngineConfig::default());
+        let session = Session::new("detached".into(), TransportKind::Websocket, config);
+        EngineSocket {
+            session: Arc::new(session),
+        }
+    }
+
+    /// Takes the frames queued for the client so far.
+    pub(crate) fn take_queued(&self) -> Vec<Frame> {
+        self.session.state().queue.drain(..).collect()
+    }
 }
 
 impl fmt::Debug for EngineSocket {
@@ -137,6 +172,10 @@ pub(super) struct Session {
     /// Signals every change of the close, the transport or the upgrade to the tasks that
     /// drive the session (each keeps a receiver and re-reads the state on a change).
     changed: watch::Sender<()>,
+    /// The client's address, set by the engine when it opens the session.
+    pub(super) peer: Option<SocketAddr>,
+    /// Who the layer above authenticated, for the logs.
+    user: OnceLock<Box<str>>,
 }
 
 /// The heartbeat's ping, the same bytes for every session.
@@ -162,6 +201,8 @@ impl Session {
             }),
             ready: Notify::new(),
             changed: watch::Sender::new(()),
+            peer: None,
+            user: OnceLock::new(),
         }
     }
 

@@ -4,21 +4,23 @@
 //! close, including shutdown) and names a [`DisconnectReason`] on every exit; and the writer,
 //! which drains the session's bounded queue into the actix-ws session.
 
-use std::{sync::Arc, time::Duration};
+use std::{pin::Pin, sync::Arc, time::Duration};
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest as _, HttpRequest, HttpResponse, error::PayloadError, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError};
+use bytes::Bytes;
 use bytestring::ByteString;
-use futures_util::FutureExt as _;
+use futures_util::{FutureExt as _, Stream};
 use tokio::time::{Instant, sleep, sleep_until};
 
 use super::{
     engine::{Engine, handshake_request},
     frame::Frame,
+    frame_guard::{self, GuardedPayload},
     handler::{DisconnectReason, EngineHandler, EngineMessage},
     open::{OpenPacket, TransportKind},
     packet::Packet,
-    request::EngineQuery,
+    request::{self, EngineQuery},
     socket::{EngineSocket, Session, Upgrade},
 };
 
@@ -36,7 +38,10 @@ pub(super) fn handshake<H: EngineHandler>(
         Ok(parts) => parts,
         Err(error) => return error.error_response(),
     };
-    let socket = engine.open(TransportKind::Websocket);
+    // Nothing has gone to the client yet: a refusal replaces the upgrade's answer.
+    let Some(socket) = engine.open(TransportKind::Websocket, request.peer_addr()) else {
+        return request::too_many_sessions();
+    };
     let config = engine.config();
     let open = Packet::Open(OpenPacket {
         sid: socket.id().to_owned(),
@@ -90,13 +95,19 @@ pub(super) fn upgrade<H: EngineHandler>(
 
 type Accepted = (HttpResponse, actix_ws::Session, AggregatedMessageStream);
 
-/// Completes the WebSocket handshake, with frames and messages limited to `max_payload`.
+/// Completes the WebSocket handshake, with frames and messages limited to `max_payload`: the
+/// client's bytes pass through [`GuardedPayload`] first, which refuses an oversize frame from
+/// its header, before the codec would buffer its payload.
 fn accept<H: EngineHandler>(
     engine: &Engine<H>,
     request: &HttpRequest,
     body: web::Payload,
 ) -> Result<Accepted, actix_web::Error> {
     let max = engine.config().max_payload;
+    let guarded: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
+        Box::pin(GuardedPayload::new(body, max));
+    let mut payload = actix_web::dev::Payload::from(guarded);
+    let body = web::Payload::from_request(request, &mut payload).into_inner()?;
     let (response, ws, stream) = actix_ws::handle(request, body)?;
     let stream = stream
         .max_frame_size(max)
@@ -280,6 +291,7 @@ fn on_text<H: EngineHandler>(
 fn read_error(error: &ProtocolError) -> DisconnectReason {
     match error {
         ProtocolError::Overflow => DisconnectReason::PayloadTooLarge,
+        ProtocolError::Io(io) if frame_guard::is_oversize(io) => DisconnectReason::PayloadTooLarge,
         // actix-ws reports a fragmented message over its limit as this I/O error.
         ProtocolError::Io(io) if io.to_string().contains("maximum continuation size") => {
             DisconnectReason::PayloadTooLarge
@@ -337,7 +349,11 @@ fn close_code(reason: DisconnectReason) -> CloseCode {
         DisconnectReason::PayloadTooLarge => CloseCode::Size,
         DisconnectReason::ProtocolError => CloseCode::Protocol,
         DisconnectReason::ServerShutdown => CloseCode::Away,
-        DisconnectReason::SlowClient => CloseCode::Policy,
+        DisconnectReason::SlowClient
+        | DisconnectReason::Flooding
+        | DisconnectReason::ConnectTimeout
+        | DisconnectReason::AttachmentTimeout => CloseCode::Policy,
+        DisconnectReason::ServiceUnavailable => CloseCode::Again,
         _ => CloseCode::Normal,
     }
 }

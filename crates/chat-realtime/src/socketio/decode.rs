@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{
     binary::{PartialPacket, PendingData, check_placeholders},
-    error::ParseError,
+    error::{ParseError, RefusedEvent},
     namespace::Namespace,
     packet::{Ack, AckId, Decoded, Event, Packet, PacketData, PacketType},
 };
@@ -22,7 +22,11 @@ pub const RESERVED_EVENTS: [&str; 6] = [
 ];
 
 pub(super) fn decode(text: &str) -> Result<Decoded, ParseError> {
-    let mut reader = Reader { text, pos: 0 };
+    let mut reader = Reader {
+        text,
+        pos: 0,
+        bad_content: None,
+    };
     let kind = reader.packet_type()?;
     let count = if kind.is_binary() {
         reader.attachment_count()?
@@ -32,6 +36,9 @@ pub(super) fn decode(text: &str) -> Result<Decoded, ParseError> {
     let namespace = reader.namespace()?;
     let ack = reader.ack_id()?;
     let payload = reader.payload()?;
+    if let Some(error) = reader.bad_content.take() {
+        return Err(refuse_content(kind, count, namespace, payload, ack, error));
+    }
 
     let data = match kind {
         PacketType::Connect => {
@@ -72,6 +79,85 @@ pub(super) fn decode(text: &str) -> Result<Decoded, ParseError> {
         }
     };
     Ok(Decoded::Complete(Packet::new(namespace, data)))
+}
+
+/// A packet whose JSON is well-formed but for strings that hold a lone UTF-16 surrogate
+/// (`\ud83d`, which a JavaScript client sends when it cuts a string inside an emoji, and
+/// which has no place in a Rust string). An event is refused for its content, answerable by
+/// its ack id, with the connection kept; any other packet breaks the protocol as before.
+fn refuse_content(
+    kind: PacketType,
+    count: usize,
+    namespace: Namespace,
+    payload: Option<Value>,
+    ack: Option<AckId>,
+    error: serde_json::Error,
+) -> ParseError {
+    if !matches!(kind, PacketType::Event | PacketType::BinaryEvent) {
+        return ParseError::InvalidJson(error);
+    }
+    let name = match event(kind, payload, ack) {
+        Ok(event) => event.name,
+        Err(error) => return error,
+    };
+    ParseError::InvalidContent {
+        event: Box::new(RefusedEvent {
+            namespace,
+            name,
+            ack,
+            reason: LONE_SURROGATE.to_owned(),
+        }),
+        attachments: count,
+    }
+}
+
+/// Why an event holding a lone surrogate is refused, in words for the client's developer.
+const LONE_SURROGATE: &str =
+    "holds a lone UTF-16 surrogate (text cut inside a character); send whole characters";
+
+/// The JSON with each lone surrogate escape (`\uD800`-`\uDFFF` not in a high-low pair)
+/// replaced by `\ufffd`; `None` when it holds none. Every backslash of valid JSON is inside a
+/// string, so escapes are found without tracking strings.
+fn without_lone_surrogates(json: &str) -> Option<String> {
+    fn unit(bytes: &[u8], at: usize) -> Option<u32> {
+        let digits = bytes.get(at..at + 4)?;
+        let digits = std::str::from_utf8(digits).ok()?;
+        u32::from_str_radix(digits, 16).ok()
+    }
+    let escape = |bytes: &[u8], at: usize| {
+        (bytes.get(at) == Some(&b'\\') && bytes.get(at + 1) == Some(&b'u'))
+            .then(|| unit(bytes, at + 2))
+            .flatten()
+    };
+    let bytes = json.as_bytes();
+    let (mut out, mut copied, mut at) = (String::new(), 0, 0);
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        let Some(first) = escape(bytes, at) else {
+            at += 2; // `\"`, `\\`, `\n`, ...: the escaped character is never a backslash
+            continue;
+        };
+        let paired = (0xD800..0xDC00).contains(&first)
+            && escape(bytes, at + 6).is_some_and(|second| (0xDC00..0xE000).contains(&second));
+        if paired {
+            at += 12;
+        } else if (0xD800..0xE000).contains(&first) {
+            out.push_str(&json[copied..at]);
+            out.push_str("\\ufffd");
+            at += 6;
+            copied = at;
+        } else {
+            at += 6;
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&json[copied..]);
+    Some(out)
 }
 
 fn refuse_ack(kind: PacketType, ack: Option<AckId>) -> Result<(), ParseError> {
@@ -117,6 +203,8 @@ fn acknowledgement(
 struct Reader<'a> {
     text: &'a str,
     pos: usize,
+    /// Why the payload was refused for its content, though well-formed otherwise.
+    bad_content: Option<serde_json::Error>,
 }
 
 impl<'a> Reader<'a> {
@@ -191,8 +279,20 @@ impl<'a> Reader<'a> {
         if rest.is_empty() {
             return Ok(None);
         }
-        serde_json::from_str(rest)
-            .map(Some)
-            .map_err(ParseError::InvalidJson)
+        match serde_json::from_str(rest) {
+            Ok(value) => Ok(Some(value)),
+            Err(error) => {
+                let repaired =
+                    without_lone_surrogates(rest).and_then(|json| serde_json::from_str(&json).ok());
+                match repaired {
+                    // Well-formed but for its strings: the content is refused, not the framing.
+                    Some(value) => {
+                        self.bad_content = Some(error);
+                        Ok(Some(value))
+                    }
+                    None => Err(ParseError::InvalidJson(error)),
+                }
+            }
+        }
     }
 }

@@ -1,9 +1,25 @@
 //! Why a Socket.IO packet could not be decoded, in the protocol's words.
 
-use super::packet::PacketType;
+use super::namespace::Namespace;
+use super::packet::{AckId, PacketType};
+
+/// An event that decodes but whose content the server cannot take (a string holding a lone
+/// UTF-16 surrogate): the client is answered, by its ack id if it gave one, and keeps its
+/// connection, because real clients send this and a retry would only lose it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedEvent {
+    /// The namespace the event was sent to.
+    pub namespace: Namespace,
+    /// The event's name.
+    pub name: String,
+    /// The id to acknowledge, when the client asked for an answer.
+    pub ack: Option<AckId>,
+    /// What is wrong with the content, for the client's developer.
+    pub reason: String,
+}
 
 /// A packet that breaks the Socket.IO v5 encoding. The reference server closes the connection
-/// on every one of these. Waiting for binary attachments is not an error: see
+/// on every one of these; here, all but [`ParseError::InvalidContent`] do. Waiting for binary attachments is not an error: see
 /// [`Decoded::Incomplete`](super::Decoded::Incomplete).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -75,4 +91,28 @@ pub enum ParseError {
     /// A binary frame arrived while no binary packet awaited attachments.
     #[error("binary attachment received without a binary packet")]
     UnexpectedAttachment,
+    /// The attachments of one packet add up to more bytes than the decoder accepts.
+    #[error("binary attachments over {max} bytes in one packet")]
+    AttachmentsTooLarge {
+        /// The decoder's limit, in bytes.
+        max: usize,
+    },
+    /// An event that is well-formed but whose content cannot be taken (see [`RefusedEvent`]);
+    /// not fatal: the [`Decoder`](super::Decoder) turns it into
+    /// [`Progress::Refused`](super::Progress::Refused) once its attachments have passed.
+    #[error("event {:?} refused: {}", event.name, event.reason)]
+    InvalidContent {
+        /// The event and why it is refused.
+        event: Box<RefusedEvent>,
+        /// How many attachments it announced, which still follow it.
+        attachments: usize,
+    },
+}
+
+impl ParseError {
+    /// Whether the packet broke the protocol, which ends the connection; a refused content
+    /// does not.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, Self::InvalidContent { .. })
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
 
-use super::{Namespace, Packet};
+use super::{Namespace, Packet, RefusedEvent};
 use crate::engineio::DisconnectReason;
 
 /// One thing for the worker to do.
@@ -20,6 +20,8 @@ pub(crate) enum Mail {
     Left(Namespace, String),
     /// A packet from the client.
     Packet(Box<Packet>),
+    /// An event from the client refused for its content, to answer in its turn.
+    Refused(Box<RefusedEvent>),
 }
 
 /// The mailbox of one connection, shared by its reader, its sockets and its worker.
@@ -36,7 +38,8 @@ pub(crate) struct Mailbox {
 struct State {
     closed: Option<DisconnectReason>,
     leaves: Vec<(Namespace, String)>,
-    packets: VecDeque<Box<Packet>>,
+    /// The client's packets, `Mail::Packet` or `Mail::Refused`, in arrival order.
+    packets: VecDeque<Mail>,
 }
 
 impl Mailbox {
@@ -55,11 +58,21 @@ impl Mailbox {
 
     /// Queues a client packet; false when `capacity` packets are waiting already.
     pub(crate) fn post_packet(&self, packet: Packet) -> bool {
+        self.post_inbound(Mail::Packet(Box::new(packet)))
+    }
+
+    /// Queues a client event refused for its content, in its place among the packets; false
+    /// when `capacity` packets are waiting already.
+    pub(crate) fn post_refused(&self, event: Box<RefusedEvent>) -> bool {
+        self.post_inbound(Mail::Refused(event))
+    }
+
+    fn post_inbound(&self, mail: Mail) -> bool {
         let mut state = self.state();
         if state.packets.len() >= self.capacity {
             return false;
         }
-        state.packets.push_back(Box::new(packet));
+        state.packets.push_back(mail);
         drop(state);
         self.ready.notify_one();
         true
@@ -98,7 +111,7 @@ impl Mailbox {
             let (namespace, id) = state.leaves.remove(0);
             return Some(Mail::Left(namespace, id));
         }
-        state.packets.pop_front().map(Mail::Packet)
+        state.packets.pop_front()
     }
 }
 

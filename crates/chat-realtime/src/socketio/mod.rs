@@ -14,9 +14,12 @@ mod packet;
 mod parser;
 mod server;
 mod socket;
+mod worker;
 
 #[cfg(test)]
 mod binary_tests;
+#[cfg(test)]
+mod content_tests;
 #[cfg(test)]
 mod malformed_tests;
 #[cfg(test)]
@@ -28,9 +31,9 @@ mod spec_tests;
 
 pub use binary::{Data, PartialPacket, deconstruct, placeholder, reconstruct};
 pub use decode::RESERVED_EVENTS;
-pub use error::ParseError;
+pub use error::{ParseError, RefusedEvent};
 pub use namespace::Namespace;
 pub use packet::{Ack, AckId, Decoded, Event, OutboundEvent, Packet, PacketData, PacketType};
 pub use parser::{DEFAULT_MAX_ATTACHMENTS, Decoder, Progress};
-pub use server::{SocketIoConfig, SocketIoHandler, SocketIoServer};
+pub use server::{ConnectRefusal, SocketIoConfig, SocketIoHandler, SocketIoServer};
 pub use socket::{AckError, SioSocket};

@@ -1,38 +1,47 @@
 //! The Socket.IO server over Engine.IO sessions: namespaces with authenticated CONNECT,
 //! events handed to the application one at a time per client (so a burst keeps its order),
-//! acknowledgements, and the connect timeout.
+//! acknowledgements, and the limits on what a client may hold before it has joined anything
+//! (the connect timeout) or while its binary attachments arrive.
 //!
 //! Like the reference server (`socket.io`'s `lib/client.ts`), a client that breaks the
 //! protocol's state loses its whole connection: a packet for a namespace it has not joined
 //! (or has left), a second CONNECT to a namespace it is in, a CONNECT_ERROR (which only the
-//! server sends), as well as a packet that does not decode. An unknown namespace or a refused
-//! CONNECT is answered with CONNECT_ERROR and leaves the connection open. The connect timeout
-//! closes a client that has joined no namespace yet; once it joined one, it may leave them all
-//! and stay connected.
+//! server sends), as well as a packet that does not decode. An event that decodes but whose
+//! content cannot be taken (a lone surrogate) is answered instead, and the connection stays.
+//! An unknown namespace or a refused CONNECT is answered with CONNECT_ERROR and leaves the
+//! connection open; a CONNECT the application cannot decide (its store is down) closes the
+//! connection, so that the client reconnects by itself. The connect timeout closes a client
+//! that has joined no namespace yet; once it joined one, it may leave them all and stay
+//! connected.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::mailbox::{Mail, Mailbox};
-use super::{
-    Ack, AckId, Data, Decoder, Event, Namespace, Packet, PacketData, Progress, SioSocket,
-    reconstruct,
-};
+use super::mailbox::Mailbox;
+use super::worker::Worker;
+use super::{Data, Decoder, Namespace, ParseError, Progress, RefusedEvent, SioSocket};
 use crate::engineio::{
-    DisconnectReason, EngineHandler, EngineMessage, EngineSocket, Frame, HandshakeRequest,
+    DisconnectReason, EngineHandler, EngineMessage, EngineSocket, HandshakeRequest,
 };
 
 /// Limits of the Socket.IO layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketIoConfig {
-    /// How long a client may take to connect to a namespace after the handshake.
+    /// How long a client may take to connect to a namespace after the handshake; a session
+    /// without a token holds nothing longer than this.
     pub connect_timeout: Duration,
     /// Most attachments one binary packet may announce.
     pub max_attachments: usize,
+    /// Most bytes the attachments of one binary packet may add up to (over it, the connection
+    /// is closed as [`DisconnectReason::PayloadTooLarge`]).
+    pub max_attachment_bytes: usize,
+    /// How long the attachments of one binary packet may take to arrive, all of them, from its
+    /// text part (then [`DisconnectReason::AttachmentTimeout`]).
+    pub attachment_timeout: Duration,
     /// Packets a client may have waiting for the application; beyond that it is flooding and
     /// is disconnected.
     pub inbound_queue: usize,
@@ -41,10 +50,30 @@ pub struct SocketIoConfig {
 impl Default for SocketIoConfig {
     fn default() -> Self {
         SocketIoConfig {
-            connect_timeout: Duration::from_secs(45),
+            connect_timeout: Duration::from_secs(10),
             max_attachments: super::DEFAULT_MAX_ATTACHMENTS,
+            max_attachment_bytes: 1_000_000,
+            attachment_timeout: Duration::from_secs(20),
             inbound_queue: 256,
         }
+    }
+}
+
+/// Why a CONNECT was not admitted, which decides what the client is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectRefusal {
+    /// The client may not connect (bad credentials, a cap): it gets CONNECT_ERROR with this
+    /// message, and its connection stays open. The standard client does not retry by itself.
+    Denied(String),
+    /// The server cannot decide now (its store is unavailable): the connection is closed, so
+    /// that the standard client reconnects with backoff, as it does after a lost connection
+    /// and never after CONNECT_ERROR.
+    Unavailable,
+}
+
+impl From<String> for ConnectRefusal {
+    fn from(message: String) -> Self {
+        Self::Denied(message)
     }
 }
 
@@ -56,13 +85,13 @@ pub trait SocketIoHandler: Send + Sync + 'static {
     /// Whether clients may connect to `namespace` at all ("Invalid namespace" otherwise).
     fn accepts(&self, namespace: &Namespace) -> bool;
 
-    /// Admits or refuses a CONNECT; a refusal's message goes to the client's `connect_error`.
+    /// Admits or refuses a CONNECT.
     fn connect(
         &self,
         socket: SioSocket,
         auth: Option<Map<String, Value>>,
         request: Arc<HandshakeRequest>,
-    ) -> impl Future<Output = Result<Self::Session, String>> + Send;
+    ) -> impl Future<Output = Result<Self::Session, ConnectRefusal>> + Send;
 
     /// The CONNECT was answered: events emitted from here reach the client after its
     /// `connect`.
@@ -76,6 +105,17 @@ pub trait SocketIoHandler: Send + Sync + 'static {
         name: String,
         args: Vec<Data>,
     ) -> impl Future<Output = Vec<Data>> + Send;
+
+    /// An event refused for its content ([`RefusedEvent`]); the returned arguments answer
+    /// it when the client asked for an ack. By default, an empty answer.
+    fn on_refused_event(
+        &self,
+        _socket: &SioSocket,
+        _session: &Self::Session,
+        _event: &RefusedEvent,
+    ) -> Vec<Data> {
+        Vec::new()
+    }
 
     /// The socket left its namespace (the client's DISCONNECT, `reason`
     /// [`DisconnectReason::ClientClose`], or [`SioSocket::disconnect`],
@@ -121,27 +161,53 @@ impl<H: SocketIoHandler> SocketIoServer<H> {
             .get(sid)
             .cloned()
     }
+
+    /// Closes the connection unless the binary packet `serial` has all its attachments within
+    /// the attachment timeout.
+    fn expect_attachments(&self, socket: &EngineSocket, connection: &Arc<Connection>, serial: u64) {
+        let (socket, connection) = (socket.clone(), Arc::downgrade(connection));
+        let timeout = self.config.attachment_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if still_awaiting(&connection, serial) {
+                socket.close(DisconnectReason::AttachmentTimeout);
+            }
+        });
+    }
+}
+
+/// Whether the connection still waits for the attachments of binary packet `serial`.
+fn still_awaiting(connection: &Weak<Connection>, serial: u64) -> bool {
+    connection.upgrade().is_some_and(|connection| {
+        let decoder = connection
+            .decoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        decoder.awaiting_serial() == Some(serial)
+    })
 }
 
 impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
     fn on_open(&self, socket: EngineSocket, request: &HandshakeRequest) {
         let mailbox = Arc::new(Mailbox::new(self.config.inbound_queue));
+        let decoder = Decoder::with_limits(
+            self.config.max_attachments,
+            self.config.max_attachment_bytes,
+        );
         let connection = Arc::new(Connection {
-            decoder: Mutex::new(Decoder::new(self.config.max_attachments)),
+            decoder: Mutex::new(decoder),
             mailbox: Arc::clone(&mailbox),
         });
         self.connections
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(socket.id().to_owned(), connection);
-        let worker = Worker {
-            handler: Arc::clone(&self.handler),
-            engine: socket,
-            request: Arc::new(request.clone()),
-            sessions: HashMap::new(),
+        let worker = Worker::new(
+            Arc::clone(&self.handler),
+            socket,
+            Arc::new(request.clone()),
             mailbox,
-            joined: false,
-        };
+        );
         tokio::spawn(worker.run(self.config.connect_timeout));
     }
 
@@ -149,28 +215,46 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
         let Some(connection) = self.connection(socket.id()) else {
             return;
         };
-        let progress = {
+        let (progress, started) = {
             let mut decoder = connection
                 .decoder
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            match message {
+            let before = decoder.awaiting_serial();
+            let progress = match message {
                 EngineMessage::Text(text) => decoder.decode_text(&text),
                 EngineMessage::Binary(bytes) => decoder.decode_binary(bytes),
-            }
+            };
+            let started = decoder.awaiting_serial().filter(|now| before != Some(*now));
+            (progress, started)
         };
-        match progress {
-            Ok(Progress::Packet(packet)) => {
-                if !connection.mailbox.post_packet(packet) {
-                    tracing::debug!(sid = socket.id(), "client floods its inbound queue");
-                    socket.close(DisconnectReason::ProtocolError);
-                }
+        if let Some(serial) = started {
+            self.expect_attachments(socket, &connection, serial);
+        }
+        let posted = match progress {
+            Ok(Progress::Packet(packet)) => connection.mailbox.post_packet(packet),
+            Ok(Progress::Refused(event)) => {
+                tracing::debug!(
+                    sid = socket.id(),
+                    event = event.name,
+                    reason = event.reason,
+                    "event refused for its content"
+                );
+                connection.mailbox.post_refused(event)
             }
-            Ok(Progress::AwaitingAttachments(_)) => {}
+            Ok(Progress::AwaitingAttachments(_)) => true,
             Err(error) => {
                 tracing::debug!(sid = socket.id(), %error, "undecodable Socket.IO packet");
-                socket.close(DisconnectReason::ProtocolError);
+                socket.close(match error {
+                    ParseError::AttachmentsTooLarge { .. } => DisconnectReason::PayloadTooLarge,
+                    _ => DisconnectReason::ProtocolError,
+                });
+                true
             }
+        };
+        if !posted {
+            tracing::debug!(sid = socket.id(), "client floods its inbound queue");
+            socket.close(DisconnectReason::Flooding);
         }
     }
 
@@ -182,172 +266,6 @@ impl<H: SocketIoHandler> EngineHandler for SocketIoServer<H> {
             .remove(socket.id());
         if let Some(connection) = removed {
             connection.mailbox.close(reason);
-        }
-    }
-}
-
-/// Owns one connection's namespaces and handles its packets in order.
-struct Worker<H: SocketIoHandler> {
-    handler: Arc<H>,
-    engine: EngineSocket,
-    request: Arc<HandshakeRequest>,
-    sessions: HashMap<Namespace, (SioSocket, H::Session)>,
-    /// Where this worker's work arrives; handed to each socket, for [`SioSocket::disconnect`]
-    /// to tell this worker.
-    mailbox: Arc<Mailbox>,
-    /// Whether the client has joined a namespace yet: the connect timeout no longer applies.
-    joined: bool,
-}
-
-/// A packet that the client may not send in its connection's state; the reference server
-/// closes the connection on it ("invalid state").
-#[derive(Debug)]
-struct InvalidState;
-
-impl<H: SocketIoHandler> Worker<H> {
-    async fn run(mut self, connect_timeout: Duration) {
-        let deadline = tokio::time::sleep(connect_timeout);
-        tokio::pin!(deadline);
-        let mailbox = Arc::clone(&self.mailbox);
-        let reason = loop {
-            let mail = tokio::select! {
-                biased;
-                mail = mailbox.next() => mail,
-                () = &mut deadline, if !self.joined => {
-                    tracing::debug!(sid = self.engine.id(), "no namespace joined in time");
-                    self.engine.close(DisconnectReason::ProtocolError);
-                    break DisconnectReason::ProtocolError;
-                }
-            };
-            match mail {
-                Mail::Closed(reason) => break reason,
-                // Before the client's packets: a namespace the server left takes none.
-                Mail::Left(namespace, id) => self.left(&namespace, &id),
-                // Boxed: the application's futures are large, and an idle connection should
-                // not carry their size in its task.
-                Mail::Packet(packet) => {
-                    if Box::pin(self.handle(*packet)).await.is_err() {
-                        tracing::debug!(sid = self.engine.id(), "packet in an invalid state");
-                        self.engine.close(DisconnectReason::ProtocolError);
-                        break DisconnectReason::ProtocolError;
-                    }
-                }
-            }
-        };
-        for (_, (socket, session)) in self.sessions.drain() {
-            socket.mark_left();
-            self.handler.on_disconnect(&socket, session, reason);
-        }
-    }
-
-    async fn handle(&mut self, packet: Packet) -> Result<(), InvalidState> {
-        let namespace = packet.namespace;
-        match packet.data {
-            PacketData::Connect(auth) => self.connect(namespace, auth).await,
-            // A plain EVENT holds no attachment: objects shaped like placeholders are data.
-            PacketData::Event(Event { name, args, ack }) => {
-                let args = args.into_iter().map(Data::Json).collect();
-                self.event(&namespace, name, args, ack).await
-            }
-            PacketData::BinaryEvent(Event { name, args, ack }, attachments) => {
-                let args = reconstruct(args, &attachments).map_err(|error| {
-                    tracing::debug!(%error, "event with bad attachments");
-                    InvalidState
-                })?;
-                self.event(&namespace, name, args, ack).await
-            }
-            PacketData::Disconnect => {
-                let (socket, session) = self.sessions.remove(&namespace).ok_or(InvalidState)?;
-                socket.mark_left();
-                self.handler
-                    .on_disconnect(&socket, session, DisconnectReason::ClientClose);
-                Ok(())
-            }
-            // Acks from the client answer the server's `emit_with_ack`.
-            PacketData::Ack(Ack { id, args }) => {
-                let (socket, _) = self.sessions.get(&namespace).ok_or(InvalidState)?;
-                socket.resolve_ack(id, args.into_iter().map(Data::Json).collect());
-                Ok(())
-            }
-            PacketData::BinaryAck(Ack { id, args }, attachments) => {
-                let (socket, _) = self.sessions.get(&namespace).ok_or(InvalidState)?;
-                let args = reconstruct(args, &attachments).map_err(|_| InvalidState)?;
-                socket.resolve_ack(id, args);
-                Ok(())
-            }
-            // CONNECT_ERROR only travels from server to client.
-            PacketData::ConnectError(_) => Err(InvalidState),
-        }
-    }
-
-    async fn connect(
-        &mut self,
-        namespace: Namespace,
-        auth: Option<Map<String, Value>>,
-    ) -> Result<(), InvalidState> {
-        if self.sessions.contains_key(&namespace) {
-            return Err(InvalidState);
-        }
-        if !self.handler.accepts(&namespace) {
-            self.refuse(namespace, "Invalid namespace");
-            return Ok(());
-        }
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let socket = SioSocket::new(id, namespace.clone(), self.engine.clone(), &self.mailbox);
-        let admitted = self
-            .handler
-            .connect(socket.clone(), auth, Arc::clone(&self.request))
-            .await;
-        if self.engine.is_closed() {
-            return Ok(()); // the client left while the application decided: nothing to join
-        }
-        match admitted {
-            Ok(session) => {
-                let _ = socket.send_packet(&Packet::connect(namespace.clone(), socket.id()));
-                self.joined = true;
-                self.handler.on_connected(&socket, &session);
-                self.sessions.insert(namespace, (socket, session));
-            }
-            Err(message) => self.refuse(namespace, &message),
-        }
-        Ok(())
-    }
-
-    /// Answers a CONNECT with CONNECT_ERROR; the connection stays open.
-    fn refuse(&self, namespace: Namespace, message: &str) {
-        let error = PacketData::ConnectError(json!({ "message": message }));
-        let _ = self
-            .engine
-            .send(Frame::message(Packet::new(namespace, error)));
-    }
-
-    async fn event(
-        &self,
-        namespace: &Namespace,
-        name: String,
-        args: Vec<Data>,
-        ack: Option<AckId>,
-    ) -> Result<(), InvalidState> {
-        let (socket, session) = self.sessions.get(namespace).ok_or(InvalidState)?;
-        let reply = self.handler.on_event(socket, session, name, args).await;
-        if let Some(id) = ack {
-            let ack = PacketData::ack_with_binary(id, reply);
-            let _ = socket.send_packet(&Packet::new(namespace.clone(), ack));
-        }
-        Ok(())
-    }
-
-    /// The server left `namespace` through [`SioSocket::disconnect`] (which sent the
-    /// DISCONNECT): the socket `id` is gone, unless it had already left.
-    fn left(&mut self, namespace: &Namespace, id: &str) {
-        if self
-            .sessions
-            .get(namespace)
-            .is_some_and(|(socket, _)| socket.id() == id)
-            && let Some((socket, session)) = self.sessions.remove(namespace)
-        {
-            self.handler
-                .on_disconnect(&socket, session, DisconnectReason::ServerClose);
         }
     }
 }

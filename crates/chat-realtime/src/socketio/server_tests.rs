@@ -9,12 +9,18 @@ use serde_json::{Map, Value};
 
 use super::SioSocket;
 use crate::engineio::{DisconnectReason, Engine, EngineConfig, HandshakeRequest};
-use crate::socketio::{Data, Namespace, SocketIoConfig, SocketIoHandler, SocketIoServer};
+use crate::socketio::{
+    ConnectRefusal, Data, Namespace, SocketIoConfig, SocketIoHandler, SocketIoServer,
+};
 
 /// Admits `/` and `/a`, acks with the event's arguments, leaves on `leave`, asks the
 /// client on `ask` (recording the answer), and records every `on_disconnect`.
 #[derive(Default)]
-struct Recorder(Mutex<Vec<(String, DisconnectReason)>>, Arc<Answers>);
+struct Recorder(
+    Mutex<Vec<(String, DisconnectReason)>>,
+    Arc<Answers>,
+    tokio::sync::Notify,
+);
 
 /// The client's answers to the server's questions, as they arrive.
 #[derive(Default)]
@@ -35,7 +41,7 @@ impl SocketIoHandler for Recorder {
         _: SioSocket,
         _: Option<Map<String, Value>>,
         _: Arc<HandshakeRequest>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ConnectRefusal> {
         Ok(())
     }
 
@@ -67,6 +73,7 @@ impl SocketIoHandler for Recorder {
     fn on_disconnect(&self, socket: &SioSocket, (): (), reason: DisconnectReason) {
         let mut calls = self.0.lock().unwrap();
         calls.push((socket.namespace().to_string(), reason));
+        self.2.notify_one();
     }
 }
 
@@ -79,10 +86,14 @@ struct Client {
 
 impl Client {
     async fn new(connect_timeout: Duration) -> Self {
-        let config = SocketIoConfig {
+        Self::with(SocketIoConfig {
             connect_timeout,
             ..SocketIoConfig::default()
-        };
+        })
+        .await
+    }
+
+    async fn with(config: SocketIoConfig) -> Self {
         let recorder = Arc::new(Recorder::default());
         let server = SocketIoServer::new(Arc::clone(&recorder), config);
         let engine = Arc::new(Engine::new(EngineConfig::default(), Arc::new(server)));
@@ -216,4 +227,59 @@ async fn the_server_awaits_the_clients_acknowledgement() {
     client.post(r#"439["late"]"#).await;
     client.post(r#"421["echo","still here"]"#).await;
     assert_eq!(client.poll(&client.sid).await, [r#"431["still here"]"#]);
+}
+
+#[actix_web::test]
+async fn an_event_refused_for_its_content_is_answered_and_the_connection_stays() {
+    let client = Client::new(Duration::from_secs(45)).await;
+    client.post("40").await;
+    assert_eq!(client.poll(&client.sid).await.len(), 1);
+    client.post(r#"427["send",{"content":"cut \ud83d"}]"#).await;
+    assert_eq!(client.poll(&client.sid).await, ["437[]"]);
+    client.post(r#"428["echo","still here"]"#).await;
+    assert_eq!(client.poll(&client.sid).await, [r#"438["still here"]"#]);
+    assert!(client.calls().is_empty(), "nobody left");
+}
+
+#[actix_web::test]
+async fn attachments_that_do_not_all_arrive_in_time_close_the_connection() {
+    let client = Client::with(SocketIoConfig {
+        attachment_timeout: Duration::from_millis(50),
+        ..SocketIoConfig::default()
+    })
+    .await;
+    client.post("40").await;
+    assert_eq!(client.poll(&client.sid).await.len(), 1);
+    client
+        .post(r#"451-["x",{"_placeholder":true,"num":0}]"#)
+        .await;
+    tokio::time::timeout(Duration::from_secs(5), client.recorder.2.notified())
+        .await
+        .expect("the connection is closed");
+    assert_eq!(
+        client.calls(),
+        [("/".to_owned(), DisconnectReason::AttachmentTimeout)]
+    );
+}
+
+#[actix_web::test]
+async fn attachments_over_the_byte_bound_of_a_packet_close_the_connection_as_too_large() {
+    let client = Client::with(SocketIoConfig {
+        max_attachment_bytes: 10,
+        ..SocketIoConfig::default()
+    })
+    .await;
+    client.post("40").await;
+    assert_eq!(client.poll(&client.sid).await.len(), 1);
+    let two = r#"452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    client.post(two).await;
+    // Two attachments of 8 bytes each, in base64 as polling carries them.
+    client.post("bAAAAAAAAAAA=\u{1e}bAAAAAAAAAAA=").await;
+    tokio::time::timeout(Duration::from_secs(5), client.recorder.2.notified())
+        .await
+        .expect("the connection is closed");
+    assert_eq!(
+        client.calls(),
+        [("/".to_owned(), DisconnectReason::PayloadTooLarge)]
+    );
 }

@@ -73,6 +73,13 @@ impl SioSocket {
         }
     }
 
+    /// A socket of no server, for unit tests of the layers above.
+    #[cfg(test)]
+    pub(crate) fn detached(namespace: Namespace, engine: EngineSocket) -> Self {
+        let mailbox = Arc::new(Mailbox::new(8));
+        SioSocket::new("detached".into(), namespace, engine, &mailbox)
+    }
+
     /// Records that the socket is out of its namespace; whether it was still in.
     pub(crate) fn mark_left(&self) -> bool {
         !self.inner.left.swap(true, Ordering::AcqRel)

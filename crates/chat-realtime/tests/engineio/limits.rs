@@ -3,7 +3,8 @@
 
 use chat_realtime::engineio::{DisconnectReason, EngineConfig, Frame, SendError};
 
-use crate::support::{TestServer, no_heartbeat};
+use crate::raw::{RawWs, client_header};
+use crate::support::{TestServer, no_heartbeat, within};
 
 fn small_payloads() -> EngineConfig {
     EngineConfig {
@@ -110,4 +111,65 @@ async fn a_slow_client_is_cut_off_while_another_keeps_receiving_everything() {
     }
     assert!(!fast_socket.is_closed());
     drop(slow);
+}
+
+/// A raw WebSocket to `server`, past its `open` packet.
+async fn raw_session(server: &TestServer) -> RawWs {
+    let address = server.base.trim_start_matches("http://");
+    let (address, _) = address.split_once('/').unwrap();
+    let mut ws = RawWs::connect(address, "/engine.io/").await;
+    let open = ws.frame().await.expect("the open packet");
+    assert_eq!(open.payload.first(), Some(&b'0'), "{open:?}");
+    ws
+}
+
+#[tokio::test]
+async fn a_frame_declaring_two_to_the_forty_bytes_is_refused_from_its_header_with_1009() {
+    let mut server = TestServer::spawn(small_payloads()).await;
+    let mut ws = raw_session(&server).await;
+    let (socket, _) = server.opened().await;
+    ws.send_raw(&client_header(0x1, 1 << 40)).await;
+    ws.send_raw(b"4xxxxxxxxxxxxxxx").await;
+    let code = within("the close frame", ws.close_code()).await;
+    assert_eq!(code, Some(1009));
+    assert_eq!(
+        server.closed(socket.id()).await,
+        DisconnectReason::PayloadTooLarge
+    );
+}
+
+#[tokio::test]
+async fn a_frame_declaring_one_byte_over_max_payload_is_refused_at_once_with_1009() {
+    let mut server = TestServer::spawn(small_payloads()).await;
+    let mut ws = raw_session(&server).await;
+    let (socket, _) = server.opened().await;
+    ws.send_raw(&client_header(0x1, 1001)).await;
+    ws.send_raw(b"4xxxxxxxxxxxxxxx").await;
+    let code = within("the close frame", ws.close_code()).await;
+    assert_eq!(code, Some(1009));
+    assert_eq!(
+        server.closed(socket.id()).await,
+        DisconnectReason::PayloadTooLarge
+    );
+}
+
+#[tokio::test]
+async fn an_address_over_its_session_cap_is_answered_429_until_one_of_its_sessions_ends() {
+    let config = EngineConfig {
+        max_sessions_per_ip: 2,
+        ..no_heartbeat()
+    };
+    let mut server = TestServer::spawn(config).await;
+    let (first, _) = server.handshake().await;
+    server.handshake().await;
+    let refused = (
+        429,
+        r#"{"code":4,"message":"Too many connections"}"#.to_owned(),
+    );
+    assert_eq!(server.get("EIO=4&transport=polling").await, refused);
+    assert_eq!(server.engine.refused_sessions(), 1);
+    let query = format!("EIO=4&transport=polling&sid={first}");
+    assert_eq!(server.post(&query, "1").await.0, 200);
+    assert_eq!(server.closed(&first).await, DisconnectReason::ClientClose);
+    server.handshake().await;
 }

@@ -11,5 +11,6 @@ mod handshake;
 mod heartbeat;
 mod limits;
 mod polling;
+mod raw;
 mod shutdown;
 mod upgrade;

@@ -81,6 +81,10 @@ fn bad_values_name_their_variable() {
         "CHAT_DB_WRITE_LANES",
         "CHAT_DB_WRITE_BATCH",
         "CHAT_SOCKET_INBOUND_QUEUE",
+        "CHAT_SOCKET_CONNECT_TIMEOUT_MS",
+        "CHAT_SOCKET_ATTACHMENT_TIMEOUT_MS",
+        "CHAT_MAX_CONNECTIONS_PER_IP",
+        "CHAT_MAX_SOCKETS_PER_USER",
     ] {
         assert_eq!(failing_var(&with((var, "0"))), var);
     }
@@ -100,6 +104,30 @@ fn bad_values_name_their_variable() {
         failing_var(&[("DATABASE_URL", "mysql://x"), ("JWT_SECRET", "s")]),
         "DATABASE_URL"
     );
+}
+
+#[test]
+fn socket_abuse_limits_default_to_short_deadlines_and_nat_sized_caps() {
+    let sockets = from(&BASE).unwrap().sockets;
+    assert_eq!(sockets.connect_timeout, Duration::from_secs(10));
+    assert_eq!(sockets.attachment_timeout, Duration::from_secs(20));
+    assert_eq!(sockets.max_connections_per_ip, 1000);
+    assert_eq!(sockets.max_sockets_per_user, 20);
+    assert_eq!(sockets.token_leeway, Duration::from_secs(30));
+    let mut pairs = BASE.to_vec();
+    pairs.extend([
+        ("CHAT_SOCKET_CONNECT_TIMEOUT_MS", "2500"),
+        ("CHAT_SOCKET_ATTACHMENT_TIMEOUT_MS", "700"),
+        ("CHAT_MAX_CONNECTIONS_PER_IP", "5"),
+        ("CHAT_MAX_SOCKETS_PER_USER", "3"),
+        ("JWT_LEEWAY_SECS", "0"),
+    ]);
+    let sockets = from(&pairs).unwrap().sockets;
+    assert_eq!(sockets.connect_timeout, Duration::from_millis(2500));
+    assert_eq!(sockets.attachment_timeout, Duration::from_millis(700));
+    assert_eq!(sockets.max_connections_per_ip, 5);
+    assert_eq!(sockets.max_sockets_per_user, 3);
+    assert_eq!(sockets.token_leeway, Duration::ZERO);
 }
 
 #[test]

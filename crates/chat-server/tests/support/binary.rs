@@ -3,13 +3,28 @@
 use std::process::{Command, Stdio};
 
 use chat_store_pg::test_support::TestDatabase;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+
+/// The log of a running binary: one JSON object per line.
+pub(crate) type Log = Lines<BufReader<tokio::process::ChildStdout>>;
 
 /// The chat-server binary on a fresh database with `extra` variables, and the port it logged.
 pub(crate) async fn start_binary(
     db: &TestDatabase,
     extra: &[(&str, &str)],
 ) -> (tokio::process::Child, u16) {
+    let (child, port, mut lines) = start_binary_logged(db, extra).await;
+    // Keep draining the log so that the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, port)
+}
+
+/// Like [`start_binary`], with the rest of the server's log for the test to read (read it,
+/// or the server blocks once the pipe is full).
+pub(crate) async fn start_binary_logged(
+    db: &TestDatabase,
+    extra: &[(&str, &str)],
+) -> (tokio::process::Child, u16, Log) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat-server"))
         .env_clear()
         .current_dir(std::env::temp_dir())
@@ -37,9 +52,7 @@ pub(crate) async fn start_binary(
             break u16::try_from(event["port"].as_u64().unwrap()).unwrap();
         }
     };
-    // Keep draining the log so that the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
+    (child, port, lines)
 }
 
 /// Sends `signal` (`TERM`, `KILL`) to the server.

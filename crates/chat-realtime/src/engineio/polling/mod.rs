@@ -21,7 +21,7 @@ use super::{
     open::{OpenPacket, TransportKind},
     packet::Packet,
     payload::PayloadWriter,
-    request::EngineQuery,
+    request::{self, EngineQuery},
     socket::{EngineSocket, Session},
 };
 
@@ -41,7 +41,9 @@ pub(super) fn handshake<H: EngineHandler>(
     request: &HttpRequest,
     query: EngineQuery,
 ) -> HttpResponse {
-    let socket = engine.open(TransportKind::Polling);
+    let Some(socket) = engine.open(TransportKind::Polling, request.peer_addr()) else {
+        return request::too_many_sessions();
+    };
     let config = engine.config();
     let open = Packet::Open(OpenPacket {
         sid: socket.id().to_owned(),

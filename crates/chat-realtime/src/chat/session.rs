@@ -1,0 +1,176 @@
+//! What the chat keeps for each connected socket: its user, its place under the per-user
+//! socket cap, and the timer that disconnects it when its token expires.
+
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use chat_domain::UserId;
+use serde::Serialize;
+use tokio::task::AbortHandle;
+
+use super::hub::Hub;
+use crate::notice::NoticeBudget;
+use crate::socketio::SioSocket;
+
+/// One of a user's sockets under `max_sockets_per_user`: taken before the CONNECT is
+/// answered, given back when the session that holds it ends, however it ends.
+#[derive(Debug)]
+pub(crate) struct SocketSlot {
+    pub(crate) hub: Weak<Hub>,
+    pub(crate) user: UserId,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.release_slot(self.user);
+        }
+    }
+}
+
+/// A connected socket's session: the authenticated user. Dropping it gives back the user's
+/// socket slot and stops the expiry timer.
+#[derive(Debug)]
+pub struct ChatSession {
+    user: UserId,
+    _slot: SocketSlot,
+    expiry: OnceLock<AbortHandle>,
+}
+
+impl ChatSession {
+    pub(crate) fn new(user: UserId, slot: SocketSlot) -> Self {
+        Self {
+            user,
+            _slot: slot,
+            expiry: OnceLock::new(),
+        }
+    }
+
+    /// The authenticated user.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    /// Arms the expiry timer (once).
+    pub(crate) fn expire_after(
+        &self,
+        socket: &SioSocket,
+        after: Duration,
+        notices: &Arc<NoticeBudget>,
+    ) {
+        let timer = expire_after(socket.clone(), self.user, after, Arc::clone(notices));
+        if let Err(timer) = self.expiry.set(timer) {
+            timer.abort();
+        }
+    }
+}
+
+impl Drop for ChatSession {
+    fn drop(&mut self) {
+        if let Some(timer) = self.expiry.get() {
+            timer.abort();
+        }
+    }
+}
+
+/// The `error` event of a socket whose token expired: what the client sees before its
+/// namespace DISCONNECT, so that it knows to get a new token rather than to reconnect as is.
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenExpired {
+    message: &'static str,
+    code: &'static str,
+}
+
+pub(crate) const TOKEN_EXPIRED: TokenExpired = TokenExpired {
+    message: "Token expired",
+    code: "token_expired",
+};
+
+/// After `after`, tells the socket its token expired and disconnects it from the namespace
+/// (the client does not reconnect by itself after a server's DISCONNECT). Returns the handle
+/// that cancels it.
+fn expire_after(
+    socket: SioSocket,
+    user: UserId,
+    after: Duration,
+    notices: Arc<NoticeBudget>,
+) -> AbortHandle {
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let _ = socket.send_frame(super::hub::event_frame("error", &TOKEN_EXPIRED));
+        let _ = socket.disconnect();
+        if let Some(held) = notices.admit("token_expired") {
+            let peer = socket.engine().peer().map(|peer| peer.ip().to_string());
+            tracing::info!(
+                reason = "token_expired",
+                peer = peer.as_deref().unwrap_or("-"),
+                %user,
+                sid = socket.id(),
+                suppressed = held,
+                "socket disconnected by the server"
+            );
+        }
+    })
+    .abort_handle()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engineio::{EngineSocket, Frame};
+    use crate::socketio::Namespace;
+
+    fn texts(engine: &EngineSocket) -> Vec<String> {
+        engine
+            .take_queued()
+            .into_iter()
+            .map(|frame| match frame {
+                Frame::Text(text) => text.to_string(),
+                Frame::Binary(_) => panic!("a text frame"),
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_socket_is_told_and_disconnected_when_its_token_expires() {
+        let engine = EngineSocket::detached();
+        let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
+        let hub = Hub::new(10, 20, Duration::from_millis(1));
+        let session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
+        session.expire_after(&socket, Duration::from_secs(60), &Arc::default());
+        tokio::time::sleep(Duration::from_secs(59)).await;
+        assert!(texts(&engine).is_empty(), "nothing before the expiry");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(
+            texts(&engine),
+            [
+                r#"42["error",{"message":"Token expired","code":"token_expired"}]"#,
+                "41"
+            ]
+        );
+        assert!(
+            !engine.is_closed(),
+            "the connection stays for other namespaces"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_that_ended_first_stops_its_timer_and_frees_its_slot() {
+        let engine = EngineSocket::detached();
+        let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
+        let hub = Hub::new(10, 1, Duration::from_millis(1));
+        let session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
+        assert!(
+            hub.reserve_slot(UserId(7)).is_none(),
+            "one socket per user here"
+        );
+        session.expire_after(&socket, Duration::from_secs(60), &Arc::default());
+        drop(session);
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert!(texts(&engine).is_empty());
+        assert!(
+            hub.reserve_slot(UserId(7)).is_some(),
+            "the slot was given back"
+        );
+    }
+}
