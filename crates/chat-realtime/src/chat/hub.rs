@@ -183,14 +183,15 @@ impl Hub {
 
     fn deliver_in_order(&self, event: MessageSent) {
         let conversation = event.message.conversation_id;
-        let admitted = self
-            .sequencer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .admit(event);
+        // Frames are queued while the sequencer is held: two threads that admit `n` and `n + 1`
+        // in that order also queue them in that order.
+        let sequencer = self.sequencer.lock();
+        let mut sequencer = sequencer.unwrap_or_else(PoisonError::into_inner);
+        let admitted = sequencer.admit(event);
         for ready in &admitted.ready {
             self.message_sent(ready);
         }
+        drop(sequencer);
         if admitted.holding {
             self.release_later(conversation);
         }
@@ -205,11 +206,9 @@ impl Hub {
         runtime.spawn(async move {
             tokio::time::sleep(grace).await;
             if let Some(hub) = hub.upgrade() {
-                let released = hub
-                    .sequencer
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .release(conversation);
+                let sequencer = hub.sequencer.lock();
+                let mut sequencer = sequencer.unwrap_or_else(PoisonError::into_inner);
+                let released = sequencer.release(conversation);
                 if !released.is_empty() {
                     tracing::warn!(conversation = %conversation, count = released.len(), "delivered past a seq gap");
                 }
