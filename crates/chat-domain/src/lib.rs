@@ -5,6 +5,7 @@
 //! the in-memory store (feature `memory`) and any transport.
 
 mod accounts;
+mod case;
 mod entities;
 mod error;
 mod events;
@@ -25,6 +26,7 @@ pub mod conformance;
 pub mod memory;
 
 pub use accounts::{Accounts, Password, PasswordHasher};
+pub use case::{case_key, nfc};
 pub use entities::{
     Conversation, ConversationDetail, ConversationKind, Member, Message, ReadReceipt, Role,
     UnreadCount, User, UserRef,
