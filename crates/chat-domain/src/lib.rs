@@ -25,7 +25,7 @@ pub mod conformance;
 #[cfg(feature = "memory")]
 pub mod memory;
 
-pub use accounts::{Accounts, Password, PasswordHasher};
+pub use accounts::{AccountRates, Accounts, Password, PasswordHasher};
 pub use case::{case_key, nfc};
 pub use entities::{
     Conversation, ConversationDetail, ConversationKind, Member, Message, ReadReceipt, Role,

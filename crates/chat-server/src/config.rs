@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chat_api::ApiSettings;
-use chat_api::auth::{JwtSettings, VerifyKey};
-use chat_domain::{Directory, Limits, Policy, SendRate};
+use chat_api::auth::{HashingLimits, JwtSettings, VerifyKey};
+use chat_domain::{AccountRates, Directory, Limits, Policy, SendRate};
 use chat_store_pg::PgConfig;
 
 /// A configuration value that cannot work, named by its variable.
@@ -84,6 +84,12 @@ pub struct Config {
     pub policy: Policy,
     /// Socket.IO limits and heartbeat (`CHAT_SOCKET_*`).
     pub sockets: SocketSettings,
+    /// How often built-in accounts may be tried (`CHAT_LOGIN_RATE_PER_MIN`,
+    /// `CHAT_LOGIN_BURST`, `CHAT_LOGIN_IP_RATE_PER_MIN`, `CHAT_LOGIN_IP_BURST`,
+    /// `CHAT_REGISTER_RATE_PER_MIN`, `CHAT_REGISTER_BURST`).
+    pub account_rates: AccountRates,
+    /// Password hashes computed at once and waiting (`CHAT_HASH_CONCURRENCY`, `CHAT_HASH_QUEUE`).
+    pub hashing: HashingLimits,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -202,7 +208,11 @@ impl Config {
             max_rooms: positive(src, "CHAT_SOCKET_MAX_ROOMS", 100)?,
             connect_timeout: millis("CHAT_SOCKET_CONNECT_TIMEOUT_MS", 45_000)?,
         };
+        let (account_rates, hashing) =
+            (credentials::account_rates(src)?, credentials::hashing(src)?);
         Ok(Config {
+            account_rates,
+            hashing,
             sockets,
             host,
             port,
@@ -358,5 +368,6 @@ fn encode(raw: &str) -> String {
     out
 }
 
+mod credentials;
 #[cfg(test)]
 mod tests;

@@ -66,7 +66,12 @@ impl Application {
         let chat = ChatService::new(store.clone(), Arc::clone(&hub), config.policy.clone());
         let accounts = match (&config.jwt.key, config.builtin_accounts) {
             (VerifyKey::Hs256Secret(secret), true) => Some(BuiltinAccounts {
-                accounts: Accounts::new(store, Argon2Hasher).await?,
+                accounts: Accounts::new(
+                    store,
+                    Argon2Hasher::new(config.hashing),
+                    config.account_rates,
+                )
+                .await?,
                 issuer: TokenIssuer::new(secret, config.api.token_ttl),
             }),
             _ => None,

@@ -1,8 +1,10 @@
 //! Built-in accounts under `/api/auth`: register and log in. Registered only when accounts
 //! are turned on.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chat_domain::{ChatError, EventSink, Password, Store, Username};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,6 +43,14 @@ impl Credentials {
     }
 }
 
+/// The address the attempt comes from, as the connection shows it (a forwarded-for header is
+/// anyone's to write, so it is not trusted); the unspecified address when there is none.
+fn client_address(request: &HttpRequest) -> IpAddr {
+    request
+        .peer_addr()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| peer.ip())
+}
+
 fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError> {
     state
         .accounts
@@ -62,18 +72,22 @@ fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError
         (status = 400, description = "A missing or invalid username or password, or malformed JSON.", body = ErrorEnvelope),
         (status = 409, description = "The username is taken (ignoring case).", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+        (status = 429, description = "Too many registrations from this address (`CHAT_REGISTER_RATE_PER_MIN`, `CHAT_REGISTER_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope),
+        (status = 503, description = "Too many passwords are being hashed (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope),
     ),
 )]
 #[tracing::instrument(name = "register", skip_all)]
 pub(crate) async fn register<S: Store, E: EventSink>(
     state: State<S, E>,
+    request: HttpRequest,
     body: web::Json<Object<Credentials>>,
 ) -> Result<HttpResponse, ApiError> {
     let (username, password) = body.into_inner().0.parse()?;
     let user = builtin(&state)?
         .accounts
-        .register(username, password)
-        .await?;
+        .register(client_address(&request), username, password)
+        .await
+        .map_err(ApiError::from_attempt)?;
     Ok(with_message(
         StatusCode::CREATED,
         "User registered successfully",
@@ -95,11 +109,14 @@ pub(crate) async fn register<S: Store, E: EventSink>(
         (status = 400, description = "Malformed JSON.", body = ErrorEnvelope),
         (status = 401, description = "Unknown username or wrong password (told apart by nobody).", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+        (status = 429, description = "Too many attempts on this account (`CHAT_LOGIN_RATE_PER_MIN`, `CHAT_LOGIN_BURST`) or from this address (`CHAT_LOGIN_IP_RATE_PER_MIN`, `CHAT_LOGIN_IP_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope),
+        (status = 503, description = "Too many passwords are being checked (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope),
     ),
 )]
 #[tracing::instrument(name = "login", skip_all)]
 pub(crate) async fn login<S: Store, E: EventSink>(
     state: State<S, E>,
+    request: HttpRequest,
     body: web::Json<Object<Credentials>>,
 ) -> Result<HttpResponse, ApiError> {
     // Any malformed credential is the same 401 as a wrong one.
@@ -109,7 +126,11 @@ pub(crate) async fn login<S: Store, E: EventSink>(
         .parse()
         .map_err(|_| ChatError::Unauthenticated)?;
     let builtin = builtin(&state)?;
-    let user = builtin.accounts.login(&username, &password).await?;
+    let user = builtin
+        .accounts
+        .login(client_address(&request), &username, &password)
+        .await
+        .map_err(ApiError::from_attempt)?;
     let token = builtin
         .issuer
         .issue(user.id, &user.username)

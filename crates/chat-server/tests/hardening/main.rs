@@ -1,5 +1,5 @@
-//! The server under what real clients, reconnect storms and attackers send: many first
-//! requests at once, and names in every script and form. One test binary, so the server links once.
+//! The server under what real clients, reconnect storms and attackers send: credential floods,
+//! many first requests at once, and names in every script and form. One test binary, so the server links once.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod credentials;
 mod storms;
 mod unicode;
 
@@ -47,4 +48,29 @@ pub(crate) async fn host_provisions(app: &TestApp, users: &[(i64, &str)]) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Asserts a refusal in the envelope with this status and code, and returns its body.
+pub(crate) async fn assert_refused(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// The `Retry-After` of a response, in seconds.
+pub(crate) fn retry_after(response: &reqwest::Response) -> u64 {
+    response
+        .headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("whole seconds")
 }
