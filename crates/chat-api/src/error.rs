@@ -5,8 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use chat_domain::ChatError;
 use serde_json::json;
@@ -37,6 +37,13 @@ pub enum ApiError {
     TooManyAttempts {
         /// How long until the next attempt is allowed.
         retry_after: Duration,
+    },
+    /// No route has this path (404).
+    NoSuchPath,
+    /// The path exists with other methods only (405, with `Allow`).
+    MethodNotAllowed {
+        /// The methods the path has, for the `Allow` header.
+        allowed: Vec<Method>,
     },
 }
 
@@ -92,6 +99,8 @@ impl fmt::Display for ApiError {
                     retry_after.as_millis()
                 )
             }
+            ApiError::NoSuchPath => f.write_str("no such path"),
+            ApiError::MethodNotAllowed { .. } => f.write_str("method not allowed"),
         }
     }
 }
@@ -111,6 +120,8 @@ impl ResponseError for ApiError {
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NoSuchPath => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -150,6 +161,12 @@ impl ResponseError for ApiError {
                 "Too many attempts; please wait before trying again".to_owned(),
                 None,
             ),
+            ApiError::NoSuchPath => ("not_found", "No such path".to_owned(), None),
+            ApiError::MethodNotAllowed { .. } => (
+                "method_not_allowed",
+                "This path does not take this method".to_owned(),
+                None,
+            ),
         };
         let mut body = json!({ "success": false, "message": message, "code": code });
         if let Some(errors) = errors {
@@ -164,6 +181,12 @@ impl ResponseError for ApiError {
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
                 response.headers_mut().insert(RETRY_AFTER, value);
+            }
+        }
+        if let ApiError::MethodNotAllowed { allowed } = self {
+            let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                response.headers_mut().insert(ALLOW, value);
             }
         }
         response

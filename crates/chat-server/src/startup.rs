@@ -14,7 +14,7 @@ use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
 use chat_api::request_id::RequestId;
-use chat_api::{AppState, BuiltinAccounts};
+use chat_api::{AppState, BuiltinAccounts, ResponseHeaders};
 use chat_domain::{Accounts, ChatService};
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
@@ -102,14 +102,16 @@ impl Application {
         let listener = TcpListener::bind((config.host, config.port)).map_err(listen_error)?;
         let port = listener.local_addr().map_err(listen_error)?.port();
 
-        // Middleware, outermost first: the request id and access log see every request, CORS
-        // answers preflights and refuses foreign origins before any route runs.
+        // Middleware, outermost first: the request id and access log see every request; the
+        // response headers go on every answer, also CORS refusals; CORS answers preflights and
+        // refuses foreign origins before any route runs.
         let sockets = Arc::clone(&engine);
         let mut server = HttpServer::new(move || {
             let (state, authenticator) = (state.clone(), authenticator.clone());
             let sockets = Arc::clone(&sockets);
             App::new()
                 .wrap(chat_api::cors(frontend_url.as_deref()))
+                .wrap(ResponseHeaders)
                 .wrap(RequestId)
                 .configure(|cfg| sockets.configure(cfg, "/socket.io"))
                 .configure(|cfg| chat_api::configure(cfg, state, authenticator))

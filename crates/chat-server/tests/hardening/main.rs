@@ -1,5 +1,6 @@
 //! The server under what real clients, reconnect storms and attackers send: credential floods,
-//! many first requests at once, and names in every script and form. One test binary, so the server links once.
+//! many first requests at once, names in every script and form, browsers' preflights, and
+//! requests for what does not exist. One test binary, so the server links once.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,6 +10,7 @@ mod support;
 
 mod credentials;
 mod storms;
+mod surface;
 mod unicode;
 
 use reqwest::Method;
