@@ -38,6 +38,8 @@ pub enum ApiError {
         /// How long until the next attempt is allowed.
         retry_after: Duration,
     },
+    /// The request body did not arrive in full within the configured time (408).
+    BodyTimeout,
     /// No route has this path (404).
     NoSuchPath,
     /// The path exists with other methods only (405, with `Allow`).
@@ -99,6 +101,7 @@ impl fmt::Display for ApiError {
                     retry_after.as_millis()
                 )
             }
+            ApiError::BodyTimeout => f.write_str("request body timed out"),
             ApiError::NoSuchPath => f.write_str("no such path"),
             ApiError::MethodNotAllowed { .. } => f.write_str("method not allowed"),
         }
@@ -120,6 +123,7 @@ impl ResponseError for ApiError {
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NoSuchPath => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -161,6 +165,11 @@ impl ResponseError for ApiError {
                 "Too many attempts; please wait before trying again".to_owned(),
                 None,
             ),
+            ApiError::BodyTimeout => (
+                "request_timeout",
+                "The request body did not arrive in time".to_owned(),
+                None,
+            ),
             ApiError::NoSuchPath => ("not_found", "No such path".to_owned(), None),
             ApiError::MethodNotAllowed { .. } => (
                 "method_not_allowed",
@@ -182,6 +191,12 @@ impl ResponseError for ApiError {
             if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
                 response.headers_mut().insert(RETRY_AFTER, value);
             }
+        }
+        if let ApiError::BodyTimeout = self {
+            // The rest of the body may still come; the connection cannot be reused.
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
         }
         if let ApiError::MethodNotAllowed { allowed } = self {
             let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();

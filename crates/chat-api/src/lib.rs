@@ -5,6 +5,7 @@
 //! with a browsable reference at `/docs/`.
 
 pub mod auth;
+mod body_timeout;
 mod docs;
 mod envelope;
 mod error;
@@ -18,6 +19,7 @@ mod state;
 mod views;
 
 pub use auth::{AuthUser, Authenticator};
+pub use body_timeout::BodyTimeout;
 pub use docs::OPENAPI_PATH;
 pub use error::ApiError;
 pub use headers::ResponseHeaders;

@@ -90,6 +90,8 @@ pub struct Config {
     pub account_rates: AccountRates,
     /// Password hashes computed at once and waiting (`CHAT_HASH_CONCURRENCY`, `CHAT_HASH_QUEUE`).
     pub hashing: HashingLimits,
+    /// How long a request body may take to arrive in full (`CHAT_BODY_TIMEOUT_SECS`).
+    pub body_timeout: Duration,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -210,9 +212,13 @@ impl Config {
         };
         let (account_rates, hashing) =
             (credentials::account_rates(src)?, credentials::hashing(src)?);
+        let body_timeout = Duration::from_secs(
+            u64::try_from(positive(src, "CHAT_BODY_TIMEOUT_SECS", 10)?).unwrap_or(u64::MAX),
+        );
         Ok(Config {
             account_rates,
             hashing,
+            body_timeout,
             sockets,
             host,
             port,

@@ -14,7 +14,7 @@ use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
 use chat_api::request_id::RequestId;
-use chat_api::{AppState, BuiltinAccounts, ResponseHeaders};
+use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ResponseHeaders};
 use chat_domain::{Accounts, ChatService};
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
@@ -104,12 +104,15 @@ impl Application {
 
         // Middleware, outermost first: the request id and access log see every request; the
         // response headers go on every answer, also CORS refusals; CORS answers preflights and
-        // refuses foreign origins before any route runs.
+        // refuses foreign origins before any route runs; bodies get their deadline last, so
+        // that its 408 passes through the rest.
         let sockets = Arc::clone(&engine);
+        let body_timeout = config.body_timeout;
         let mut server = HttpServer::new(move || {
             let (state, authenticator) = (state.clone(), authenticator.clone());
             let sockets = Arc::clone(&sockets);
             App::new()
+                .wrap(BodyTimeout::new(body_timeout))
                 .wrap(chat_api::cors(frontend_url.as_deref()))
                 .wrap(ResponseHeaders)
                 .wrap(RequestId)

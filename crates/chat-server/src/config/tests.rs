@@ -38,10 +38,11 @@ fn defaults_follow_the_seed() {
     assert!(config.jwt.require_exp && config.builtin_accounts);
     assert_eq!(config.account_rates, AccountRates::default());
     assert_eq!(config.hashing, HashingLimits::default());
+    assert_eq!(config.body_timeout, Duration::from_secs(10));
 }
 
 #[test]
-fn credential_limits_are_read_and_refuse_zero() {
+fn credential_limits_and_the_body_timeout_are_read_and_refuse_zero() {
     let mut pairs = BASE.to_vec();
     pairs.extend([
         ("CHAT_LOGIN_RATE_PER_MIN", "3"),
@@ -52,6 +53,7 @@ fn credential_limits_are_read_and_refuse_zero() {
         ("CHAT_REGISTER_BURST", "1"),
         ("CHAT_HASH_CONCURRENCY", "3"),
         ("CHAT_HASH_QUEUE", "0"),
+        ("CHAT_BODY_TIMEOUT_SECS", "7"),
     ]);
     let config = from(&pairs).unwrap();
     assert_eq!(
@@ -70,6 +72,7 @@ fn credential_limits_are_read_and_refuse_zero() {
         },
         "no queue: only as many as run"
     );
+    assert_eq!(config.body_timeout, Duration::from_secs(7));
     for var in [
         "CHAT_LOGIN_RATE_PER_MIN",
         "CHAT_LOGIN_BURST",
@@ -78,6 +81,7 @@ fn credential_limits_are_read_and_refuse_zero() {
         "CHAT_REGISTER_RATE_PER_MIN",
         "CHAT_REGISTER_BURST",
         "CHAT_HASH_CONCURRENCY",
+        "CHAT_BODY_TIMEOUT_SECS",
     ] {
         let mut pairs = BASE.to_vec();
         pairs.push((var, "0"));

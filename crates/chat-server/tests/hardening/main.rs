@@ -1,6 +1,6 @@
 //! The server under what real clients, reconnect storms and attackers send: credential floods,
-//! many first requests at once, names in every script and form, browsers' preflights, and
-//! requests for what does not exist. One test binary, so the server links once.
+//! many first requests at once, names in every script and form, browsers' preflights, stalled
+//! bodies, and requests for what does not exist. One test binary, so the server links once.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod body_timeout;
 mod credentials;
 mod storms;
 mod surface;
