@@ -35,11 +35,14 @@ impl Default for HashingLimits {
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Runs blocking work at most `concurrent` at a time with at most `queue` callers waiting.
+/// A caller that gives up (its client went away) frees its place in the queue at once, but a
+/// hash that started keeps its permit until it ends, so that hanging up cannot make room for
+/// more hashes than cores.
 #[derive(Debug)]
 pub(crate) struct Gate {
-    permits: Semaphore,
-    /// Callers inside [`Gate::run`]: running or waiting.
-    inside: AtomicUsize,
+    permits: Arc<Semaphore>,
+    /// Callers waiting or running.
+    inside: Arc<AtomicUsize>,
     capacity: usize,
 }
 
@@ -47,8 +50,8 @@ impl Gate {
     pub(crate) fn new(limits: HashingLimits) -> Self {
         let concurrent = limits.concurrent.max(1);
         Gate {
-            permits: Semaphore::new(concurrent),
-            inside: AtomicUsize::new(0),
+            permits: Arc::new(Semaphore::new(concurrent)),
+            inside: Arc::new(AtomicUsize::new(0)),
             capacity: concurrent.saturating_add(limits.queue),
         }
     }
@@ -59,17 +62,19 @@ impl Gate {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ChatError> {
-        let _inside = Inside::enter(self).ok_or(ChatError::Busy {
+        let place = Place::take(&self.inside, self.capacity).ok_or(ChatError::Busy {
             retry_after: RETRY_AFTER,
         })?;
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|e| ChatError::Internal(Box::new(e)))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ChatError::Internal(Box::new(e)))
+        tokio::task::spawn_blocking(move || {
+            let _held = (permit, place);
+            work()
+        })
+        .await
+        .map_err(|e| ChatError::Internal(Box::new(e)))
     }
 
     /// Callers running or waiting now.
@@ -79,23 +84,24 @@ impl Gate {
     }
 }
 
-/// A caller's place in the gate, given back when dropped (also when the caller gives up).
-struct Inside<'a>(&'a Gate);
+/// A caller's place in the gate, given back when dropped: when its work ends, or when the
+/// caller gives up while waiting.
+struct Place(Arc<AtomicUsize>);
 
-impl<'a> Inside<'a> {
-    fn enter(gate: &'a Gate) -> Option<Self> {
-        gate.inside
+impl Place {
+    fn take(inside: &Arc<AtomicUsize>, capacity: usize) -> Option<Self> {
+        inside
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < gate.capacity).then_some(n + 1)
+                (n < capacity).then_some(n + 1)
             })
             .ok()
-            .map(|_| Inside(gate))
+            .map(|_| Place(Arc::clone(inside)))
     }
 }
 
-impl Drop for Inside<'_> {
+impl Drop for Place {
     fn drop(&mut self) {
-        self.0.inside.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -194,6 +200,41 @@ mod tests {
         assert_eq!(waiting.await.unwrap().unwrap(), 2);
         assert_eq!(gate.run(|| 4).await.unwrap(), 4, "room again once done");
         assert_eq!(gate.inside(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_gives_up_does_not_free_the_permit_of_its_running_hash() {
+        let gate = Arc::new(Gate::new(HashingLimits {
+            concurrent: 1,
+            queue: 0,
+        }));
+        let (started, has_started) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let abandoned = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move {
+                gate.run(move || {
+                    started.send(()).unwrap();
+                    released.recv().unwrap();
+                })
+                .await
+            }
+        });
+        tokio::task::spawn_blocking(move || has_started.recv().unwrap())
+            .await
+            .unwrap();
+        abandoned.abort();
+        assert!(abandoned.await.unwrap_err().is_cancelled());
+        let refused = gate.run(|| ()).await;
+        assert!(
+            matches!(refused, Err(ChatError::Busy { .. })),
+            "the hash still runs: {refused:?}"
+        );
+        release.send(()).unwrap();
+        while gate.inside() > 0 {
+            tokio::task::yield_now().await;
+        }
+        gate.run(|| ()).await.unwrap();
     }
 
     #[tokio::test]
