@@ -71,14 +71,32 @@ pub(crate) async fn fill_missing(conn: &mut AsyncPgConnection) -> Result<usize, 
         if rows.is_empty() {
             break;
         }
-        for row in rows {
-            written += fill_account(conn, row).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let keys: Vec<String> = rows.iter().map(|r| case_key(&r.username)).collect();
+        let batch = diesel::sql_query(
+            "UPDATE accounts SET username_key = v.key
+               FROM unnest($1::bigint[], $2::text[]) AS v(id, key)
+              WHERE accounts.user_id = v.id AND accounts.username_key IS NULL",
+        )
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<Text>, _>(&keys)
+        .execute(conn)
+        .await;
+        match batch {
+            Ok(n) => written += n,
+            // Two names of the batch fold alike: one row at a time, so only the later fails.
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                for row in rows {
+                    written += fill_account(conn, row).await?;
+                }
+            }
+            Err(e) => return Err(failed(&e)),
         }
     }
     Ok(written)
 }
 
-/// One account's key; accounts are few, and one at a time a duplicate key fails alone.
+/// One account's key, on its own so that a duplicate key fails alone.
 async fn fill_account(conn: &mut AsyncPgConnection, row: Named) -> Result<usize, StoreError> {
     const SET: &str =
         "UPDATE accounts SET username_key = $2 WHERE user_id = $1 AND username_key IS NULL";
@@ -149,6 +167,20 @@ mod tests {
             (1, "h1"),
             "the older account keeps the name"
         );
+        conn.batch_execute("INSERT INTO accounts (user_id, password_hash) VALUES (4, 'h4')")
+            .await
+            .unwrap();
+        assert_eq!(
+            fill_missing(&mut conn).await.unwrap(),
+            1,
+            "a batch without duplicates"
+        );
+        let (viewer, _) = store
+            .account(&Username::parse("VIEWER").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(viewer.id.get(), 4);
         assert_eq!(
             fill_missing(&mut conn).await.unwrap(),
             0,
