@@ -43,12 +43,27 @@ impl Credentials {
     }
 }
 
-/// The address the attempt comes from, as the connection shows it (a forwarded-for header is
-/// anyone's to write, so it is not trusted); the unspecified address when there is none.
+/// Who an attempt counts against: the address the connection comes from (a forwarded-for
+/// header is anyone's to write, so it is not trusted), with an IPv6 address cut to its /64
+/// network, since one host is usually given a whole /64 and could otherwise try from 2^64
+/// addresses; the unspecified address when there is none.
 fn client_address(request: &HttpRequest) -> IpAddr {
     request
         .peer_addr()
-        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| peer.ip())
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| {
+            network_of(peer.ip())
+        })
+}
+
+/// An IPv4 address as it is (also when mapped into IPv6), an IPv6 address as its /64.
+fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
 }
 
 fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError> {
@@ -136,4 +151,25 @@ pub(crate) async fn login<S: Store, E: EventSink>(
         .issue(user.id, &user.username)
         .map_err(|e| ChatError::Internal(Box::new(e)))?;
     Ok(ok(json!({ "token": token, "user": UserView::from(&user) })))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    #[test]
+    fn attempts_count_against_an_ipv4_address_or_an_ipv6_network() {
+        let v4 = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
+        assert_eq!(network_of(v4), v4);
+        let mapped = IpAddr::V6(Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped());
+        assert_eq!(network_of(mapped), v4);
+        let one: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        assert_eq!(network_of(one), network_of(other));
+        assert_eq!(network_of(one), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        let next: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_ne!(network_of(one), network_of(next));
+    }
 }
