@@ -87,8 +87,10 @@ fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError
         (status = 400, description = "A missing or invalid username or password, or malformed JSON.", body = ErrorEnvelope),
         (status = 409, description = "The username is taken (ignoring case).", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
-        (status = 429, description = "Too many registrations from this address (`CHAT_REGISTER_RATE_PER_MIN`, `CHAT_REGISTER_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope),
-        (status = 503, description = "Too many passwords are being hashed (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope),
+        (status = 429, description = "Too many registrations from this address (`CHAT_REGISTER_RATE_PER_MIN`, `CHAT_REGISTER_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again."))),
+        (status = 503, description = "Too many passwords are being hashed (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ),
 )]
 #[tracing::instrument(name = "register", skip_all)]
@@ -124,8 +126,10 @@ pub(crate) async fn register<S: Store, E: EventSink>(
         (status = 400, description = "Malformed JSON.", body = ErrorEnvelope),
         (status = 401, description = "Unknown username or wrong password (told apart by nobody).", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
-        (status = 429, description = "Too many attempts on this account (`CHAT_LOGIN_RATE_PER_MIN`, `CHAT_LOGIN_BURST`) or from this address (`CHAT_LOGIN_IP_RATE_PER_MIN`, `CHAT_LOGIN_IP_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope),
-        (status = 503, description = "Too many passwords are being checked (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope),
+        (status = 429, description = "Too many attempts on this account (`CHAT_LOGIN_RATE_PER_MIN`, `CHAT_LOGIN_BURST`) or from this address (`CHAT_LOGIN_IP_RATE_PER_MIN`, `CHAT_LOGIN_IP_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again."))),
+        (status = 503, description = "Too many passwords are being checked (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ),
 )]
 #[tracing::instrument(name = "login", skip_all)]
