@@ -3,9 +3,10 @@
 //! never into the body.
 
 use std::fmt;
+use std::time::Duration;
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use chat_domain::ChatError;
 use serde_json::json;
@@ -31,6 +32,43 @@ pub enum ApiError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// Too many login or registration attempts from one address or on one account (429
+    /// with `Retry-After`); said in words that fit credentials rather than messages.
+    TooManyAttempts {
+        /// How long until the next attempt is allowed.
+        retry_after: Duration,
+    },
+    /// The request body did not arrive in full within the configured time (408).
+    BodyTimeout,
+    /// No route has this path (404).
+    NoSuchPath,
+    /// The path exists with other methods only (405, with `Allow`).
+    MethodNotAllowed {
+        /// The methods the path has, for the `Allow` header.
+        allowed: Vec<Method>,
+    },
+}
+
+impl ApiError {
+    /// The answer to a login or registration that the domain refused: rate limits become
+    /// [`ApiError::TooManyAttempts`], the rest stays as it is.
+    pub(crate) fn from_attempt(error: ChatError) -> Self {
+        match error {
+            ChatError::RateLimited { retry_after } => ApiError::TooManyAttempts { retry_after },
+            other => ApiError::Domain(other),
+        }
+    }
+
+    /// How long the client should wait before retrying, when the answer says so.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Domain(
+                ChatError::RateLimited { retry_after } | ChatError::Busy { retry_after },
+            )
+            | ApiError::TooManyAttempts { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
 }
 
 impl ApiError {
@@ -56,6 +94,16 @@ impl fmt::Display for ApiError {
             ApiError::Unauthorized(why) => write!(f, "unauthorized: {why}"),
             ApiError::BadRequest { message, .. } => f.write_str(message),
             ApiError::PayloadTooLarge { limit } => write!(f, "body over {limit} bytes"),
+            ApiError::TooManyAttempts { retry_after } => {
+                write!(
+                    f,
+                    "too many attempts; retry in {} ms",
+                    retry_after.as_millis()
+                )
+            }
+            ApiError::BodyTimeout => f.write_str("request body timed out"),
+            ApiError::NoSuchPath => f.write_str("no such path"),
+            ApiError::MethodNotAllowed { .. } => f.write_str("method not allowed"),
         }
     }
 }
@@ -69,9 +117,15 @@ impl ResponseError for ApiError {
                 ChatError::Conflict(_) => StatusCode::CONFLICT,
                 ChatError::Unauthenticated => StatusCode::UNAUTHORIZED,
                 ChatError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                ChatError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                ChatError::Unavailable(_) | ChatError::Busy { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::NoSuchPath => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,6 +160,22 @@ impl ResponseError for ApiError {
                 format!("The request body is over the limit of {limit} bytes"),
                 None,
             ),
+            ApiError::TooManyAttempts { .. } => (
+                "rate_limited",
+                "Too many attempts; please wait before trying again".to_owned(),
+                None,
+            ),
+            ApiError::BodyTimeout => (
+                "request_timeout",
+                "The request body did not arrive in time".to_owned(),
+                None,
+            ),
+            ApiError::NoSuchPath => ("not_found", "No such path".to_owned(), None),
+            ApiError::MethodNotAllowed { .. } => (
+                "method_not_allowed",
+                "This path does not take this method".to_owned(),
+                None,
+            ),
         };
         let mut body = json!({ "success": false, "message": message, "code": code });
         if let Some(errors) = errors {
@@ -115,10 +185,23 @@ impl ResponseError for ApiError {
             body["requestId"] = json!(request_id);
         }
         let mut response = HttpResponse::build(status).json(body);
-        if let ApiError::Domain(ChatError::RateLimited { retry_after }) = self {
+        if let Some(retry_after) = self.retry_after() {
+            // Whole seconds, rounded up, never 0.
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
                 response.headers_mut().insert(RETRY_AFTER, value);
+            }
+        }
+        if let ApiError::BodyTimeout = self {
+            // The rest of the body may still come; the connection cannot be reused.
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+        if let ApiError::MethodNotAllowed { allowed } = self {
+            let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                response.headers_mut().insert(ALLOW, value);
             }
         }
         response

@@ -74,6 +74,25 @@ fn optional_positive(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiE
     raw.map(|raw| positive(field, raw)).transpose()
 }
 
+/// An `after` cursor: a `seq`, or 0 for "before the first message", so that `after=0` reads
+/// from the start, as a client that has seen nothing asks. (`before` has no such edge: every
+/// message's `seq` is at least 1, so `before=1` is already the empty past of the first one.)
+fn optional_after(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|raw| {
+        raw.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                ApiError::field(
+                    field,
+                    format!("{field} must be a sequence number (0 or more)"),
+                )
+            })
+    })
+    .transpose()
+}
+
 /// A positive integer from JSON, given as a number or a string of digits (as forms send it).
 pub(crate) fn positive_json(field: &str, value: Option<&Value>) -> Result<i64, ApiError> {
     let invalid = || ApiError::field(field, format!("{field} must be a positive integer"));
@@ -128,7 +147,7 @@ impl ListQuery {
     pub(crate) fn window(&self, limits: &Limits) -> Result<MessageWindow, ApiError> {
         let page = self.page(limits.default_message_page, limits)?;
         let before = optional_positive("before", self.before.as_deref())?;
-        let after = optional_positive("after", self.after.as_deref())?;
+        let after = optional_after("after", self.after.as_deref())?;
         Ok(match (before, after) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::field(
@@ -189,5 +208,40 @@ mod tests {
             ..ListQuery::default()
         };
         assert!(both.window(&limits).is_err());
+    }
+
+    #[test]
+    fn cursors_take_their_natural_edges() {
+        let limits = Limits::default();
+        let cursor = |before: Option<&str>, after: Option<&str>| ListQuery {
+            before: before.map(Into::into),
+            after: after.map(Into::into),
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            cursor(None, Some("0")).window(&limits).unwrap(),
+            MessageWindow::After {
+                seq: Seq(0),
+                limit: 50
+            },
+            "after=0 is from the start"
+        );
+        assert_eq!(
+            cursor(Some("1"), None).window(&limits).unwrap(),
+            MessageWindow::Before {
+                seq: Seq(1),
+                limit: 50
+            },
+            "before=1 is the (empty) past of the first message"
+        );
+        assert!(
+            cursor(Some("0"), None).window(&limits).is_err(),
+            "no seq is 0"
+        );
+        let last = i64::MAX.to_string();
+        assert!(cursor(Some(&last), None).window(&limits).is_ok());
+        for bad in ["-1", "x", "1.5", ""] {
+            assert!(cursor(None, Some(bad)).window(&limits).is_err(), "{bad}");
+        }
     }
 }

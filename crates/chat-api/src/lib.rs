@@ -5,9 +5,11 @@
 //! with a browsable reference at `/docs/`.
 
 pub mod auth;
+mod body_timeout;
 mod docs;
 mod envelope;
 mod error;
+mod headers;
 mod health;
 mod input;
 pub mod openapi;
@@ -17,8 +19,10 @@ mod state;
 mod views;
 
 pub use auth::{AuthUser, Authenticator};
+pub use body_timeout::BodyTimeout;
 pub use docs::OPENAPI_PATH;
 pub use error::ApiError;
+pub use headers::ResponseHeaders;
 pub use routes::table::Endpoint;
 pub use state::{ApiSettings, AppState, BuiltinAccounts};
 
@@ -41,21 +45,27 @@ pub fn configure<S: Store, E: EventSink>(
     routes::table::register::<S, E>(cfg, builtin_accounts);
 }
 
-/// CORS as the seed configures it: the frontend's origin, with credentials; without a
-/// configured origin, no cross-origin request is allowed.
+/// CORS as the seed's stack (the `cors` npm middleware, for Express and Socket.IO alike)
+/// treats browsers: the frontend's origin, with credentials; a preflight gets back the
+/// headers it asks for (`X-Requested-With`, `Cache-Control`, `X-Request-Id`, ...) and every
+/// method the API and the polling transport use; `X-Request-Id` and `Retry-After` are readable
+/// by the page. Without a configured origin, no cross-origin request is allowed.
 pub fn cors(frontend_url: Option<&str>) -> Cors {
     let cors = Cors::default()
         .allowed_methods([
             Method::GET,
+            Method::HEAD,
             Method::POST,
             Method::PUT,
+            Method::PATCH,
             Method::DELETE,
             Method::OPTIONS,
         ])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::HeaderName::from_static(
-            request_id::REQUEST_ID_HEADER,
-        )])
+        .allow_any_header()
+        .expose_headers([
+            header::HeaderName::from_static(request_id::REQUEST_ID_HEADER),
+            header::RETRY_AFTER,
+        ])
         .supports_credentials()
         .max_age(3600);
     match frontend_url {

@@ -59,6 +59,13 @@ pub enum ChatError {
         /// How long until the next send is allowed.
         retry_after: std::time::Duration,
     },
+    /// The server has more of this kind of work queued than it takes on (password hashing,
+    /// say); retrying after the delay may succeed.
+    #[error("the server is busy; retry in {} ms", retry_after.as_millis())]
+    Busy {
+        /// A fair time to wait before retrying.
+        retry_after: std::time::Duration,
+    },
     /// The store cannot be reached now; retrying later may succeed.
     #[error("the store is unavailable")]
     Unavailable(#[source] BoxError),
@@ -76,6 +83,7 @@ impl ChatError {
             ChatError::Conflict(_) => "conflict",
             ChatError::Unauthenticated => "unauthenticated",
             ChatError::RateLimited { .. } => "rate_limited",
+            ChatError::Busy { .. } => "busy",
             ChatError::Unavailable(_) => "unavailable",
             ChatError::Internal(_) => "internal",
         }
@@ -89,6 +97,7 @@ impl ChatError {
             ChatError::Unavailable(_) => {
                 "The service is temporarily unavailable; please retry".to_owned()
             }
+            ChatError::Busy { .. } => "The server is busy; please retry shortly".to_owned(),
             ChatError::Internal(_) => "Internal server error".to_owned(),
             other => other.to_string(),
         }
@@ -121,6 +130,9 @@ mod tests {
             ChatError::Unauthenticated,
             ChatError::RateLimited {
                 retry_after: std::time::Duration::from_millis(50),
+            },
+            ChatError::Busy {
+                retry_after: std::time::Duration::from_secs(1),
             },
             ChatError::Unavailable("down".into()),
             ChatError::Internal("bug".into()),

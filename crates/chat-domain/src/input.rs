@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatError, Limits};
+use icu_properties::CodePointMapData;
+use icu_properties::props::GeneralCategory;
+
+use crate::{ChatError, Limits, case_key, nfc};
 
 /// Rejects the characters that no text column may hold (PostgreSQL refuses NUL) and that no
 /// client means to send.
@@ -105,6 +108,29 @@ impl SearchQuery {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The term's case-insensitive key ([`case_key`]), which user search compares with the
+    /// keys of usernames.
+    pub fn key(&self) -> String {
+        case_key(&self.0)
+    }
+}
+
+/// Refuses the characters that make two names look alike and compare apart: invisible format
+/// characters (General_Category Cf: zero-width space and joiners, soft hyphen, the
+/// bidirectional embeddings, overrides and isolates U+202A-202E and U+2066-2069, ...).
+fn check_visible(field: &'static str, value: &str) -> Result<(), ChatError> {
+    let categories = CodePointMapData::<GeneralCategory>::new();
+    if value
+        .chars()
+        .any(|c| categories.get(c) == GeneralCategory::Format)
+    {
+        return Err(ChatError::invalid(
+            field,
+            "must not contain invisible or text-direction characters",
+        ));
+    }
+    Ok(())
 }
 
 /// A user's display handle.
@@ -115,9 +141,11 @@ impl Username {
     /// Longest accepted username, in characters.
     pub const MAX_CHARS: usize = 64;
 
-    /// Validates a username from a token, an admin call or a registration.
+    /// Validates a username from a token, an admin call or a registration: trimmed, in NFC
+    /// (so that one name typed two ways is one name), without control or invisible
+    /// characters.
     pub fn parse(raw: impl Into<String>) -> Result<Self, ChatError> {
-        let raw = raw.into();
+        let raw = nfc(&raw.into());
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(ChatError::invalid("username", "must not be empty"));
@@ -129,12 +157,19 @@ impl Username {
             ));
         }
         check_text("username", trimmed)?;
+        check_visible("username", trimmed)?;
         Ok(Username(trimmed.to_owned()))
     }
 
     /// The validated name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name's case-insensitive key ([`case_key`]): what login, "unique ignoring case" and
+    /// user search compare.
+    pub fn key(&self) -> String {
+        case_key(&self.0)
     }
 }
 
@@ -252,5 +287,27 @@ mod tests {
         assert!(ClientMessageId::parse("").is_err());
         assert!(ClientMessageId::parse("has space").is_err());
         assert!(ClientMessageId::parse("x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn usernames_are_nfc_and_refuse_invisible_and_direction_characters() {
+        let composed = Username::parse("Jos\u{e9}").unwrap();
+        assert_eq!(Username::parse("Jose\u{301}").unwrap(), composed);
+        for hidden in [
+            "ali\u{200b}ce",
+            "ali\u{200d}ce",
+            "\u{feff}alice",
+            "al\u{ad}ice",
+            "\u{202e}ecila",
+            "\u{2066}alice\u{2069}",
+            "alice\u{202a}",
+        ] {
+            assert_eq!(
+                field_of(Username::parse(hidden).unwrap_err()),
+                "username",
+                "{hidden:?}"
+            );
+        }
+        assert_eq!(Username::parse("İlker").unwrap().key(), "ilker");
     }
 }

@@ -5,6 +5,7 @@
 //! the in-memory store (feature `memory`) and any transport.
 
 mod accounts;
+mod case;
 mod entities;
 mod error;
 mod events;
@@ -24,7 +25,8 @@ pub mod conformance;
 #[cfg(feature = "memory")]
 pub mod memory;
 
-pub use accounts::{Accounts, Password, PasswordHasher};
+pub use accounts::{AccountRates, Accounts, Password, PasswordHasher};
+pub use case::{case_key, nfc};
 pub use entities::{
     Conversation, ConversationDetail, ConversationKind, Member, Message, ReadReceipt, Role,
     UnreadCount, User, UserRef,

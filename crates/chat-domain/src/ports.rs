@@ -107,8 +107,9 @@ pub trait UserRepo {
     /// The user with this id, if any.
     fn user(&self, id: UserId) -> impl Future<Output = Result<Option<User>, ChatError>> + Send;
 
-    /// Users other than `viewer` whose username starts with `prefix` (ignoring case), ordered
-    /// by lowercased username then id, within `directory`.
+    /// Users other than `viewer` whose username starts with `prefix` ignoring case (the key
+    /// of the term is a prefix of the username's [`case_key`](crate::case_key)), ordered by
+    /// that key then id, within `directory`.
     fn search_users(
         &self,
         viewer: UserId,
@@ -131,7 +132,8 @@ pub trait UserRepo {
     ) -> impl Future<Output = Result<Option<User>, ChatError>> + Send;
 }
 
-/// Built-in accounts: usernames (unique ignoring case) with password hashes.
+/// Built-in accounts: usernames (unique ignoring case, by [`Username::key`]) with password
+/// hashes.
 pub trait AccountRepo {
     /// Creates a user with a generated id and its account; a taken username is a `Conflict`.
     fn create_account(

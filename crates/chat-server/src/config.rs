@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chat_api::ApiSettings;
-use chat_api::auth::{JwtSettings, VerifyKey};
-use chat_domain::{Directory, Limits, Policy, SendRate};
+use chat_api::auth::{HashingLimits, JwtSettings, VerifyKey};
+use chat_domain::{AccountRates, Directory, Limits, Policy, SendRate};
 use chat_store_pg::PgConfig;
 
 /// A configuration value that cannot work, named by its variable.
@@ -93,6 +93,14 @@ pub struct Config {
     pub policy: Policy,
     /// Socket.IO limits and heartbeat (`CHAT_SOCKET_*`).
     pub sockets: SocketSettings,
+    /// How often built-in accounts may be tried (`CHAT_LOGIN_RATE_PER_MIN`,
+    /// `CHAT_LOGIN_BURST`, `CHAT_LOGIN_IP_RATE_PER_MIN`, `CHAT_LOGIN_IP_BURST`,
+    /// `CHAT_REGISTER_RATE_PER_MIN`, `CHAT_REGISTER_BURST`).
+    pub account_rates: AccountRates,
+    /// Password hashes computed at once and waiting (`CHAT_HASH_CONCURRENCY`, `CHAT_HASH_QUEUE`).
+    pub hashing: HashingLimits,
+    /// How long a request body may take to arrive in full (`CHAT_BODY_TIMEOUT_SECS`).
+    pub body_timeout: Duration,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -215,7 +223,15 @@ impl Config {
             max_sockets_per_user: positive(src, "CHAT_MAX_SOCKETS_PER_USER", 20)?,
             token_leeway: jwt.leeway,
         };
+        let (account_rates, hashing) =
+            (credentials::account_rates(src)?, credentials::hashing(src)?);
+        let body_timeout = Duration::from_secs(
+            u64::try_from(positive(src, "CHAT_BODY_TIMEOUT_SECS", 10)?).unwrap_or(u64::MAX),
+        );
         Ok(Config {
+            account_rates,
+            hashing,
+            body_timeout,
             sockets,
             host,
             port,
@@ -371,5 +387,6 @@ fn encode(raw: &str) -> String {
     out
 }
 
+mod credentials;
 #[cfg(test)]
 mod tests;

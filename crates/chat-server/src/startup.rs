@@ -14,7 +14,7 @@ use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
 use chat_api::request_id::RequestId;
-use chat_api::{AppState, BuiltinAccounts};
+use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ResponseHeaders};
 use chat_domain::{Accounts, ChatService};
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
@@ -66,7 +66,12 @@ impl Application {
         let chat = ChatService::new(store.clone(), Arc::clone(&hub), config.policy.clone());
         let accounts = match (&config.jwt.key, config.builtin_accounts) {
             (VerifyKey::Hs256Secret(secret), true) => Some(BuiltinAccounts {
-                accounts: Accounts::new(store, Argon2Hasher).await?,
+                accounts: Accounts::new(
+                    store,
+                    Argon2Hasher::new(config.hashing),
+                    config.account_rates,
+                )
+                .await?,
                 issuer: TokenIssuer::new(secret, config.api.token_ttl),
             }),
             _ => None,
@@ -97,14 +102,19 @@ impl Application {
         let listener = TcpListener::bind((config.host, config.port)).map_err(listen_error)?;
         let port = listener.local_addr().map_err(listen_error)?.port();
 
-        // Middleware, outermost first: the request id and access log see every request, CORS
-        // answers preflights and refuses foreign origins before any route runs.
+        // Middleware, outermost first: the request id and access log see every request; the
+        // response headers go on every answer, also CORS refusals; CORS answers preflights and
+        // refuses foreign origins before any route runs; bodies get their deadline last, so
+        // that its 408 passes through the rest.
         let sockets = Arc::clone(&engine);
+        let body_timeout = config.body_timeout;
         let mut server = HttpServer::new(move || {
             let (state, authenticator) = (state.clone(), authenticator.clone());
             let sockets = Arc::clone(&sockets);
             App::new()
+                .wrap(BodyTimeout::new(body_timeout))
                 .wrap(chat_api::cors(frontend_url.as_deref()))
+                .wrap(ResponseHeaders)
                 .wrap(RequestId)
                 .configure(|cfg| sockets.configure(cfg, "/socket.io"))
                 .configure(|cfg| chat_api::configure(cfg, state, authenticator))

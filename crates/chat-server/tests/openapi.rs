@@ -59,8 +59,8 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
     );
 
     // The server really routes each documented operation: without credentials every one
-    // answers with a JSON body (401, 400, or the probe's status). An unrouted request gets
-    // actix's bare 404 with no body, as the two controls show.
+    // answers with a JSON body (401, 400, or the probe's status), never the fallback's "no
+    // such path" or "method not allowed", which the two controls get.
     for (method, path) in &documented {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let concrete = path.replace("{id}", "1");
@@ -72,18 +72,25 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
         let status = response.status();
         let body = response.text().await.unwrap();
         assert!(
-            serde_json::from_str::<Value>(&body).is_ok_and(|v| v.is_object()),
+            serde_json::from_str::<Value>(&body).is_ok_and(|v| v.is_object() && !unrouted(&v)),
             "{method} {concrete} is not routed: {status} {body:?}"
         );
     }
-    for (method, path) in [
-        (Method::GET, "/api/chat/nothing"),
-        (Method::POST, "/healthz"),
+    for (method, path, status) in [
+        (Method::GET, "/api/chat/nothing", 404),
+        (Method::POST, "/healthz", 405),
     ] {
         let response = app.request(method, path).send().await.unwrap();
-        assert_eq!(response.status(), 404);
-        assert_eq!(response.text().await.unwrap(), "", "{path}");
+        assert_eq!(response.status(), status, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(unrouted(&body), "{path}: {body}");
     }
+}
+
+/// Whether an answer is the fallback's, given to requests no route takes.
+fn unrouted(body: &Value) -> bool {
+    body["code"] == "method_not_allowed"
+        || (body["code"] == "not_found" && body["message"] == "No such path")
 }
 
 /// Calls that register a route with actix-web.

@@ -10,8 +10,14 @@ use crate::schema::{accounts, users};
 use crate::{PgStore, query_error};
 
 /// Ids the host application assigned itself may already occupy what the identity sequence
-/// hands out next; each attempt skips one taken id.
-const ID_ATTEMPTS: usize = 16;
+/// hands out next: after a collision the sequence is moved past the largest id, and the insert
+/// tried again (more than once only when ids keep being provisioned meanwhile).
+const ID_ATTEMPTS: usize = 4;
+
+/// Moves the id sequence of `users` past every id in use; never moves it back.
+const SKIP_TAKEN_IDS: &str = "
+SELECT setval(pg_get_serial_sequence('users', 'id'),
+              GREATEST((SELECT max(id) FROM users), 1))";
 
 impl AccountRepo for PgStore {
     async fn create_account(
@@ -19,13 +25,17 @@ impl AccountRepo for PgStore {
         username: Username,
         password_hash: String,
     ) -> Result<User, ChatError> {
+        let key = username.key();
         let mut conn = self.conn().await?;
         let created = conn
             .transaction::<Option<UserRow>, DieselError, _>(async |conn| {
                 let mut user = None;
                 for _ in 0..ID_ATTEMPTS {
                     user = diesel::insert_into(users::table)
-                        .values(users::username.eq(username.as_str()))
+                        .values((
+                            users::username.eq(username.as_str()),
+                            users::username_key.eq(&key),
+                        ))
                         .on_conflict(users::id)
                         .do_nothing()
                         .returning(UserRow::as_returning())
@@ -35,6 +45,7 @@ impl AccountRepo for PgStore {
                     if user.is_some() {
                         break;
                     }
+                    diesel::sql_query(SKIP_TAKEN_IDS).execute(conn).await?;
                 }
                 let Some(user) = user else {
                     return Ok(None);
@@ -42,7 +53,7 @@ impl AccountRepo for PgStore {
                 diesel::insert_into(accounts::table)
                     .values((
                         accounts::user_id.eq(user.id()),
-                        accounts::username_key.eq(username.as_str().to_lowercase()),
+                        accounts::username_key.eq(&key),
                         accounts::password_hash.eq(&password_hash),
                     ))
                     .execute(conn)
@@ -60,7 +71,7 @@ impl AccountRepo for PgStore {
         let mut conn = self.conn().await?;
         accounts::table
             .inner_join(users::table)
-            .filter(accounts::username_key.eq(username.as_str().to_lowercase()))
+            .filter(accounts::username_key.eq(username.key()))
             .select((UserRow::as_select(), accounts::password_hash))
             .first::<(UserRow, String)>(&mut conn)
             .await

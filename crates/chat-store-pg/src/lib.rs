@@ -16,6 +16,7 @@ mod pool;
 mod prepared;
 mod rows;
 mod schema;
+mod username_keys;
 mod users;
 
 #[cfg(feature = "test-support")]
@@ -68,6 +69,15 @@ impl PgStore {
             tracing::info!(applied, schema, "applied database migrations");
         }
         let pool = pool::build_pool(config)?;
+        let mut conn = pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let keyed = username_keys::fill_missing(&mut conn).await?;
+        drop(conn);
+        if keyed > 0 {
+            tracing::info!(keyed, "filled in the case keys of usernames");
+        }
         let writes = GroupCommit::start(config);
         Ok(PgStore {
             pool,

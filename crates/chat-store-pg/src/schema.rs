@@ -3,7 +3,7 @@
 diesel::table! {
     accounts (user_id) {
         user_id -> Int8,
-        username_key -> Text,
+        username_key -> Nullable<Text>,
         password_hash -> Text,
         created_at -> Timestamptz,
     }
@@ -62,6 +62,7 @@ diesel::table! {
         avatar_url -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        username_key -> Nullable<Text>,
     }
 }
 

@@ -16,7 +16,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use chat_domain::{ChatError, UserId};
 
 pub use jwt::{Identity, JwtSettings, TokenError, TokenIssuer, TokenVerifier, VerifyKey};
-pub use password::Argon2Hasher;
+pub use password::{Argon2Hasher, HashingLimits};
 
 use crate::ApiError;
 

@@ -1,8 +1,10 @@
 //! Built-in accounts under `/api/auth`: register and log in. Registered only when accounts
 //! are turned on.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chat_domain::{ChatError, EventSink, Password, Store, Username};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,6 +43,29 @@ impl Credentials {
     }
 }
 
+/// Who an attempt counts against: the address the connection comes from (a forwarded-for
+/// header is anyone's to write, so it is not trusted), with an IPv6 address cut to its /64
+/// network, since one host is usually given a whole /64 and could otherwise try from 2^64
+/// addresses; the unspecified address when there is none.
+fn client_address(request: &HttpRequest) -> IpAddr {
+    request
+        .peer_addr()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| {
+            network_of(peer.ip())
+        })
+}
+
+/// An IPv4 address as it is (also when mapped into IPv6), an IPv6 address as its /64.
+fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
+}
+
 fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError> {
     state
         .accounts
@@ -62,18 +87,24 @@ fn builtin<S, E>(state: &AppState<S, E>) -> Result<&BuiltinAccounts<S>, ApiError
         (status = 400, description = "A missing or invalid username or password, or malformed JSON.", body = ErrorEnvelope),
         (status = 409, description = "The username is taken (ignoring case).", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+        (status = 429, description = "Too many registrations from this address (`CHAT_REGISTER_RATE_PER_MIN`, `CHAT_REGISTER_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again."))),
+        (status = 503, description = "Too many passwords are being hashed (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ),
 )]
 #[tracing::instrument(name = "register", skip_all)]
 pub(crate) async fn register<S: Store, E: EventSink>(
     state: State<S, E>,
+    request: HttpRequest,
     body: web::Json<Object<Credentials>>,
 ) -> Result<HttpResponse, ApiError> {
     let (username, password) = body.into_inner().0.parse()?;
     let user = builtin(&state)?
         .accounts
-        .register(username, password)
-        .await?;
+        .register(client_address(&request), username, password)
+        .await
+        .map_err(ApiError::from_attempt)?;
     Ok(with_message(
         StatusCode::CREATED,
         "User registered successfully",
@@ -95,11 +126,16 @@ pub(crate) async fn register<S: Store, E: EventSink>(
         (status = 400, description = "Malformed JSON.", body = ErrorEnvelope),
         (status = 401, description = "Unknown username or wrong password (told apart by nobody).", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+        (status = 429, description = "Too many attempts on this account (`CHAT_LOGIN_RATE_PER_MIN`, `CHAT_LOGIN_BURST`) or from this address (`CHAT_LOGIN_IP_RATE_PER_MIN`, `CHAT_LOGIN_IP_BURST`); `Retry-After` says how many seconds to wait; `code` is `rate_limited`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again."))),
+        (status = 503, description = "Too many passwords are being checked (`CHAT_HASH_QUEUE`); `Retry-After` says when to retry; `code` is `busy`.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))),
     ),
 )]
 #[tracing::instrument(name = "login", skip_all)]
 pub(crate) async fn login<S: Store, E: EventSink>(
     state: State<S, E>,
+    request: HttpRequest,
     body: web::Json<Object<Credentials>>,
 ) -> Result<HttpResponse, ApiError> {
     // Any malformed credential is the same 401 as a wrong one.
@@ -109,10 +145,35 @@ pub(crate) async fn login<S: Store, E: EventSink>(
         .parse()
         .map_err(|_| ChatError::Unauthenticated)?;
     let builtin = builtin(&state)?;
-    let user = builtin.accounts.login(&username, &password).await?;
+    let user = builtin
+        .accounts
+        .login(client_address(&request), &username, &password)
+        .await
+        .map_err(ApiError::from_attempt)?;
     let token = builtin
         .issuer
         .issue(user.id, &user.username)
         .map_err(|e| ChatError::Internal(Box::new(e)))?;
     Ok(ok(json!({ "token": token, "user": UserView::from(&user) })))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    #[test]
+    fn attempts_count_against_an_ipv4_address_or_an_ipv6_network() {
+        let v4 = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
+        assert_eq!(network_of(v4), v4);
+        let mapped = IpAddr::V6(Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped());
+        assert_eq!(network_of(mapped), v4);
+        let one: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        assert_eq!(network_of(one), network_of(other));
+        assert_eq!(network_of(one), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        let next: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_ne!(network_of(one), network_of(next));
+    }
 }

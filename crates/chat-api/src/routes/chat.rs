@@ -134,7 +134,7 @@ pub(crate) async fn conversations<S: Store, E: EventSink>(
         ("page" = Option<u32>, Query, description = "Page number, from 1 (default 1).", minimum = 1),
         ("limit" = Option<u32>, Query, description = "Page size (default 50); larger values are clamped to `CHAT_MAX_PAGE_SIZE` (100).", minimum = 1),
         ("before" = Option<i64>, Query, description = "Cursor: the `limit` newest messages with a `seq` below this one (paging back through history).", minimum = 1),
-        ("after" = Option<i64>, Query, description = "Cursor: the `limit` oldest messages with a `seq` above this one (catching up), still listed newest first.", minimum = 1),
+        ("after" = Option<i64>, Query, description = "Cursor: the `limit` oldest messages with a `seq` above this one (catching up), still listed newest first; `0` reads from the first message.", minimum = 0),
     ),
     responses(
         (status = 200, description = "One page of messages.", body = Envelope<MessagePage>),

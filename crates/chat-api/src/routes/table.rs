@@ -2,11 +2,15 @@
 //! registers exactly [`Endpoint::ALL`], each with the method and path given here, so the table
 //! cannot drift from what is served; the tests compare it with the OpenAPI document both ways.
 
+use std::future::ready;
+use std::sync::LazyLock;
+
+use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
-use actix_web::{Route, web};
+use actix_web::{HttpRequest, HttpResponse, Route, web};
 use chat_domain::{EventSink, Store};
 
-use crate::{docs, health};
+use crate::{ApiError, docs, health};
 
 use super::{accounts, admin, chat, users};
 
@@ -168,7 +172,9 @@ impl Endpoint {
     }
 }
 
-/// Registers every route of [`Endpoint::ALL`]; register and login only with built-in accounts.
+/// Registers every route of [`Endpoint::ALL`]; register and login only with built-in
+/// accounts. Any other request gets the envelope: 405 when the path has other methods, 404
+/// otherwise.
 pub(crate) fn register<S: Store, E: EventSink>(
     cfg: &mut web::ServiceConfig,
     builtin_accounts: bool,
@@ -178,6 +184,36 @@ pub(crate) fn register<S: Store, E: EventSink>(
             continue;
         }
         cfg.route(endpoint.path(), endpoint.route::<S, E>());
+    }
+    cfg.default_service(web::to(move |request: HttpRequest| {
+        ready(Err::<HttpResponse, _>(unmatched(
+            &request,
+            builtin_accounts,
+        )))
+    }));
+}
+
+/// Every endpoint's path as actix-web matches it, built once.
+static PATTERNS: LazyLock<Vec<(Endpoint, ResourceDef)>> = LazyLock::new(|| {
+    Endpoint::ALL
+        .iter()
+        .map(|e| (*e, ResourceDef::new(e.path())))
+        .collect()
+});
+
+/// Why no route took the request: a path served with other methods (405 naming them), or a
+/// path not served at all (404).
+fn unmatched(request: &HttpRequest, builtin_accounts: bool) -> ApiError {
+    let allowed: Vec<Method> = PATTERNS
+        .iter()
+        .filter(|(e, _)| builtin_accounts || !e.needs_builtin_accounts())
+        .filter(|(_, pattern)| pattern.is_match(request.path()))
+        .map(|(e, _)| e.method())
+        .collect();
+    if allowed.is_empty() {
+        ApiError::NoSuchPath
+    } else {
+        ApiError::MethodNotAllowed { allowed }
     }
 }
 

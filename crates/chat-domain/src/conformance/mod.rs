@@ -44,6 +44,7 @@ macro_rules! store_conformance_tests {
             user_search_matches_prefixes_within_the_directory,
             contacts_directory_hides_strangers,
             accounts_have_unique_usernames_ignoring_case,
+            user_search_and_accounts_fold_case_in_every_script,
             sends_beyond_the_rate_are_refused_without_writing,
             contacts_are_the_people_sharing_a_conversation,
             a_renamed_user_sends_under_the_new_name,

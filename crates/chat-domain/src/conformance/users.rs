@@ -187,6 +187,83 @@ pub async fn accounts_have_unique_usernames_ignoring_case<S: Store>(store: S) {
     say(&service, created.id, second.id, "hello frank").await;
 }
 
+/// One case rule ([`crate::case_key`]) for search, login and uniqueness: `İ`, final `Σ`,
+/// `ß`/`SS`, Cyrillic and mixed scripts match the way they are written in any case.
+pub async fn user_search_and_accounts_fold_case_in_every_script<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    service
+        .upsert_users(vec![
+            upsert(30, "İlker"),
+            upsert(31, "Νικος"),
+            upsert(32, "ΝΙΚΟΣ"),
+            upsert(33, "Straße"),
+            upsert(34, "ılgaz"),
+            upsert(35, "Алиса Smith"),
+            upsert(36, "Jose\u{301}"),
+        ])
+        .await
+        .unwrap();
+    let find = |q: &'static str| {
+        let service = service.clone();
+        async move {
+            let query = SearchQuery::parse(q, &Limits::default()).unwrap();
+            let found = service
+                .find_users(BOB, Some(&query), page(1, 10))
+                .await
+                .unwrap();
+            let mut ids: Vec<i64> = found.items.iter().map(|u| u.id.0).collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    assert_eq!(find("İl").await, vec![30], "İl");
+    assert_eq!(find("İlker").await, vec![30], "the exact name");
+    assert_eq!(find("i\u{307}LKER").await, vec![30], "i with a dot above");
+    assert_eq!(find("ilk").await, vec![30], "İ typed as i");
+    assert_eq!(find("ΝΙΚΟΣ").await, vec![31, 32], "final sigma in capitals");
+    assert_eq!(find("νικος").await, vec![31, 32], "final sigma");
+    assert_eq!(find("νικοσ").await, vec![31, 32], "medial sigma");
+    assert_eq!(find("STRASSE").await, vec![33], "ß is ss");
+    assert_eq!(find("strasse").await, vec![33]);
+    assert_eq!(find("ılg").await, vec![34], "dotless i");
+    assert_eq!(
+        find("алиса s").await,
+        vec![35],
+        "Cyrillic and Latin in one name"
+    );
+    assert_eq!(find("АЛИСА SMITH").await, vec![35]);
+    assert_eq!(find("jos\u{e9}").await, vec![36], "composed or not");
+    let store = service.store();
+    store
+        .create_account(Username::parse("Straße").unwrap(), "h1".into())
+        .await
+        .unwrap();
+    let taken = store
+        .create_account(Username::parse("STRASSE").unwrap(), "h2".into())
+        .await;
+    assert!(matches!(taken, Err(ChatError::Conflict(_))), "{taken:?}");
+    store
+        .create_account(Username::parse("ΟΔΥΣΣΕΥΣ").unwrap(), "h3".into())
+        .await
+        .unwrap();
+    let (user, hash) = store
+        .account(&Username::parse("οδυσσευς").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((user.username.as_str(), hash.as_str()), ("ΟΔΥΣΣΕΥΣ", "h3"));
+    let dotted = store
+        .create_account(Username::parse("İlker").unwrap(), "h4".into())
+        .await
+        .unwrap();
+    let (found, _) = store
+        .account(&Username::parse("i\u{307}lker").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, dotted.id);
+}
+
 pub async fn contacts_are_the_people_sharing_a_conversation<S: Store>(store: S) {
     let (service, _) = setup(store).await;
     assert!(service.contacts(ALICE).await.unwrap().is_empty());

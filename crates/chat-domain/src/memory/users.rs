@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::state::State;
 use crate::{
     ChatError, Directory, PageRequest, Paged, SearchQuery, UpsertUser, User, UserId, Username,
+    case_key,
 };
 
 impl State {
@@ -74,7 +75,7 @@ impl State {
         page: PageRequest,
         directory: Directory,
     ) -> Paged<User> {
-        let prefix = prefix.map(|p| p.as_str().to_lowercase());
+        let prefix = prefix.map(SearchQuery::key);
         let mut found: Vec<&User> = self
             .users
             .values()
@@ -82,11 +83,11 @@ impl State {
             .filter(|u| {
                 prefix
                     .as_deref()
-                    .is_none_or(|p| u.username.to_lowercase().starts_with(p))
+                    .is_none_or(|p| case_key(&u.username).starts_with(p))
             })
             .filter(|u| directory == Directory::Everyone || self.knows(viewer, u.id))
             .collect();
-        found.sort_by_cached_key(|u| (u.username.to_lowercase(), u.id));
+        found.sort_by_cached_key(|u| (case_key(&u.username), u.id));
         Paged {
             total: i64::try_from(found.len()).unwrap_or(i64::MAX),
             items: found
@@ -104,7 +105,7 @@ impl State {
         password_hash: String,
         now: DateTime<Utc>,
     ) -> Result<User, ChatError> {
-        let key = username.as_str().to_lowercase();
+        let key = username.key();
         if self.accounts.contains_key(&key) {
             return Err(ChatError::Conflict("the username is taken".into()));
         }
@@ -123,7 +124,7 @@ impl State {
     }
 
     pub(super) fn account(&self, username: &Username) -> Option<(User, String)> {
-        let (id, hash) = self.accounts.get(&username.as_str().to_lowercase())?;
+        let (id, hash) = self.accounts.get(&username.key())?;
         Some((self.users.get(id)?.clone(), hash.clone()))
     }
 }

@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use chat_domain::Rate;
+
 use super::*;
 
 fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -34,6 +36,60 @@ fn defaults_follow_the_seed() {
     assert_eq!(config.jwt.key, VerifyKey::Hs256Secret("s3cret".into()));
     assert_eq!(config.jwt.user_claim, "id");
     assert!(config.jwt.require_exp && config.builtin_accounts);
+    assert_eq!(config.account_rates, AccountRates::default());
+    assert_eq!(config.hashing, HashingLimits::default());
+    assert_eq!(config.body_timeout, Duration::from_secs(10));
+}
+
+#[test]
+fn credential_limits_and_the_body_timeout_are_read_and_refuse_zero() {
+    let mut pairs = BASE.to_vec();
+    pairs.extend([
+        ("CHAT_LOGIN_RATE_PER_MIN", "3"),
+        ("CHAT_LOGIN_BURST", "4"),
+        ("CHAT_LOGIN_IP_RATE_PER_MIN", "60"),
+        ("CHAT_LOGIN_IP_BURST", "50"),
+        ("CHAT_REGISTER_RATE_PER_MIN", "2"),
+        ("CHAT_REGISTER_BURST", "1"),
+        ("CHAT_HASH_CONCURRENCY", "3"),
+        ("CHAT_HASH_QUEUE", "0"),
+        ("CHAT_BODY_TIMEOUT_SECS", "7"),
+    ]);
+    let config = from(&pairs).unwrap();
+    assert_eq!(
+        config.account_rates,
+        AccountRates {
+            login_per_account: Rate::per_minute(3, 4),
+            login_per_address: Rate::per_minute(60, 50),
+            register_per_address: Rate::per_minute(2, 1),
+        }
+    );
+    assert_eq!(
+        config.hashing,
+        HashingLimits {
+            concurrent: 3,
+            queue: 0
+        },
+        "no queue: only as many as run"
+    );
+    assert_eq!(config.body_timeout, Duration::from_secs(7));
+    for var in [
+        "CHAT_LOGIN_RATE_PER_MIN",
+        "CHAT_LOGIN_BURST",
+        "CHAT_LOGIN_IP_RATE_PER_MIN",
+        "CHAT_LOGIN_IP_BURST",
+        "CHAT_REGISTER_RATE_PER_MIN",
+        "CHAT_REGISTER_BURST",
+        "CHAT_HASH_CONCURRENCY",
+        "CHAT_BODY_TIMEOUT_SECS",
+    ] {
+        let mut pairs = BASE.to_vec();
+        pairs.push((var, "0"));
+        assert_eq!(failing_var(&pairs), var);
+    }
+    let mut pairs = BASE.to_vec();
+    pairs.push(("CHAT_HASH_QUEUE", "-1"));
+    assert_eq!(failing_var(&pairs), "CHAT_HASH_QUEUE");
 }
 
 #[test]

@@ -27,8 +27,9 @@ pub(crate) struct TestApp {
 }
 
 impl TestApp {
-    /// Builds the server exactly as `main` does, with the given extra variables. Tests send
-    /// faster than a person, so the send rate is raised unless a test sets it.
+    /// Builds the server exactly as `main` does, with the given extra variables. Tests send,
+    /// log in and register faster than a person, so those rates are raised unless a test sets
+    /// them.
     pub(crate) async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         Self::spawn_on(TestDatabase::create().await, extra).await
     }
@@ -45,6 +46,12 @@ impl TestApp {
             ("CHAT_DB_POOL_SIZE".into(), "4".into()),
             ("CHAT_SEND_RATE_PER_SEC".into(), "10000".into()),
             ("CHAT_SEND_BURST".into(), "10000".into()),
+            ("CHAT_LOGIN_RATE_PER_MIN".into(), "100000".into()),
+            ("CHAT_LOGIN_BURST".into(), "100000".into()),
+            ("CHAT_LOGIN_IP_RATE_PER_MIN".into(), "100000".into()),
+            ("CHAT_LOGIN_IP_BURST".into(), "100000".into()),
+            ("CHAT_REGISTER_RATE_PER_MIN".into(), "100000".into()),
+            ("CHAT_REGISTER_BURST".into(), "100000".into()),
         ]);
         vars.extend(
             extra

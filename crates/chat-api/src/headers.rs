@@ -1,0 +1,123 @@
+//! Headers every answer carries, set in one place so that no route can forget them:
+//! `X-Content-Type-Options: nosniff` everywhere (a browser never guesses a type, so a JSON
+//! answer can never run as a script or page); `Cache-Control: no-store` on the API's answers
+//! (they hold tokens and private messages, which no shared or browser cache should keep); and
+//! a Content-Security-Policy on the documentation pages that lets Swagger UI load its own
+//! scripts, styles and the document from this server, and nothing else, in no frame.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue,
+    X_CONTENT_TYPE_OPTIONS,
+};
+
+/// The policy of `/docs`: Swagger UI's bundle, stylesheet and inline style attributes, its
+/// `data:` icons, and requests to this server only.
+const DOCS_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// Which headers the answer to a path gets, besides `nosniff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `/api/...`: authenticated or credential-bearing answers, never stored.
+    Api,
+    /// `/docs...`: the documentation page, under its policy.
+    Docs,
+    /// Everything else (probes, the OpenAPI document, Socket.IO).
+    Other,
+}
+
+fn kind(path: &str) -> Kind {
+    if path == "/api" || path.starts_with("/api/") {
+        Kind::Api
+    } else if path == "/docs" || path.starts_with("/docs/") {
+        Kind::Docs
+    } else {
+        Kind::Other
+    }
+}
+
+/// Sets `name` unless the handler chose a value itself.
+fn set_default(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
+    if !headers.contains_key(&name) {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// The middleware factory: `App::new().wrap(ResponseHeaders)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResponseHeaders;
+
+impl<S, B> Transform<S, ServiceRequest> for ResponseHeaders
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = ResponseHeadersMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ResponseHeadersMiddleware { service }))
+    }
+}
+
+/// The middleware itself; see [`ResponseHeaders`].
+pub struct ResponseHeadersMiddleware<S> {
+    service: S,
+}
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for ResponseHeadersMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.service.poll_ready(cx)
+    }
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let kind = kind(request.path());
+        let inner = self.service.call(request);
+        Box::pin(async move {
+            let mut response = inner.await?;
+            let headers = response.headers_mut();
+            set_default(headers, X_CONTENT_TYPE_OPTIONS, "nosniff");
+            match kind {
+                Kind::Api => set_default(headers, CACHE_CONTROL, "no-store"),
+                Kind::Docs => set_default(headers, CONTENT_SECURITY_POLICY, DOCS_POLICY),
+                Kind::Other => {}
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_told_apart_by_their_first_segment() {
+        assert_eq!(kind("/api/chat/send"), Kind::Api);
+        assert_eq!(kind("/api"), Kind::Api);
+        assert_eq!(kind("/apix"), Kind::Other);
+        assert_eq!(kind("/docs/"), Kind::Docs);
+        assert_eq!(kind("/docs"), Kind::Docs);
+        assert_eq!(kind("/api-docs/openapi.json"), Kind::Other);
+        assert_eq!(kind("/socket.io/"), Kind::Other);
+    }
+}
