@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod body_timeout;
+pub mod client_address;
 mod docs;
 mod envelope;
 mod error;
@@ -20,6 +21,7 @@ mod views;
 
 pub use auth::{AuthUser, Authenticator};
 pub use body_timeout::BodyTimeout;
+pub use client_address::{ClientAddress, TrustedProxies};
 pub use docs::OPENAPI_PATH;
 pub use error::ApiError;
 pub use headers::ResponseHeaders;

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use chat_api::ApiSettings;
 use chat_api::auth::{HashingLimits, JwtSettings, VerifyKey};
+use chat_api::{ApiSettings, TrustedProxies};
 use chat_domain::{AccountRates, Directory, Limits, Policy, SendRate};
 use chat_store_pg::PgConfig;
 
@@ -75,6 +75,8 @@ pub struct Config {
     pub database: PgConfig,
     /// Origin allowed by CORS (`FRONTEND_URL`).
     pub frontend_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`CHAT_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
     /// Token verification (`JWT_SECRET`, or `JWT_PUBLIC_KEY[_FILE]` with `JWT_ALGORITHM`;
     /// `JWT_USER_CLAIM`, `JWT_LEEWAY_SECS`, `JWT_REQUIRE_EXP`).
     pub jwt: JwtSettings,
@@ -236,7 +238,8 @@ impl Config {
             host,
             port,
             database: database(src)?,
-            frontend_url: frontend_url(src)?,
+            frontend_url: network::frontend_url(src)?,
+            trusted_proxies: network::trusted_proxies(src)?,
             jwt,
             builtin_accounts,
             api,
@@ -302,19 +305,6 @@ fn database(src: &impl Source) -> Result<PgConfig, ConfigError> {
     let acquire_ms = positive(src, "CHAT_DB_ACQUIRE_TIMEOUT_MS", 5_000)?;
     config.acquire_timeout = Duration::from_millis(u64::try_from(acquire_ms).unwrap_or(u64::MAX));
     Ok(config)
-}
-
-fn frontend_url(src: &impl Source) -> Result<Option<String>, ConfigError> {
-    match src.get("FRONTEND_URL") {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-            Ok(Some(url.trim_end_matches('/').to_owned()))
-        }
-        Some(url) => Err(bad(
-            "FRONTEND_URL",
-            format!("expected an http(s) origin, got {url:?}"),
-        )),
-        None => Ok(None),
-    }
 }
 
 fn jwt(src: &impl Source) -> Result<JwtSettings, ConfigError> {
@@ -388,5 +378,6 @@ fn encode(raw: &str) -> String {
 }
 
 mod credentials;
+mod network;
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
 use chat_api::request_id::RequestId;
-use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ResponseHeaders};
+use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ClientAddress, ResponseHeaders};
 use chat_domain::{Accounts, ChatService};
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
@@ -93,6 +93,7 @@ impl Application {
             settings: config.api.clone(),
         });
         let frontend_url = config.frontend_url.clone();
+        let trusted_proxies = config.trusted_proxies.clone();
 
         let address = format!("{}:{}", config.host, config.port);
         let listen_error = |source| StartupError::Listen {
@@ -102,7 +103,8 @@ impl Application {
         let listener = TcpListener::bind((config.host, config.port)).map_err(listen_error)?;
         let port = listener.local_addr().map_err(listen_error)?.port();
 
-        // Middleware, outermost first: the request id and access log see every request; the
+        // Middleware, outermost first: the client's address is settled behind trusted proxies
+        // before anything reads it; the request id and access log see every request; the
         // response headers go on every answer, also CORS refusals; CORS answers preflights and
         // refuses foreign origins before any route runs; bodies get their deadline last, so
         // that its 408 passes through the rest.
@@ -111,11 +113,13 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let (state, authenticator) = (state.clone(), authenticator.clone());
             let sockets = Arc::clone(&sockets);
+            let client_address = ClientAddress::new(trusted_proxies.clone());
             App::new()
                 .wrap(BodyTimeout::new(body_timeout))
                 .wrap(chat_api::cors(frontend_url.as_deref()))
                 .wrap(ResponseHeaders)
                 .wrap(RequestId)
+                .wrap(client_address)
                 .configure(|cfg| sockets.configure(cfg, "/socket.io"))
                 .configure(|cfg| chat_api::configure(cfg, state, authenticator))
         })

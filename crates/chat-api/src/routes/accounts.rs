@@ -43,8 +43,8 @@ impl Credentials {
     }
 }
 
-/// Who an attempt counts against: the address the connection comes from (a forwarded-for
-/// header is anyone's to write, so it is not trusted), with an IPv6 address cut to its /64
+/// Who an attempt counts against: the client's address (the connection's, or behind a trusted
+/// proxy the one it forwarded for: see [`crate::ClientAddress`]), with an IPv6 address cut to its /64
 /// network, since one host is usually given a whole /64 and could otherwise try from 2^64
 /// addresses; the unspecified address when there is none.
 fn client_address(request: &HttpRequest) -> IpAddr {

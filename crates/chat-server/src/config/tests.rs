@@ -129,6 +129,10 @@ fn bad_values_name_their_variable() {
         "FRONTEND_URL"
     );
     assert_eq!(
+        failing_var(&with(("CHAT_TRUSTED_PROXIES", "10.0.0.1, lb.internal"))),
+        "CHAT_TRUSTED_PROXIES"
+    );
+    assert_eq!(
         failing_var(&with(("CHAT_MAX_PAGE_SIZE", "0"))),
         "CHAT_MAX_PAGE_SIZE"
     );
