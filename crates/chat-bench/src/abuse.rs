@@ -158,14 +158,7 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
     details.insert("oversized_frames".into(), oversized.json());
     details.insert("wrong_password_logins".into(), logins.json());
     details.insert("stalled_bodies".into(), stalled.json());
-    if let (Some(before), Some(after)) = (stored_before, ctx.stored_messages()) {
-        let stored = after.saturating_sub(before);
-        details.insert("stored".into(), json!(stored));
-        details.insert(
-            "acknowledged_missing".into(),
-            json!(ok.saturating_sub(stored)),
-        );
-    }
+    ctx.record_stored(&mut details, stored_before, ok);
     Ok(Outcome {
         scenario: "abuse".to_owned(),
         duration_s: elapsed,

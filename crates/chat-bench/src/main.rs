@@ -54,6 +54,25 @@ impl Ctx {
         Duration::from_secs(if self.quick { 5 } else { 30 })
     }
 
+    /// Adds `stored` (messages PostgreSQL gained since it held `before`) and
+    /// `acknowledged_missing` (sends acknowledged, `acknowledged` of them, that it lacks) to
+    /// `details`, when the database is known.
+    pub(crate) fn record_stored(
+        &self,
+        details: &mut serde_json::Map<String, serde_json::Value>,
+        before: Option<u64>,
+        acknowledged: u64,
+    ) {
+        if let (Some(before), Some(after)) = (before, self.stored_messages()) {
+            let stored = after.saturating_sub(before);
+            details.insert("stored".into(), stored.into());
+            details.insert(
+                "acknowledged_missing".into(),
+                acknowledged.saturating_sub(stored).into(),
+            );
+        }
+    }
+
     /// How many messages PostgreSQL holds, when a database URL was given.
     pub(crate) fn stored_messages(&self) -> Option<u64> {
         let db = self.db.as_ref()?;

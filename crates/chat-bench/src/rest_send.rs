@@ -159,14 +159,7 @@ async fn once(ctx: &Ctx, clients: usize) -> Result<Outcome> {
             json!((cpu * 1e6 / ok as f64).round()),
         );
     }
-    if let (Some(before), Some(after)) = (stored_before, ctx.stored_messages()) {
-        let stored = after.saturating_sub(before);
-        details.insert("stored".into(), json!(stored));
-        details.insert(
-            "acknowledged_missing".into(),
-            json!(ok.saturating_sub(stored)),
-        );
-    }
+    ctx.record_stored(&mut details, stored_before, ok);
     Ok(Outcome {
         scenario: format!("rest-send/{clients}"),
         duration_s: elapsed,

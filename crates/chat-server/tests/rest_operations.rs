@@ -8,25 +8,13 @@ mod support;
 
 use std::time::Duration;
 
-use chat_store_pg::test_support::TestDatabase;
 use reqwest::Method;
 use serde_json::json;
-use support::proxy::{Proxy, authority};
 use support::{TestApp, call};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_gives_503_with_a_request_id_then_recovers() {
-    let db = TestDatabase::create().await;
-    let proxy = Proxy::start(authority(db.url())).await;
-    let url = proxy.url_for(db.url());
-    let app = TestApp::spawn_on(
-        db,
-        &[
-            ("DATABASE_URL", &url),
-            ("CHAT_DB_ACQUIRE_TIMEOUT_MS", "2000"),
-        ],
-    )
-    .await;
+    let (app, proxy) = TestApp::behind_a_cuttable_database("2000").await;
     app.users(&[1, 2]).await;
     app.send(1, 2, "before the outage").await;
     // A hang would fail the test on this timeout rather than block it.

@@ -13,7 +13,6 @@ use chat_store_pg::test_support::TestDatabase;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use support::binary::start_binary_logged;
-use support::proxy::{Proxy, authority};
 use support::{TestApp, sign, token};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -123,17 +122,7 @@ async fn a_socket_whose_token_expires_is_told_token_expired_and_disconnected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_at_connect_closes_the_connection_rather_than_refuse_the_token() {
-    let db = TestDatabase::create().await;
-    let proxy = Proxy::start(authority(db.url())).await;
-    let url = proxy.url_for(db.url());
-    let app = TestApp::spawn_on(
-        db,
-        &[
-            ("DATABASE_URL", &url),
-            ("CHAT_DB_ACQUIRE_TIMEOUT_MS", "1000"),
-        ],
-    )
-    .await;
+    let (app, proxy) = TestApp::behind_a_cuttable_database("1000").await;
     proxy.cut();
     // User 5 was never seen: the server must provision it, and cannot.
     let mut ws = session(&app).await;

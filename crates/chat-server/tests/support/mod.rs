@@ -72,6 +72,23 @@ impl TestApp {
         }
     }
 
+    /// A server whose database connections go through a [`proxy::Proxy`] the test can cut,
+    /// waiting at most `acquire_ms` for a pooled connection.
+    pub(crate) async fn behind_a_cuttable_database(acquire_ms: &str) -> (TestApp, proxy::Proxy) {
+        let db = TestDatabase::create().await;
+        let proxy = proxy::Proxy::start(proxy::authority(db.url())).await;
+        let url = proxy.url_for(db.url());
+        let app = Self::spawn_on(
+            db,
+            &[
+                ("DATABASE_URL", &url),
+                ("CHAT_DB_ACQUIRE_TIMEOUT_MS", acquire_ms),
+            ],
+        )
+        .await;
+        (app, proxy)
+    }
+
     pub(crate) async fn spawn() -> TestApp {
         Self::spawn_with(&[]).await
     }
