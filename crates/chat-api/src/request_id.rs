@@ -1,15 +1,18 @@
 //! A request id on every response (`X-Request-Id`), in every log line of the request (which
-//! ends with one access line: method, path, status, time), and in the body of every 500 and
+//! ends with one access line: method, path, status, time; at `debug` for a success, at `info`
+//! with the client's address, rate-limited, for a refusal), and in the body of every 500 and
 //! 503, so that a user's report leads straight to the log.
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::task::{Context, Poll};
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use std::time::Instant;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
+use chat_domain::NoticeBudget;
 use tracing::Instrument;
 
 /// The response header carrying the id.
@@ -90,9 +93,8 @@ where
         let inner = span.in_scope(|| self.service.call(request));
         Box::pin(CURRENT.scope(id.clone(), async move {
             let mut response = inner.instrument(span.clone()).await?;
-            let status = response.status().as_u16();
             let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
-            span.in_scope(|| tracing::info!(status, elapsed_ms, "request done"));
+            span.in_scope(|| access_line(&response, elapsed_ms));
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response
                     .headers_mut()
@@ -100,6 +102,32 @@ where
             }
             Ok(response)
         }))
+    }
+}
+
+/// The budget of the access lines of refused requests: a flood of them (wrong passwords,
+/// stalled bodies, rate-limited clients) is cut to a few lines a second per status.
+static REFUSALS: LazyLock<NoticeBudget> = LazyLock::new(NoticeBudget::default);
+
+/// The request's access line: at `debug` when it succeeded, at `info` with the client's address
+/// when it was refused (4xx, 5xx), within the [`REFUSALS`] budget, whose `suppressed` says how
+/// many lines were held back before this one.
+fn access_line<B>(response: &ServiceResponse<B>, elapsed_ms: f64) {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        tracing::debug!(status = status.as_u16(), elapsed_ms, "request done");
+        return;
+    }
+    let kind = status.canonical_reason().unwrap_or("other status");
+    if let Some(suppressed) = REFUSALS.admit(kind) {
+        let peer = response.request().peer_addr().map(|peer| peer.ip());
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms,
+            peer = ?peer,
+            suppressed,
+            "request refused"
+        );
     }
 }
 

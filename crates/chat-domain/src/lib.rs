@@ -12,6 +12,7 @@ mod events;
 mod ids;
 mod input;
 mod limits;
+mod notice;
 mod paging;
 mod pairs;
 mod policy;
@@ -36,6 +37,7 @@ pub use events::{ChatEvent, DiscardEvents, EventSink, MessageDeleted, MessageSen
 pub use ids::{ConversationId, MessageId, Seq, UserId};
 pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Username};
 pub use limits::Limits;
+pub use notice::NoticeBudget;
 pub use paging::{MessageWindow, PageRequest, Paged};
 pub use policy::Policy;
 pub use ports::{

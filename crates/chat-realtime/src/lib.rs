@@ -4,7 +4,6 @@
 
 pub mod chat;
 pub mod engineio;
-pub mod notice;
 pub mod socketio;
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! with a pinned algorithm, and the [`AuthUser`] extractor that handlers take.
 
 mod expiry;
+mod hash_threads;
 mod jwt;
 mod password;
 

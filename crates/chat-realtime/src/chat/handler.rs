@@ -13,8 +13,8 @@ use super::hub::{Hub, event_frame};
 use super::rooms::Room;
 use super::{AuthFailure, Authenticate, ChatSession};
 use crate::engineio::{DisconnectReason, HandshakeRequest};
-use crate::notice::NoticeBudget;
 use crate::socketio::{ConnectRefusal, Data, Namespace, RefusedEvent, SioSocket, SocketIoHandler};
+use chat_domain::NoticeBudget;
 
 /// The CONNECT_ERROR message of a missing, bad or expired token, as the seed words it.
 const AUTHENTICATION_ERROR: &str = "Authentication error";

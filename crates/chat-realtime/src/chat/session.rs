@@ -9,8 +9,8 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::hub::Hub;
-use crate::notice::NoticeBudget;
 use crate::socketio::SioSocket;
+use chat_domain::NoticeBudget;
 
 /// One of a user's sockets under `max_sockets_per_user`: taken before the CONNECT is
 /// answered, given back when the session that holds it ends, however it ends.

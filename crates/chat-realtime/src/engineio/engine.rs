@@ -23,7 +23,7 @@ use super::{
     socket::{EngineSocket, Session},
     websocket,
 };
-use crate::notice::NoticeBudget;
+use chat_domain::NoticeBudget;
 
 /// The open sessions, by sid and by client address.
 #[derive(Default)]

@@ -10,6 +10,7 @@ mod support;
 
 mod body_timeout;
 mod credentials;
+mod logs;
 mod proxies;
 mod storms;
 mod surface;

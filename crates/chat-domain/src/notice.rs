@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chat_domain::{KeyedLimiter, Rate};
+use crate::{KeyedLimiter, Rate};
 
 /// Lines per second each kind of notice may write on average.
 const PER_SECOND: f64 = 5.0;
