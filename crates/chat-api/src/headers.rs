@@ -9,11 +9,16 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use actix_cors::CorsError;
+use actix_web::ResponseError;
+use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue,
     X_CONTENT_TYPE_OPTIONS,
 };
+
+use crate::ApiError;
 
 /// The policy of `/docs`: Swagger UI's bundle, stylesheet and inline style attributes, its
 /// `data:` icons, and requests to this server only.
@@ -58,7 +63,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
     type Transform = ResponseHeadersMiddleware<S>;
     type InitError = ();
@@ -81,7 +86,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
 
@@ -93,7 +98,7 @@ where
         let kind = kind(request.path());
         let inner = self.service.call(request);
         Box::pin(async move {
-            let mut response = inner.await?;
+            let mut response = envelope_cors_refusal(inner.await?);
             let headers = response.headers_mut();
             set_default(headers, X_CONTENT_TYPE_OPTIONS, "nosniff");
             match kind {
@@ -104,6 +109,27 @@ where
             Ok(response)
         })
     }
+}
+
+/// A refusal by the CORS middleware (an origin, method or header it does not allow), which
+/// answers in plain text, in the JSON envelope instead (400 `invalid_input`); any other answer
+/// as it is.
+fn envelope_cors_refusal<B>(response: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
+    let Some(refusal) = response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<CorsError>())
+        .map(ToString::to_string)
+    else {
+        return response.map_into_left_body();
+    };
+    let (request, _) = response.into_parts();
+    let answer = ApiError::BadRequest {
+        field: None,
+        message: refusal,
+    }
+    .error_response();
+    ServiceResponse::new(request, answer).map_into_right_body()
 }
 
 #[cfg(test)]

@@ -107,6 +107,28 @@ async fn preflights_from_the_frontend_get_the_headers_and_methods_they_ask_for()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preflight_from_a_foreign_origin_is_refused_in_the_envelope() {
+    let app = TestApp::spawn_with(&[("FRONTEND_URL", "http://localhost:3000")]).await;
+    for path in ["/api/chat/send", "/socket.io/?EIO=4&transport=polling"] {
+        let response = app
+            .request(Method::OPTIONS, path)
+            .header("Origin", "http://evil.example")
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !response
+                .headers()
+                .contains_key("access-control-allow-origin"),
+            "{path}"
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_refused(response, 400, "invalid_input").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_paths_and_wrong_methods_answer_in_the_envelope() {
     let app = TestApp::spawn().await;
     for path in ["/api/chat/nothing-here", "/nothing", "/api"] {
