@@ -233,15 +233,11 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         _session: &ChatSession,
         event: &RefusedEvent,
     ) -> Vec<Data> {
-        let error = ChatError::invalid("payload", event.reason.clone());
-        let answer = failed(&error);
-        let _ = socket.emit(
-            "error",
-            vec![
-                json!({ "message": answer["message"], "event": event.name, "code": error.code() }),
-            ],
-        );
-        vec![Data::Json(answer)]
+        refuse(
+            socket,
+            &event.name,
+            &ChatError::invalid("payload", event.reason.clone()),
+        )
     }
 
     async fn on_event(
@@ -261,12 +257,7 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
                 if matches!(error, ChatError::Internal(_) | ChatError::Unavailable(_)) {
                     tracing::error!(%error, cause = ?std::error::Error::source(&error), event = name, "socket event failed");
                 }
-                let answer = failed(&error);
-                let _ = socket.emit(
-                    "error",
-                    vec![json!({ "message": answer["message"], "event": name })],
-                );
-                vec![Data::Json(answer)]
+                refuse(socket, &name, &error)
             }
         }
     }
@@ -281,4 +272,15 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
             self.announce_presence(user, "user_offline");
         }
     }
+}
+
+/// Refuses event `name` for `error`: an `error` event `{ message, code, event }` to the client,
+/// and the ack `{ success: false, message, code, ... }` to answer it with.
+fn refuse(socket: &SioSocket, name: &str, error: &ChatError) -> Vec<Data> {
+    let answer = failed(error);
+    let _ = socket.emit(
+        "error",
+        vec![json!({ "message": answer["message"], "code": answer["code"], "event": name })],
+    );
+    vec![Data::Json(answer)]
 }

@@ -104,7 +104,9 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
       const ack = await ask(alice, "send_message", { receiverId: u(2), content: "   " });
       assert.equal(ack.success, false);
       assert.match(ack.message, /content/);
-      assert.match((await errors).message, /content/);
+      const error = await errors;
+      assert.match(error.message, /content/);
+      assert.deepEqual([error.code, error.event], ["invalid_input", "send_message"]);
       const unknown = await ask(alice, "send_message", { receiverId: u(424242), content: "anyone?" });
       assert.deepEqual([unknown.success, unknown.code], [false, "not_found"]);
     });
