@@ -1,7 +1,8 @@
 //! The one rule for matching text ignoring case, used by every case-insensitive comparison of
-//! names (user search, login, "unique ignoring case"), in every store: the NFC form of the
-//! Unicode default full case folding of the text's canonical decomposition (the
-//! "canonical caseless match" of Unicode §3.13, kept composed so keys stay short).
+//! names (user search, login, "unique ignoring case"), in every store: the NFKC form of the
+//! Unicode default full case folding of the text's compatibility decomposition (the
+//! "compatibility caseless match" of Unicode §3.13, kept composed so keys stay short), so that
+//! a name typed in fullwidth forms or with a ligature (`ａｌｉｃｅ`, `ﬁona`) is the same name.
 //!
 //! One addition to the standard folding: a dot above right after `i` is dropped, so that the
 //! Turkish `İ` (which folds to `i` + U+0307) matches `I` and `i` as people on other keyboards
@@ -20,7 +21,7 @@ use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed}
 /// are equal, and one is a prefix of the other ignoring case when its key is a prefix of the
 /// other's key (compared as bytes or as characters, which agree in UTF-8).
 pub fn case_key(text: &str) -> String {
-    let decomposed = DecomposingNormalizerBorrowed::new_nfd().normalize(text);
+    let decomposed = DecomposingNormalizerBorrowed::new_nfkd().normalize(text);
     let folded = CaseMapper::new().fold_string(&decomposed);
     let mut undotted = String::with_capacity(folded.len());
     let mut previous = None;
@@ -30,7 +31,7 @@ pub fn case_key(text: &str) -> String {
         }
         previous = Some(c);
     }
-    ComposingNormalizerBorrowed::new_nfc()
+    ComposingNormalizerBorrowed::new_nfkc()
         .normalize(&undotted)
         .into_owned()
 }
@@ -60,6 +61,14 @@ mod tests {
         assert_eq!(case_key("Straße"), case_key("STRASSE"));
         assert_eq!(case_key("ılgaz"), "ılgaz", "dotless i stays itself");
         assert_eq!(case_key("АЛИСА Smith"), "алиса smith");
+    }
+
+    #[test]
+    fn compatibility_forms_are_the_same_name() {
+        assert_eq!(case_key("ａｌｉｃｅ"), "alice", "fullwidth");
+        assert_eq!(case_key("ＡＬＩＣＥ"), "alice");
+        assert_eq!(case_key("ﬁona"), "fiona", "a ligature");
+        assert_eq!(case_key("Ａｎｇｓｔｒöｍ"), case_key("ANGSTRÖM"));
     }
 
     #[test]

@@ -7,11 +7,11 @@ use crate::support::{TestApp, call};
 use crate::{ADMIN_TOKEN, host_provisions, login, register};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_name_composed_decomposed_or_in_capitals_is_one_account() {
+async fn the_same_name_composed_decomposed_in_capitals_or_fullwidth_is_one_account() {
     let app = TestApp::spawn().await;
     let (status, body) = register(&app, "Jos\u{e9}", "password123").await;
     assert_eq!(status, 201, "{body}");
-    for same in ["Jose\u{301}", "JOSE\u{301}", "jos\u{c9}"] {
+    for same in ["Jose\u{301}", "JOSE\u{301}", "jos\u{c9}", "ＪＯＳＥ\u{301}"] {
         let (status, body) = register(&app, same, "password456").await;
         assert_eq!(status, 409, "{same:?}: {body}");
     }
