@@ -26,6 +26,27 @@ async fn readyz_is_ready_with_a_reachable_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probes_answer_head_as_load_balancers_ask() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/readyz"] {
+        let response = app
+            .request(reqwest::Method::HEAD, path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.bytes().await.unwrap().is_empty(), "{path}");
+        let refused = app
+            .request(reqwest::Method::POST, path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 405);
+        assert_eq!(refused.headers()["allow"], "GET, HEAD");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_a_lost_database_as_unavailable_without_hanging() {
     let TestApp {
         address,

@@ -145,9 +145,15 @@ impl Endpoint {
         matches!(self, Endpoint::Register | Endpoint::Login)
     }
 
-    /// The actix route: this endpoint's method guard and handler.
-    fn route<S: Store, E: EventSink>(self) -> Route {
-        let route = web::route().method(self.method());
+    /// Whether the endpoint also answers `HEAD`: the probes, which load balancers' health
+    /// checks often ask that way.
+    pub const fn answers_head(self) -> bool {
+        matches!(self, Endpoint::Healthz | Endpoint::Readyz)
+    }
+
+    /// The actix route: this endpoint's handler, for requests with `method`.
+    fn route<S: Store, E: EventSink>(self, method: Method) -> Route {
+        let route = web::route().method(method);
         match self {
             Endpoint::OpenApiJson => route.to(docs::openapi_json),
             Endpoint::DocsRoot => route.to(docs::docs_root),
@@ -183,7 +189,10 @@ pub(crate) fn register<S: Store, E: EventSink>(
         if endpoint.needs_builtin_accounts() && !builtin_accounts {
             continue;
         }
-        cfg.route(endpoint.path(), endpoint.route::<S, E>());
+        cfg.route(endpoint.path(), endpoint.route::<S, E>(endpoint.method()));
+        if endpoint.answers_head() {
+            cfg.route(endpoint.path(), endpoint.route::<S, E>(Method::HEAD));
+        }
     }
     cfg.default_service(web::to(move |request: HttpRequest| {
         ready(Err::<HttpResponse, _>(unmatched(
@@ -208,7 +217,10 @@ fn unmatched(request: &HttpRequest, builtin_accounts: bool) -> ApiError {
         .iter()
         .filter(|(e, _)| builtin_accounts || !e.needs_builtin_accounts())
         .filter(|(_, pattern)| pattern.is_match(request.path()))
-        .map(|(e, _)| e.method())
+        .flat_map(|(e, _)| {
+            let head = e.answers_head().then_some(Method::HEAD);
+            std::iter::once(e.method()).chain(head)
+        })
         .collect();
     if allowed.is_empty() {
         ApiError::NoSuchPath
