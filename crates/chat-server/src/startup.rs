@@ -44,6 +44,10 @@ pub enum StartupError {
     },
 }
 
+/// How long a connection the server closes may take to shut down: none, so that actix never
+/// lingers reading (and dropping) what the client still sends.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::ZERO;
+
 /// Tells every socket to go and waits until they have.
 type CloseSockets = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
@@ -123,6 +127,10 @@ impl Application {
                 .configure(|cfg| sockets.configure(cfg, "/socket.io"))
                 .configure(|cfg| chat_api::configure(cfg, state, authenticator))
         })
+        // A connection the server closes is closed at once: by default actix lingers for a
+        // second reading (and dropping) what the client still sends, which let a client
+        // streaming a refused WebSocket frame make the server read gigabytes.
+        .client_disconnect_timeout(CLOSE_GRACE)
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());
         if let Some(workers) = config.workers {

@@ -207,3 +207,47 @@ async fn connections_closed_on_purpose_are_logged_at_info_with_reason_address_an
     assert_eq!(closes["connect_timeout"]["user"], "-");
     assert_eq!(closes["protocol_error"]["user"], "1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_refusing_an_oversized_frame_the_server_reads_nothing_more_of_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Far more than socket buffers hold, far less than a server that lingers reads in a second.
+    const BUDGET: usize = 64 << 20;
+    let app = TestApp::spawn().await;
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n\
+              Upgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 101");
+    let mut frame = vec![0x81, 0xFF];
+    frame.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    stream.write_all(&frame).await.unwrap();
+    let chunk = vec![0u8; 1 << 16];
+    let mut sent = 0;
+    let refused = tokio::time::timeout(PATIENCE, async {
+        while sent < BUDGET {
+            match stream.write_all(&chunk).await {
+                Ok(()) => sent += chunk.len(),
+                Err(_) => return true,
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        matches!(refused, Ok(true)),
+        "the server took {sent} bytes of a frame it had refused"
+    );
+}
