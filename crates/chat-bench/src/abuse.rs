@@ -76,7 +76,7 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
     let victim = register_victim(ctx.addr).await?;
     let duration = ctx.duration();
 
-    let idle_rss = ctx.meter.server_rss_kib();
+    let idle_rss = settled_rss(ctx).await;
     let stored_before = ctx.stored_messages();
     let quiet_deadline = Instant::now() + duration;
     let (mut quiet, quiet_errors) = closed_loop(ctx.addr, pairs.clone(), quiet_deadline).await?;
@@ -170,6 +170,22 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
         usage,
         details,
     })
+}
+
+/// The server's RSS once it stops shrinking (the allocator gives an earlier scenario's memory
+/// back to the system over some seconds): sampled every 5 s until a sample is within 2% of the
+/// one before, for at most a minute.
+async fn settled_rss(ctx: &Ctx) -> Option<u64> {
+    let mut last = ctx.meter.server_rss_kib()?;
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let now = ctx.meter.server_rss_kib()?;
+        if now * 100 >= last * 98 {
+            return Some(now);
+        }
+        last = now;
+    }
+    Some(last)
 }
 
 /// Registers the account the guessers attack; returns its username.

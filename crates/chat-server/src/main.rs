@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use chat_server::{Application, Config, config, telemetry};
 
-/// mimalloc, not the system allocator: glibc keeps the memory of a flood (argon2's 19 MiB per
+/// jemalloc, not the system allocator: glibc keeps the memory of a flood (argon2's 19 MiB per
 /// password hash, thousands of stalled connections' buffers) in its per-thread arenas for the
-/// life of the process, where mimalloc gives freed pages back within moments, so memory after a
-/// flood returns to its level before it (`cargo xtask bench --scenario abuse` measures it).
+/// life of the process, where jemalloc's background threads give freed pages back within
+/// seconds, so memory after a flood returns to its level before it (`cargo xtask bench
+/// --scenario abuse` measures it). mimalloc also gives memory back, but an idle socket cost
+/// 27.7 KB under it against about 20 KB under glibc or jemalloc (docs/benchmarks.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
