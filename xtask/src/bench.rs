@@ -67,6 +67,7 @@ impl Options {
 /// Runs the benchmark; returns the exit code.
 pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     let options = Options::parse(args)?;
+    crate::workspace::require_c_toolchain()?;
     let mut signals = Signals::install()?;
     println!("==> building chat-server and chat-bench (release)");
     let mut build = cargo([

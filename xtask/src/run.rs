@@ -27,6 +27,7 @@ const DEFAULT_PORT: &str = "3010";
 /// Runs the server with `server_args`; returns the server's exit code.
 pub(crate) async fn run(server_args: &[String]) -> Result<u8> {
     let settings = Settings::load()?;
+    crate::workspace::require_c_toolchain()?;
     let mut signals = Signals::install()?;
 
     println!("==> building chat-server");

@@ -106,6 +106,7 @@ fn steps(test_args: &[String]) -> Vec<Step> {
 /// Runs every step, stopping at the first failure; returns the exit code for xtask.
 pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
     let mut signals = Signals::install()?;
+    crate::workspace::require_c_toolchain()?;
     let steps = steps(test_args);
     let total = steps.len();
     let mut cluster: Option<Cluster> = None;

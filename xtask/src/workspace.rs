@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
 /// The workspace root (xtask lives one level below it); all cargo commands run from here.
@@ -24,6 +24,29 @@ where
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(root());
     cmd
+}
+
+/// Stops with what to install when the server cannot be built here: its allocator (jemalloc)
+/// is C, built with `make` and the system's C compiler.
+pub(crate) fn require_c_toolchain() -> Result<()> {
+    let missing: Vec<&str> = ["make", "cc"]
+        .into_iter()
+        .filter(|program| !on_path(program))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "building chat-server needs {} (its allocator, jemalloc, is C): \
+             apt-get install -y build-essential (Debian/Ubuntu)",
+            missing.join(" and ")
+        );
+    }
+    Ok(())
+}
+
+/// Whether an executable named `program` is in a directory of `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// Configuration as the server will see it: process environment first, then `.env` in the root.

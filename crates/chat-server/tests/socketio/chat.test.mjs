@@ -2,17 +2,11 @@
 // Users 1..20 exist; conversation 1 is between users 1 and 2 (the Rust driver sets this up).
 // Each transport's tests use users of their own (1..8, then 11..18) and close their sockets,
 // so that nothing one test leaves behind changes what the next one sees.
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { TRANSPORTS, ask, collect, connect, next, rest } from "./helpers.mjs";
+import { TRANSPORTS, ask, clientsClosedAfterEach, collect, connect, next, rest } from "./helpers.mjs";
 
-const open = [];
-async function client(id, transports) {
-  const socket = await connect(id, transports);
-  open.push(socket);
-  return socket;
-}
-afterEach(() => open.splice(0).forEach((socket) => socket.close()));
+const client = clientsClosedAfterEach();
 
 /** The direct conversation of a pair, created by a REST send from `a` to `b`. */
 async function conversationOf(a, b, text = "setup") {

@@ -1,5 +1,6 @@
 // Shared helpers for the socket.io-client tests: connect, wait for events with a deadline,
 // call the REST API. The Rust driver (tests/socketio_clients.rs) passes SERVER_URL and TOKENS.
+import { afterEach } from "node:test";
 import { io } from "socket.io-client";
 
 export const SERVER_URL = process.env.SERVER_URL;
@@ -27,6 +28,20 @@ export function connect(id, transports, extra = {}) {
       reject(error);
     });
   });
+}
+
+/**
+ * `client(id, transports)`: like `connect`, and every socket it opened is closed after each test
+ * of the file that calls this, so that nothing one test leaves behind changes the next.
+ */
+export function clientsClosedAfterEach() {
+  const open = [];
+  afterEach(() => open.splice(0).forEach((socket) => socket.close()));
+  return async (id, transports) => {
+    const socket = await connect(id, transports);
+    open.push(socket);
+    return socket;
+  };
 }
 
 /** The next `event` on `socket`, or a rejection after `ms`. */

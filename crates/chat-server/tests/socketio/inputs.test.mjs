@@ -1,17 +1,11 @@
 // What real clients send that a strict decoder chokes on, with the real socket.io-client: a
 // string cut inside an emoji (a lone UTF-16 surrogate in the JSON) and Buffers beside the text.
 // Users 1 and 2 already share a conversation (the Rust driver sets it up).
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { TRANSPORTS, ask, connect, next } from "./helpers.mjs";
+import { TRANSPORTS, ask, clientsClosedAfterEach, next } from "./helpers.mjs";
 
-const open = [];
-async function client(id, transports) {
-  const socket = await connect(id, transports);
-  open.push(socket);
-  return socket;
-}
-afterEach(() => open.splice(0).forEach((socket) => socket.close()));
+const client = clientsClosedAfterEach();
 
 for (const { name, transports } of TRANSPORTS) {
   describe(`inputs of real clients over ${name}`, () => {
