@@ -36,8 +36,9 @@ const DECLARED_LENGTH: u64 = 1 << 40;
 /// A guesser refused (429 or 503) waits this long before its next guess (one answered 401
 /// guesses again at once), and so does an attacker whose connection ended before it reconnects.
 const REFUSED_PAUSE: Duration = Duration::from_millis(50);
-/// How long after the attack the server's RSS is read again.
-const SETTLE: Duration = Duration::from_secs(5);
+/// How long after the attack the server's RSS is read again: jemalloc gives freed pages back
+/// after about 10 s.
+const SETTLE: Duration = Duration::from_secs(15);
 
 /// Runs the scenario.
 pub(crate) async fn run(ctx: &Ctx) -> Result<Vec<Outcome>> {
