@@ -9,8 +9,9 @@
 //! address that is not a trusted proxy is the client (the rule of nginx's `real_ip_recursive`
 //! and Express's `trust proxy`). With no trusted proxies (the default), nothing changes.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
+use actix_web::HttpRequest;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use futures_util::future::{Ready, ready};
 use ipnet::IpNet;
@@ -83,6 +84,25 @@ impl TrustedProxies {
 fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Who a login or registration attempt counts against: the client's address, with an IPv6
+/// address cut to its /64 network, since one host is usually given a whole /64 and could
+/// otherwise try from 2^64 addresses; the unspecified address when there is none.
+pub(crate) fn attempts_key(request: &HttpRequest) -> IpAddr {
+    request
+        .peer_addr()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| {
+            network_of(peer.ip())
+        })
+}
+
+/// An IPv4 address as it is (also when mapped into IPv6), an IPv6 address as its /64.
+fn network_of(address: IpAddr) -> IpAddr {
+    match canonical(address) {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
         v4 => v4,
     }
 }
@@ -220,5 +240,19 @@ mod tests {
             TrustedProxies::parse("10.0.0.1, proxy.local"),
             Err("proxy.local".to_owned())
         );
+    }
+
+    #[test]
+    fn attempts_count_against_an_ipv4_address_or_an_ipv6_network() {
+        let v4 = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));
+        assert_eq!(network_of(v4), v4);
+        let mapped = IpAddr::V6(std::net::Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped());
+        assert_eq!(network_of(mapped), v4);
+        let one: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        assert_eq!(network_of(one), network_of(other));
+        assert_eq!(network_of(one), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        let next: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_ne!(network_of(one), network_of(next));
     }
 }

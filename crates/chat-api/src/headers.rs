@@ -5,18 +5,15 @@
 //! a Content-Security-Policy on the documentation pages that lets Swagger UI load its own
 //! scripts, styles and the document from this server, and nothing else, in no frame.
 
-use std::future::{Future, Ready, ready};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use actix_cors::CorsError;
 use actix_web::ResponseError;
-use actix_web::body::EitherBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderMap, HeaderName, HeaderValue,
     X_CONTENT_TYPE_OPTIONS,
 };
+use actix_web::middleware::Next;
 
 use crate::ApiError;
 
@@ -54,61 +51,24 @@ fn set_default(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
     }
 }
 
-/// The middleware factory: `App::new().wrap(ResponseHeaders)`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ResponseHeaders;
-
-impl<S, B> Transform<S, ServiceRequest> for ResponseHeaders
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
-    B: 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = actix_web::Error;
-    type Transform = ResponseHeadersMiddleware<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(ResponseHeadersMiddleware { service }))
+/// The middleware: `App::new().wrap(from_fn(response_headers))`.
+///
+/// # Errors
+/// Whatever the services inside it fail with, unchanged.
+pub async fn response_headers(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let kind = kind(request.path());
+    let mut response = envelope_cors_refusal(next.call(request).await?);
+    let headers = response.headers_mut();
+    set_default(headers, X_CONTENT_TYPE_OPTIONS, "nosniff");
+    match kind {
+        Kind::Api => set_default(headers, CACHE_CONTROL, "no-store"),
+        Kind::Docs => set_default(headers, CONTENT_SECURITY_POLICY, DOCS_POLICY),
+        Kind::Other => {}
     }
-}
-
-/// The middleware itself; see [`ResponseHeaders`].
-pub struct ResponseHeadersMiddleware<S> {
-    service: S,
-}
-
-type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
-impl<S, B> Service<ServiceRequest> for ResponseHeadersMiddleware<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
-    B: 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.service.poll_ready(cx)
-    }
-
-    fn call(&self, request: ServiceRequest) -> Self::Future {
-        let kind = kind(request.path());
-        let inner = self.service.call(request);
-        Box::pin(async move {
-            let mut response = envelope_cors_refusal(inner.await?);
-            let headers = response.headers_mut();
-            set_default(headers, X_CONTENT_TYPE_OPTIONS, "nosniff");
-            match kind {
-                Kind::Api => set_default(headers, CACHE_CONTROL, "no-store"),
-                Kind::Docs => set_default(headers, CONTENT_SECURITY_POLICY, DOCS_POLICY),
-                Kind::Other => {}
-            }
-            Ok(response)
-        })
-    }
+    Ok(response)
 }
 
 /// A refusal by the CORS middleware (an origin, method or header it does not allow), which

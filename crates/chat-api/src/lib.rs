@@ -24,7 +24,7 @@ pub use body_timeout::BodyTimeout;
 pub use client_address::{ClientAddress, TrustedProxies};
 pub use docs::OPENAPI_PATH;
 pub use error::ApiError;
-pub use headers::ResponseHeaders;
+pub use headers::response_headers;
 pub use routes::table::Endpoint;
 pub use state::{ApiSettings, AppState, BuiltinAccounts};
 

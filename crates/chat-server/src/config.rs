@@ -60,8 +60,6 @@ pub struct SocketSettings {
     pub max_connections_per_ip: usize,
     /// Sockets one user may have connected at once, over all devices.
     pub max_sockets_per_user: usize,
-    /// How long a socket stays past its token's `exp`: the JWT leeway (`JWT_LEEWAY_SECS`).
-    pub token_leeway: Duration,
 }
 
 /// Everything the server reads at start-up.
@@ -223,7 +221,6 @@ impl Config {
             attachment_timeout: millis("CHAT_SOCKET_ATTACHMENT_TIMEOUT_MS", 20_000)?,
             max_connections_per_ip: positive(src, "CHAT_MAX_CONNECTIONS_PER_IP", 1000)?,
             max_sockets_per_user: positive(src, "CHAT_MAX_SOCKETS_PER_USER", 20)?,
-            token_leeway: jwt.leeway,
         };
         let (account_rates, hashing) =
             (credentials::account_rates(src)?, credentials::hashing(src)?);

@@ -21,20 +21,16 @@ use crate::config::SocketSettings;
 /// delivery work still to come.
 const GAP_GRACE: Duration = Duration::from_secs(2);
 
-/// Socket tokens are verified, and their users provisioned, exactly as REST does it.
-pub(crate) struct SocketAuth {
-    authenticator: web::Data<Authenticator>,
-    /// The clock skew tolerated on `exp` (`JWT_LEEWAY_SECS`): a socket stays that long past
-    /// its token's `exp`, as long as REST still accepts the token.
-    leeway: Duration,
-}
+/// Socket tokens are verified, and their users provisioned, exactly as REST does it; a socket
+/// stays as long as REST accepts its token.
+pub(crate) struct SocketAuth(pub(crate) web::Data<Authenticator>);
 
 impl Authenticate for SocketAuth {
     async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthFailure> {
-        match self.authenticator.authenticate_with_expiry(token).await {
-            Ok((user, expires)) => Ok(Authenticated {
+        match self.0.authenticate_until(token).await {
+            Ok((user, until)) => Ok(Authenticated {
                 user,
-                valid_until: expires.map(|exp| SystemTime::from(exp) + self.leeway),
+                valid_until: until.map(SystemTime::from),
             }),
             // A store that cannot provision the user, or fails, says nothing about the token.
             Err(ApiError::Domain(error @ (ChatError::Unavailable(_) | ChatError::Internal(_)))) => {
@@ -61,11 +57,7 @@ pub(crate) fn engine<S: Store>(
     hub: Arc<Hub>,
     authenticator: web::Data<Authenticator>,
 ) -> Arc<ChatEngine<S>> {
-    let auth = SocketAuth {
-        authenticator,
-        leeway: settings.token_leeway,
-    };
-    let realtime = ChatRealtime::new(chat, hub, auth);
+    let realtime = ChatRealtime::new(chat, hub, SocketAuth(authenticator));
     let sockets = SocketIoConfig {
         connect_timeout: settings.connect_timeout,
         inbound_queue: settings.inbound_queue,

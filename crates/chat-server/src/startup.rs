@@ -9,12 +9,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
 use chat_api::request_id::RequestId;
-use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ClientAddress, ResponseHeaders};
+use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ClientAddress, response_headers};
 use chat_domain::{Accounts, ChatService};
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
@@ -121,7 +122,7 @@ impl Application {
             App::new()
                 .wrap(BodyTimeout::new(body_timeout))
                 .wrap(chat_api::cors(frontend_url.as_deref()))
-                .wrap(ResponseHeaders)
+                .wrap(from_fn(response_headers))
                 .wrap(RequestId)
                 .wrap(client_address)
                 .configure(|cfg| sockets.configure(cfg, "/socket.io"))

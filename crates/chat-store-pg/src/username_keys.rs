@@ -32,57 +32,32 @@ fn failed(error: &DieselError) -> StoreError {
     StoreError::Migrate(format!("filling in username keys: {error}"))
 }
 
+/// The users whose key is missing, a batch at a time.
+const USERS_WITHOUT_KEY: &str =
+    "SELECT id, username FROM users WHERE username_key IS NULL ORDER BY id LIMIT $1";
+/// Sets the keys of users `$1` to `$2`.
+const SET_USER_KEYS: &str = "UPDATE users SET username_key = v.key
+   FROM unnest($1::bigint[], $2::text[]) AS v(id, key)
+  WHERE users.id = v.id AND users.username_key IS NULL";
+/// The accounts whose key is missing, with their users' names, a batch at a time.
+const ACCOUNTS_WITHOUT_KEY: &str =
+    "SELECT a.user_id AS id, u.username FROM accounts a JOIN users u ON u.id = a.user_id
+      WHERE a.username_key IS NULL ORDER BY a.user_id LIMIT $1";
+/// Sets the keys of accounts `$1` to `$2`.
+const SET_ACCOUNT_KEYS: &str = "UPDATE accounts SET username_key = v.key
+   FROM unnest($1::bigint[], $2::text[]) AS v(id, key)
+  WHERE accounts.user_id = v.id AND accounts.username_key IS NULL";
+
 /// Fills in every missing key of `users` and `accounts`; returns how many rows it wrote.
 pub(crate) async fn fill_missing(conn: &mut AsyncPgConnection) -> Result<usize, StoreError> {
     let mut written = 0;
-    loop {
-        let rows: Vec<Named> = diesel::sql_query(
-            "SELECT id, username FROM users WHERE username_key IS NULL ORDER BY id LIMIT $1",
-        )
-        .bind::<BigInt, _>(BATCH)
-        .load(conn)
-        .await
-        .map_err(|e| failed(&e))?;
-        if rows.is_empty() {
-            break;
-        }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let keys: Vec<String> = rows.iter().map(|r| case_key(&r.username)).collect();
-        written += diesel::sql_query(
-            "UPDATE users SET username_key = v.key
-               FROM unnest($1::bigint[], $2::text[]) AS v(id, key)
-              WHERE users.id = v.id AND users.username_key IS NULL",
-        )
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Array<Text>, _>(&keys)
-        .execute(conn)
-        .await
-        .map_err(|e| failed(&e))?;
+    while let Some(rows) = next_batch(conn, USERS_WITHOUT_KEY).await? {
+        written += set_keys(conn, SET_USER_KEYS, &rows)
+            .await
+            .map_err(|e| failed(&e))?;
     }
-    loop {
-        let rows: Vec<Named> = diesel::sql_query(
-            "SELECT a.user_id AS id, u.username FROM accounts a JOIN users u ON u.id = a.user_id
-              WHERE a.username_key IS NULL ORDER BY a.user_id LIMIT $1",
-        )
-        .bind::<BigInt, _>(BATCH)
-        .load(conn)
-        .await
-        .map_err(|e| failed(&e))?;
-        if rows.is_empty() {
-            break;
-        }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let keys: Vec<String> = rows.iter().map(|r| case_key(&r.username)).collect();
-        let batch = diesel::sql_query(
-            "UPDATE accounts SET username_key = v.key
-               FROM unnest($1::bigint[], $2::text[]) AS v(id, key)
-              WHERE accounts.user_id = v.id AND accounts.username_key IS NULL",
-        )
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Array<Text>, _>(&keys)
-        .execute(conn)
-        .await;
-        match batch {
+    while let Some(rows) = next_batch(conn, ACCOUNTS_WITHOUT_KEY).await? {
+        match set_keys(conn, SET_ACCOUNT_KEYS, &rows).await {
             Ok(n) => written += n,
             // Two names of the batch fold alike: one row at a time, so only the later fails.
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
@@ -94,6 +69,34 @@ pub(crate) async fn fill_missing(conn: &mut AsyncPgConnection) -> Result<usize, 
         }
     }
     Ok(written)
+}
+
+/// The next rows `select` finds (it takes the batch size as `$1`), or `None` when none is left.
+async fn next_batch(
+    conn: &mut AsyncPgConnection,
+    select: &'static str,
+) -> Result<Option<Vec<Named>>, StoreError> {
+    let rows: Vec<Named> = diesel::sql_query(select)
+        .bind::<BigInt, _>(BATCH)
+        .load(conn)
+        .await
+        .map_err(|e| failed(&e))?;
+    Ok((!rows.is_empty()).then_some(rows))
+}
+
+/// Writes the case keys of `rows` with `update` (ids as `$1`, keys as `$2`).
+async fn set_keys(
+    conn: &mut AsyncPgConnection,
+    update: &'static str,
+    rows: &[Named],
+) -> Result<usize, DieselError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let keys: Vec<String> = rows.iter().map(|r| case_key(&r.username)).collect();
+    diesel::sql_query(update)
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<Text>, _>(&keys)
+        .execute(conn)
+        .await
 }
 
 /// One account's key, on its own so that a duplicate key fails alone.

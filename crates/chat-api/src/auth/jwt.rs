@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chat_domain::{UserId, Username};
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value};
 
@@ -48,6 +49,10 @@ pub struct Identity {
     pub user: UserId,
     /// The `username` claim, when present and valid.
     pub username: Option<Username>,
+    /// When the verifier stops accepting the token: its `exp` plus the leeway; `None` for a
+    /// token without `exp` (accepted when `JWT_REQUIRE_EXP` is off). A connection that outlives
+    /// its request (a socket) is ended then.
+    pub valid_until: Option<DateTime<Utc>>,
 }
 
 /// Why a token was refused; clients only ever learn "401".
@@ -112,8 +117,23 @@ impl TokenVerifier {
             .get("username")
             .and_then(Value::as_str)
             .and_then(|name| Username::parse(name).ok());
-        Ok(Identity { user: id, username })
+        let valid_until = claims.get("exp").and_then(seconds).and_then(|exp| {
+            let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+            DateTime::from_timestamp(exp.saturating_add(leeway), 0)
+        });
+        Ok(Identity {
+            user: id,
+            username,
+            valid_until,
+        })
     }
+}
+
+/// Seconds since the epoch, as a JSON integer or (as some issuers write `exp`) a float.
+fn seconds(value: &Value) -> Option<i64> {
+    value
+        .as_i64()
+        .or_else(|| value.as_f64().map(|s| s.floor() as i64))
 }
 
 /// A positive id, as a JSON number or a string of digits.

@@ -1,8 +1,6 @@
 //! Authentication: the host's Bearer JWTs (and tokens issued to built-in accounts), verified
 //! with a pinned algorithm, and the [`AuthUser`] extractor that handlers take.
 
-mod expiry;
-mod hash_threads;
 mod jwt;
 mod password;
 
@@ -15,6 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chat_domain::{ChatError, UserId};
+use chrono::{DateTime, Utc};
 
 pub use jwt::{Identity, JwtSettings, TokenError, TokenIssuer, TokenVerifier, VerifyKey};
 pub use password::{Argon2Hasher, HashingLimits};
@@ -51,11 +50,21 @@ impl Authenticator {
 
     /// The user behind a bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<UserId, ApiError> {
+        self.authenticate_until(token).await.map(|(user, _)| user)
+    }
+
+    /// The user behind a bearer token, as [`Authenticator::authenticate`] (same verification,
+    /// provisioning and errors), and until when the token is accepted
+    /// ([`Identity::valid_until`]), for a connection that outlives its request.
+    pub async fn authenticate_until(
+        &self,
+        token: &str,
+    ) -> Result<(UserId, Option<DateTime<Utc>>), ApiError> {
         let identity = self.verifier.verify(token).map_err(|error| {
             tracing::debug!(%error, "token refused");
             ApiError::Unauthorized("Invalid or expired token")
         })?;
-        let user = identity.user;
+        let (user, valid_until) = (identity.user, identity.valid_until);
         let seen = self.lock().contains(&user);
         if !seen {
             (self.provision)(identity).await?;
@@ -65,7 +74,7 @@ impl Authenticator {
             }
             known.insert(user);
         }
-        Ok(user)
+        Ok((user, valid_until))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<UserId>> {
@@ -98,5 +107,57 @@ impl FromRequest for AuthUser {
                 .ok_or_else(|| ChatError::Internal("no authenticator configured".into()))?;
             authenticator.authenticate(&token).await.map(AuthUser)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const LEEWAY: Duration = Duration::from_secs(5);
+
+    fn authenticator() -> Authenticator {
+        let settings = JwtSettings {
+            key: VerifyKey::Hs256Secret("k".into()),
+            user_claim: "id".into(),
+            leeway: LEEWAY,
+            require_exp: false,
+        };
+        let provision: Provision = Arc::new(|_| Box::pin(async { Ok(()) }));
+        Authenticator::new(TokenVerifier::new(&settings).unwrap(), provision)
+    }
+
+    fn sign(claims: &Value) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(b"k");
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_token_names_its_user_and_until_when_it_is_accepted() {
+        let exp = chrono::Utc::now().timestamp() + 120;
+        let token = sign(&json!({ "id": 7, "exp": exp }));
+        let (user, until) = authenticator().authenticate_until(&token).await.unwrap();
+        assert_eq!(user, UserId(7));
+        assert_eq!(
+            until.map(|at| at.timestamp()),
+            Some(exp + 5),
+            "exp plus the leeway"
+        );
+        let forever = sign(&json!({ "id": 7 }));
+        let (_, until) = authenticator().authenticate_until(&forever).await.unwrap();
+        assert_eq!(until, None);
+    }
+
+    #[tokio::test]
+    async fn a_bad_token_is_refused_as_by_authenticate() {
+        let forged = sign(&json!({ "id": 7 })).replace('.', ".x");
+        let refused = authenticator().authenticate_until(&forged).await;
+        assert!(matches!(refused, Err(ApiError::Unauthorized(_))));
     }
 }

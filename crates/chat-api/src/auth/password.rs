@@ -12,8 +12,6 @@ use argon2::{Argon2, PasswordVerifier};
 use chat_domain::{ChatError, Password, PasswordHasher};
 use tokio::sync::Semaphore;
 
-use super::hash_threads::HashThreads;
-
 /// How much password hashing may happen at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashingLimits {
@@ -42,9 +40,6 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// more hashes than cores.
 #[derive(Debug)]
 pub(crate) struct Gate {
-    /// Where hashes run; `None` when the system refused the threads, and then the blocking
-    /// pool serves instead.
-    threads: Option<HashThreads>,
     permits: Arc<Semaphore>,
     /// Callers waiting or running.
     inside: Arc<AtomicUsize>,
@@ -54,20 +49,14 @@ pub(crate) struct Gate {
 impl Gate {
     pub(crate) fn new(limits: HashingLimits) -> Self {
         let concurrent = limits.concurrent.max(1);
-        let threads = HashThreads::start(concurrent)
-            .inspect_err(|error| {
-                tracing::warn!(%error, "no threads of its own for password hashing; using the blocking pool");
-            })
-            .ok();
         Gate {
-            threads,
             permits: Arc::new(Semaphore::new(concurrent)),
             inside: Arc::new(AtomicUsize::new(0)),
             capacity: concurrent.saturating_add(limits.queue),
         }
     }
 
-    /// Runs `work` on the hashing threads when a permit is free, or fails with `Busy` at once
+    /// Runs `work` on the blocking pool when a permit is free, or fails with `Busy` at once
     /// when the queue is full.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
@@ -80,16 +69,12 @@ impl Gate {
             .acquire_owned()
             .await
             .map_err(|e| ChatError::Internal(Box::new(e)))?;
-        let job = move || {
+        tokio::task::spawn_blocking(move || {
             let _held = (permit, place);
             work()
-        };
-        match &self.threads {
-            Some(threads) => threads.run(job).await,
-            None => tokio::task::spawn_blocking(job)
-                .await
-                .map_err(|e| ChatError::Internal(Box::new(e))),
-        }
+        })
+        .await
+        .map_err(|e| ChatError::Internal(Box::new(e)))
     }
 
     /// Callers running or waiting now.

@@ -1,8 +1,6 @@
 //! Built-in accounts under `/api/auth`: register and log in. Registered only when accounts
 //! are turned on.
 
-use std::net::{IpAddr, Ipv6Addr};
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chat_domain::{ChatError, EventSink, Password, Store, Username};
@@ -10,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::client_address::attempts_key;
 use crate::envelope::{ok, with_message};
 use crate::input::{Object, string_json};
 use crate::openapi::{Envelope, ErrorEnvelope, Session};
@@ -40,29 +39,6 @@ impl Credentials {
         let username = Username::parse(required("username", self.username.as_ref())?)?;
         let password = Password::parse(required("password", self.password.as_ref())?)?;
         Ok((username, password))
-    }
-}
-
-/// Who an attempt counts against: the client's address (the connection's, or behind a trusted
-/// proxy the one it forwarded for: see [`crate::ClientAddress`]), with an IPv6 address cut to its /64
-/// network, since one host is usually given a whole /64 and could otherwise try from 2^64
-/// addresses; the unspecified address when there is none.
-fn client_address(request: &HttpRequest) -> IpAddr {
-    request
-        .peer_addr()
-        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| {
-            network_of(peer.ip())
-        })
-}
-
-/// An IPv4 address as it is (also when mapped into IPv6), an IPv6 address as its /64.
-fn network_of(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
-        },
     }
 }
 
@@ -102,7 +78,7 @@ pub(crate) async fn register<S: Store, E: EventSink>(
     let (username, password) = body.into_inner().0.parse()?;
     let user = builtin(&state)?
         .accounts
-        .register(client_address(&request), username, password)
+        .register(attempts_key(&request), username, password)
         .await
         .map_err(ApiError::from_attempt)?;
     Ok(with_message(
@@ -147,7 +123,7 @@ pub(crate) async fn login<S: Store, E: EventSink>(
     let builtin = builtin(&state)?;
     let user = builtin
         .accounts
-        .login(client_address(&request), &username, &password)
+        .login(attempts_key(&request), &username, &password)
         .await
         .map_err(ApiError::from_attempt)?;
     let token = builtin
@@ -155,25 +131,4 @@ pub(crate) async fn login<S: Store, E: EventSink>(
         .issue(user.id, &user.username)
         .map_err(|e| ChatError::Internal(Box::new(e)))?;
     Ok(ok(json!({ "token": token, "user": UserView::from(&user) })))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::Ipv4Addr;
-
-    use super::*;
-
-    #[test]
-    fn attempts_count_against_an_ipv4_address_or_an_ipv6_network() {
-        let v4 = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
-        assert_eq!(network_of(v4), v4);
-        let mapped = IpAddr::V6(Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped());
-        assert_eq!(network_of(mapped), v4);
-        let one: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
-        let other: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        assert_eq!(network_of(one), network_of(other));
-        assert_eq!(network_of(one), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
-        let next: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_ne!(network_of(one), network_of(next));
-    }
 }

@@ -151,6 +151,12 @@ impl Endpoint {
         matches!(self, Endpoint::Healthz | Endpoint::Readyz)
     }
 
+    /// Every method the endpoint answers: its own, and `HEAD` for the probes.
+    fn methods(self) -> impl Iterator<Item = Method> {
+        let head = self.answers_head().then_some(Method::HEAD);
+        std::iter::once(self.method()).chain(head)
+    }
+
     /// The actix route: this endpoint's handler, for requests with `method`.
     fn route<S: Store, E: EventSink>(self, method: Method) -> Route {
         let route = web::route().method(method);
@@ -189,9 +195,8 @@ pub(crate) fn register<S: Store, E: EventSink>(
         if endpoint.needs_builtin_accounts() && !builtin_accounts {
             continue;
         }
-        cfg.route(endpoint.path(), endpoint.route::<S, E>(endpoint.method()));
-        if endpoint.answers_head() {
-            cfg.route(endpoint.path(), endpoint.route::<S, E>(Method::HEAD));
+        for method in endpoint.methods() {
+            cfg.route(endpoint.path(), endpoint.route::<S, E>(method));
         }
     }
     cfg.default_service(web::to(move |request: HttpRequest| {
@@ -217,10 +222,7 @@ fn unmatched(request: &HttpRequest, builtin_accounts: bool) -> ApiError {
         .iter()
         .filter(|(e, _)| builtin_accounts || !e.needs_builtin_accounts())
         .filter(|(_, pattern)| pattern.is_match(request.path()))
-        .flat_map(|(e, _)| {
-            let head = e.answers_head().then_some(Method::HEAD);
-            std::iter::once(e.method()).chain(head)
-        })
+        .flat_map(|(e, _)| e.methods())
         .collect();
     if allowed.is_empty() {
         ApiError::NoSuchPath

@@ -5,16 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use chat_domain::wire::MessageView;
-use chat_domain::{ChatError, ChatService, EventSink, SendMessage, Store, UserId};
+use chat_domain::{ChatError, ChatService, EventSink, NoticeBudget, SendMessage, Store, UserId};
 use serde_json::{Map, Value, json};
 
 use super::events::{Payload, conversation_id, failed, ok, positive, string};
 use super::hub::{Hub, event_frame};
 use super::rooms::Room;
+use super::session::notice;
 use super::{AuthFailure, Authenticate, ChatSession};
 use crate::engineio::{DisconnectReason, HandshakeRequest};
 use crate::socketio::{ConnectRefusal, Data, Namespace, RefusedEvent, SioSocket, SocketIoHandler};
-use chat_domain::NoticeBudget;
 
 /// The CONNECT_ERROR message of a missing, bad or expired token, as the seed words it.
 const AUTHENTICATION_ERROR: &str = "Authentication error";
@@ -38,22 +38,6 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             hub,
             auth,
             notices: Arc::default(),
-        }
-    }
-
-    /// Logs a CONNECT refused on purpose, within the notice budget.
-    fn log_refusal(&self, kind: &'static str, socket: &SioSocket, user: Option<UserId>) {
-        if let Some(held) = self.notices.admit(kind) {
-            let peer = socket.engine().peer().map(|peer| peer.ip().to_string());
-            let user = user.map(|user| user.to_string());
-            tracing::info!(
-                reason = kind,
-                peer = peer.as_deref().unwrap_or("-"),
-                user = user.as_deref().unwrap_or("-"),
-                sid = socket.engine().id(),
-                suppressed = held,
-                "socket connection refused"
-            );
         }
     }
 
@@ -206,10 +190,16 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         };
         let user = authenticated.user;
         let Some(slot) = self.hub.reserve_slot(user) else {
-            self.log_refusal("too_many_sockets_per_user", &socket, Some(user));
+            notice(
+                &self.notices,
+                "too_many_sockets_per_user",
+                &socket,
+                Some(user),
+                "socket connection refused",
+            );
             return Err(ConnectRefusal::Denied(TOO_MANY_CONNECTIONS.to_owned()));
         };
-        let session = ChatSession::new(user, slot);
+        let mut session = ChatSession::new(user, slot);
         if let Some(valid_until) = authenticated.valid_until {
             let left = valid_until
                 .duration_since(SystemTime::now())

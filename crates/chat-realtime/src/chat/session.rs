@@ -1,16 +1,15 @@
 //! What the chat keeps for each connected socket: its user, its place under the per-user
 //! socket cap, and the timer that disconnects it when its token expires.
 
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use chat_domain::UserId;
+use chat_domain::{NoticeBudget, UserId};
 use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::hub::Hub;
 use crate::socketio::SioSocket;
-use chat_domain::NoticeBudget;
 
 /// One of a user's sockets under `max_sockets_per_user`: taken before the CONNECT is
 /// answered, given back when the session that holds it ends, however it ends.
@@ -34,7 +33,7 @@ impl Drop for SocketSlot {
 pub struct ChatSession {
     user: UserId,
     _slot: SocketSlot,
-    expiry: OnceLock<AbortHandle>,
+    expiry: Option<AbortHandle>,
 }
 
 impl ChatSession {
@@ -42,7 +41,7 @@ impl ChatSession {
         Self {
             user,
             _slot: slot,
-            expiry: OnceLock::new(),
+            expiry: None,
         }
     }
 
@@ -51,23 +50,23 @@ impl ChatSession {
         self.user
     }
 
-    /// Arms the expiry timer (once).
+    /// Arms the expiry timer (replacing one armed before).
     pub(crate) fn expire_after(
-        &self,
+        &mut self,
         socket: &SioSocket,
         after: Duration,
         notices: &Arc<NoticeBudget>,
     ) {
         let timer = expire_after(socket.clone(), self.user, after, Arc::clone(notices));
-        if let Err(timer) = self.expiry.set(timer) {
-            timer.abort();
+        if let Some(earlier) = self.expiry.replace(timer) {
+            earlier.abort();
         }
     }
 }
 
 impl Drop for ChatSession {
     fn drop(&mut self) {
-        if let Some(timer) = self.expiry.get() {
+        if let Some(timer) = &self.expiry {
             timer.abort();
         }
     }
@@ -86,6 +85,29 @@ pub(crate) const TOKEN_EXPIRED: TokenExpired = TokenExpired {
     code: "token_expired",
 };
 
+/// One `info` line about a socket the chat refused or disconnected on purpose (`reason`), with
+/// the client's address and the user, within the `notices` budget.
+pub(crate) fn notice(
+    notices: &NoticeBudget,
+    reason: &'static str,
+    socket: &SioSocket,
+    user: Option<UserId>,
+    message: &'static str,
+) {
+    if let Some(held) = notices.admit(reason) {
+        let peer = socket.engine().peer().map(|peer| peer.ip().to_string());
+        let user = user.map(|user| user.to_string());
+        tracing::info!(
+            reason,
+            peer = peer.as_deref().unwrap_or("-"),
+            user = user.as_deref().unwrap_or("-"),
+            sid = socket.engine().id(),
+            suppressed = held,
+            "{message}"
+        );
+    }
+}
+
 /// After `after`, tells the socket its token expired and disconnects it from the namespace
 /// (the client does not reconnect by itself after a server's DISCONNECT). Returns the handle
 /// that cancels it.
@@ -99,17 +121,13 @@ fn expire_after(
         tokio::time::sleep(after).await;
         let _ = socket.send_frame(super::hub::event_frame("error", &TOKEN_EXPIRED));
         let _ = socket.disconnect();
-        if let Some(held) = notices.admit("token_expired") {
-            let peer = socket.engine().peer().map(|peer| peer.ip().to_string());
-            tracing::info!(
-                reason = "token_expired",
-                peer = peer.as_deref().unwrap_or("-"),
-                %user,
-                sid = socket.id(),
-                suppressed = held,
-                "socket disconnected by the server"
-            );
-        }
+        notice(
+            &notices,
+            "token_expired",
+            &socket,
+            Some(user),
+            "socket disconnected by the server",
+        );
     })
     .abort_handle()
 }
@@ -136,7 +154,7 @@ mod tests {
         let engine = EngineSocket::detached();
         let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
         let hub = Hub::new(10, 20, Duration::from_millis(1));
-        let session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
+        let mut session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
         session.expire_after(&socket, Duration::from_secs(60), &Arc::default());
         tokio::time::sleep(Duration::from_secs(59)).await;
         assert!(texts(&engine).is_empty(), "nothing before the expiry");
@@ -159,7 +177,7 @@ mod tests {
         let engine = EngineSocket::detached();
         let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
         let hub = Hub::new(10, 1, Duration::from_millis(1));
-        let session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
+        let mut session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
         assert!(
             hub.reserve_slot(UserId(7)).is_none(),
             "one socket per user here"

@@ -168,12 +168,17 @@ fn bad_values_name_their_variable() {
 
 #[test]
 fn socket_abuse_limits_default_to_short_deadlines_and_nat_sized_caps() {
-    let sockets = from(&BASE).unwrap().sockets;
+    let config = from(&BASE).unwrap();
+    let sockets = config.sockets;
     assert_eq!(sockets.connect_timeout, Duration::from_secs(10));
     assert_eq!(sockets.attachment_timeout, Duration::from_secs(20));
     assert_eq!(sockets.max_connections_per_ip, 1000);
     assert_eq!(sockets.max_sockets_per_user, 20);
-    assert_eq!(sockets.token_leeway, Duration::from_secs(30));
+    assert_eq!(
+        config.jwt.leeway,
+        Duration::from_secs(30),
+        "how long a socket outlives exp"
+    );
     let mut pairs = BASE.to_vec();
     pairs.extend([
         ("CHAT_SOCKET_CONNECT_TIMEOUT_MS", "2500"),
@@ -182,12 +187,13 @@ fn socket_abuse_limits_default_to_short_deadlines_and_nat_sized_caps() {
         ("CHAT_MAX_SOCKETS_PER_USER", "3"),
         ("JWT_LEEWAY_SECS", "0"),
     ]);
-    let sockets = from(&pairs).unwrap().sockets;
+    let config = from(&pairs).unwrap();
+    let sockets = config.sockets;
     assert_eq!(sockets.connect_timeout, Duration::from_millis(2500));
     assert_eq!(sockets.attachment_timeout, Duration::from_millis(700));
     assert_eq!(sockets.max_connections_per_ip, 5);
     assert_eq!(sockets.max_sockets_per_user, 3);
-    assert_eq!(sockets.token_leeway, Duration::ZERO);
+    assert_eq!(config.jwt.leeway, Duration::ZERO);
 }
 
 #[test]
