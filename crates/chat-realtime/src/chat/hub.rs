@@ -308,4 +308,62 @@ mod tests {
         let parse = |t: &str| serde_json::from_str::<Value>(&t[2..]).unwrap();
         assert_eq!(parse(direct), parse(through_value));
     }
+
+    /// A message of conversation 1 with this `seq`.
+    fn sent(seq: i64) -> MessageSent {
+        use chat_domain::{Message, MessageId, Seq};
+        MessageSent {
+            message: Message {
+                id: MessageId(seq),
+                conversation_id: ConversationId(1),
+                seq: Seq(seq),
+                sender_id: UserId(1),
+                content: format!("m{seq}"),
+                attachment_url: None,
+                client_message_id: None,
+                created_at: chrono::Utc::now(),
+                updated_at: chrono::Utc::now(),
+            },
+            members: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn events_published_in_seq_order_from_many_threads_are_queued_in_seq_order() {
+        const THREADS: usize = 4;
+        const PER_ROUND: i64 = 1000;
+        for round in 0..20 {
+            let hub = Hub::new(10, 20, Duration::from_secs(60));
+            let engine = crate::engineio::EngineSocket::detached();
+            let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
+            hub.connect(socket.clone(), UserId(2));
+            hub.join(&socket, Room::Conversation(ConversationId(1)))
+                .unwrap();
+            let next = std::sync::atomic::AtomicI64::new(1);
+            std::thread::scope(|scope| {
+                for _ in 0..THREADS {
+                    scope.spawn(|| {
+                        loop {
+                            let seq = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            if seq > PER_ROUND {
+                                break;
+                            }
+                            hub.publish(ChatEvent::MessageSent(sent(seq)));
+                        }
+                    });
+                }
+            });
+            let order: Vec<i64> = engine
+                .take_queued()
+                .iter()
+                .map(|frame| {
+                    let (_, rest) = text(frame).split_once(r#""seq":"#).unwrap();
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse().unwrap()
+                })
+                .collect();
+            let expected: Vec<i64> = (1..=PER_ROUND).collect();
+            assert_eq!(order, expected, "round {round}");
+        }
+    }
 }
