@@ -89,3 +89,20 @@ export async function rest(id, method, path, body) {
   });
   return { status: response.status, body: await response.json() };
 }
+
+/**
+ * A conversation's messages with a `seq` above `after`, oldest first, as user `id` reads them:
+ * the history paged with the `after` cursor until a short page.
+ */
+export async function historyAfter(id, conversation, after = 0, limit = 100) {
+  const messages = [];
+  for (;;) {
+    const path = `/api/chat/conversations/${conversation}/messages?after=${after}&limit=${limit}`;
+    const { status, body } = await rest(id, "GET", path);
+    if (status !== 200) throw new Error(`GET ${path}: ${status} ${JSON.stringify(body)}`);
+    const page = [...body.data.messages].reverse();
+    messages.push(...page);
+    if (page.length < limit) return messages;
+    after = page[page.length - 1].seq;
+  }
+}
