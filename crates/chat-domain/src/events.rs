@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{ConversationId, Message, MessageId, Seq, UserId, UserRef};
+use crate::{ConversationId, Message, MessageId, Seq, StreamEvent, UserId, UserRef};
 
 /// A message was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,11 +53,13 @@ pub enum ChatEvent {
     MessageDeleted(MessageDeleted),
 }
 
-/// Where the domain publishes events; the realtime hub implements it. Publishing must not
-/// block: an implementation queues and returns.
+/// Where the domain publishes events, each with its place in the stream; the bus that carries
+/// them to the realtime hubs implements it. Publishing must not block: an implementation
+/// queues and returns. A sink may lose an event (the receivers fill gaps from the store by
+/// position), never invent one.
 pub trait EventSink: Send + Sync + 'static {
     /// Hands over one event; called after the write it describes has committed.
-    fn publish(&self, event: ChatEvent);
+    fn publish(&self, event: StreamEvent);
 }
 
 /// A sink that drops every event, for embedders without realtime delivery.
@@ -65,11 +67,11 @@ pub trait EventSink: Send + Sync + 'static {
 pub struct DiscardEvents;
 
 impl EventSink for DiscardEvents {
-    fn publish(&self, _event: ChatEvent) {}
+    fn publish(&self, _event: StreamEvent) {}
 }
 
 impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
-    fn publish(&self, event: ChatEvent) {
+    fn publish(&self, event: StreamEvent) {
         (**self).publish(event);
     }
 }

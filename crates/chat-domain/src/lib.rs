@@ -18,7 +18,10 @@ mod pairs;
 mod policy;
 mod ports;
 mod rate_limit;
+mod recovery;
 mod service;
+mod stream;
+mod sync;
 pub mod wire;
 
 #[cfg(feature = "conformance")]
@@ -41,8 +44,11 @@ pub use notice::NoticeBudget;
 pub use paging::{MessageWindow, PageRequest, Paged};
 pub use policy::Policy;
 pub use ports::{
-    AccountRepo, ConversationRepo, DirectPair, Directory, Health, MessageRepo, NewMessage, Store,
-    UpsertUser, UserRepo,
+    AccountRepo, Appended, ConversationRepo, DirectPair, Directory, Health, MessageRepo,
+    NewMessage, Store, StreamRepo, StreamScope, UpsertUser, UserRepo,
 };
 pub use rate_limit::{KeyedLimiter, Rate, SendRate};
+pub use recovery::{RecoveryRepo, RecoverySession};
 pub use service::{ChatService, ConversationMessages, SendMessage, SentMessage};
+pub use stream::{STREAM_WRITERS, StreamEvent, StreamPosition, StreamToken, writer_of};
+pub use sync::SyncPage;

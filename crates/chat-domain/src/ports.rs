@@ -9,8 +9,8 @@ use std::future::Future;
 
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Message,
-    MessageBody, MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, SearchQuery,
-    UnreadCount, User, UserId, Username,
+    MessageBody, MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, RecoveryRepo,
+    SearchQuery, StreamEvent, StreamPosition, StreamToken, UnreadCount, User, UserId, Username,
 };
 
 /// A user record to create, or to refresh when it exists.
@@ -179,12 +179,14 @@ pub trait ConversationRepo {
         page: PageRequest,
     ) -> impl Future<Output = Result<Paged<ConversationDetail>, ChatError>> + Send;
 
-    /// Moves `user`'s watermark to the conversation's newest message, if they are a member.
+    /// Moves `user`'s watermark to the conversation's newest message, if they are a member,
+    /// and records the move in the stream (even when nothing became read: the receipt is
+    /// announced all the same).
     fn mark_read(
         &self,
         user: UserId,
         id: ConversationId,
-    ) -> impl Future<Output = Result<Option<ReadReceipt>, ChatError>> + Send;
+    ) -> impl Future<Output = Result<Option<(ReadReceipt, StreamPosition)>, ChatError>> + Send;
 
     /// Messages from others above `user`'s watermarks, over all their conversations.
     fn unread_count(&self, user: UserId) -> impl Future<Output = Result<i64, ChatError>> + Send;
@@ -198,13 +200,15 @@ pub trait ConversationRepo {
 
 /// Messages: appending, reading, searching and deleting.
 pub trait MessageRepo {
-    /// Appends a message with the conversation's next `seq`, updates its counters and moves
-    /// the sender's watermark, all in one transaction. `None` when the sender is not a
-    /// member. A reused client message id is a `Conflict`.
+    /// Appends a message with the conversation's next `seq`, updates its counters, moves the
+    /// sender's watermark and records it in the stream, all in one transaction. `None` when
+    /// the sender is not a member. A client message id the sender used before answers with
+    /// the stored message ([`Appended::Retried`]) when the conversation, content and
+    /// attachment are the same, and is a `Conflict` otherwise.
     fn append_message(
         &self,
         message: NewMessage,
-    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
+    ) -> impl Future<Output = Result<Option<Appended>, ChatError>> + Send;
 
     /// The window of visible messages, newest first; empty unless `viewer` is a member.
     fn messages(
@@ -225,12 +229,69 @@ pub trait MessageRepo {
     ) -> impl Future<Output = Result<Paged<Message>, ChatError>> + Send;
 
     /// Soft-deletes a visible message if `sender` sent it, keeping the conversation's counters
-    /// and last-message preview right. Returns the message as it was.
+    /// and last-message preview right, and records it in the stream. Returns the message as
+    /// it was.
     fn delete_message(
         &self,
         sender: UserId,
         id: MessageId,
-    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
+    ) -> impl Future<Output = Result<Option<(Message, StreamPosition)>, ChatError>> + Send;
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// The message was stored at this place in the stream.
+    New(Message, StreamPosition),
+    /// The sender had sent this message before with the same client message id: nothing was
+    /// written, and this is the stored message (a retry after a lost answer).
+    Retried(Message),
+}
+
+impl Appended {
+    /// The stored message.
+    pub fn message(&self) -> &Message {
+        match self {
+            Appended::New(message, _) | Appended::Retried(message) => message,
+        }
+    }
+}
+
+/// Where each of a reader's conversations is to be read from: the conversations named in
+/// `rooms` from their own token, every other conversation of the reader from `others` (not at
+/// all when `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamScope {
+    /// Conversations with a token of their own.
+    pub rooms: Vec<(ConversationId, StreamToken)>,
+    /// The token of the reader's other conversations.
+    pub others: Option<StreamToken>,
+}
+
+/// The event stream, read back: its head, one writer's range (to fill a gap) and a reader's
+/// events since a token (to replay or to sync). Every read returns messages with their
+/// members, as they were published, ordered by writer then position.
+pub trait StreamRepo {
+    /// The last position of every writer.
+    fn stream_head(&self) -> impl Future<Output = Result<StreamToken, ChatError>> + Send;
+
+    /// The events of `writer` after position `after`, up to `upto` included.
+    fn stream_range(
+        &self,
+        writer: usize,
+        after: i64,
+        upto: i64,
+    ) -> impl Future<Output = Result<Vec<StreamEvent>, ChatError>> + Send;
+
+    /// The events of `reader`'s conversations after the scope's tokens and up to `upto`, at
+    /// most `limit`; only conversations `reader` is a member of now.
+    fn stream_for(
+        &self,
+        reader: UserId,
+        scope: &StreamScope,
+        upto: StreamToken,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StreamEvent>, ChatError>> + Send;
 }
 
 /// Whether the store can serve requests now.
@@ -241,7 +302,17 @@ pub trait Health {
 
 /// Everything the service needs from a store, in one bound.
 pub trait Store:
-    UserRepo + AccountRepo + ConversationRepo + MessageRepo + Health + Clone + Send + Sync + 'static
+    UserRepo
+    + AccountRepo
+    + ConversationRepo
+    + MessageRepo
+    + StreamRepo
+    + RecoveryRepo
+    + Health
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -250,6 +321,8 @@ impl<T> Store for T where
         + AccountRepo
         + ConversationRepo
         + MessageRepo
+        + StreamRepo
+        + RecoveryRepo
         + Health
         + Clone
         + Send

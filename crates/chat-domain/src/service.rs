@@ -7,9 +7,9 @@ use crate::{
     AttachmentUrl, ChatError, ChatEvent, ClientMessageId, ConversationDetail, ConversationId,
     Entity, EventSink, KeyedLimiter, Limits, Message, MessageBody, MessageDeleted, MessageId,
     MessageSent, MessageWindow, MessagesRead, PageRequest, Paged, Policy, ReadReceipt, SearchQuery,
-    Store, UnreadCount, UpsertUser, User, UserId, Username,
+    Store, StreamEvent, UnreadCount, UpsertUser, User, UserId, Username,
     pairs::PairCache,
-    ports::{DirectPair, NewMessage},
+    ports::{Appended, DirectPair, NewMessage},
 };
 
 /// A validated request to send a direct message.
@@ -56,6 +56,9 @@ pub struct SentMessage {
     pub conversation: ConversationDetail,
     /// The message, with its `seq`.
     pub message: Message,
+    /// Whether this was a retry of a send already stored (same client message id and
+    /// content): nothing was written or announced again.
+    pub replayed: bool,
 }
 
 /// A slice of one conversation's history and the size of the list it came from.
@@ -200,21 +203,31 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 client_message_id: cmd.client_message_id,
             })
             .await?;
-        let Some(message) = appended else {
-            self.pairs.forget(pair);
-            return Err(ChatError::not_found(Entity::Conversation));
+        let (message, replayed) = match appended {
+            Some(Appended::New(message, position)) => {
+                self.events.publish(StreamEvent {
+                    position,
+                    event: ChatEvent::MessageSent(MessageSent {
+                        message: message.clone(),
+                        members: conversation
+                            .members
+                            .iter()
+                            .map(|m| m.user.clone())
+                            .collect(),
+                    }),
+                });
+                (message, false)
+            }
+            Some(Appended::Retried(message)) => (message, true),
+            None => {
+                self.pairs.forget(pair);
+                return Err(ChatError::not_found(Entity::Conversation));
+            }
         };
-        self.events.publish(ChatEvent::MessageSent(MessageSent {
-            message: message.clone(),
-            members: conversation
-                .members
-                .iter()
-                .map(|m| m.user.clone())
-                .collect(),
-        }));
         Ok(SentMessage {
             conversation: ConversationDetail::clone(&conversation),
             message,
+            replayed,
         })
     }
 
@@ -283,17 +296,20 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         caller: UserId,
         conversation: ConversationId,
     ) -> Result<ReadReceipt, ChatError> {
-        let receipt = self
+        let (receipt, position) = self
             .store
             .mark_read(caller, conversation)
             .await?
             .ok_or(ChatError::not_found(Entity::Conversation))?;
-        self.events.publish(ChatEvent::MessagesRead(MessagesRead {
-            conversation_id: receipt.conversation_id,
-            user_id: receipt.user_id,
-            last_read_seq: receipt.last_read_seq,
-            read_at: receipt.read_at,
-        }));
+        self.events.publish(StreamEvent {
+            position,
+            event: ChatEvent::MessagesRead(MessagesRead {
+                conversation_id: receipt.conversation_id,
+                user_id: receipt.user_id,
+                last_read_seq: receipt.last_read_seq,
+                read_at: receipt.read_at,
+            }),
+        });
         Ok(receipt)
     }
 
@@ -337,18 +353,20 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         caller: UserId,
         message: MessageId,
     ) -> Result<Message, ChatError> {
-        let deleted = self
+        let (deleted, position) = self
             .store
             .delete_message(caller, message)
             .await?
             .ok_or(ChatError::not_found(Entity::Message))?;
-        self.events
-            .publish(ChatEvent::MessageDeleted(MessageDeleted {
+        self.events.publish(StreamEvent {
+            position,
+            event: ChatEvent::MessageDeleted(MessageDeleted {
                 conversation_id: deleted.conversation_id,
                 message_id: deleted.id,
                 seq: deleted.seq,
                 deleted_by: caller,
-            }));
+            }),
+        });
         Ok(deleted)
     }
 

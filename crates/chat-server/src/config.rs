@@ -8,6 +8,7 @@ use std::time::Duration;
 use chat_api::auth::{HashingLimits, JwtSettings, VerifyKey};
 use chat_api::{ApiSettings, TrustedProxies};
 use chat_domain::{AccountRates, Directory, Limits, Policy, SendRate};
+use chat_realtime::chat::RecoveryConfig;
 use chat_store_pg::PgConfig;
 
 /// A configuration value that cannot work, named by its variable.
@@ -60,6 +61,9 @@ pub struct SocketSettings {
     pub max_connections_per_ip: usize,
     /// Sockets one user may have connected at once, over all devices.
     pub max_sockets_per_user: usize,
+    /// Connection state recovery (`CHAT_SOCKET_RECOVERY`, `CHAT_RECOVERY_WINDOW_SECS`,
+    /// `CHAT_RECOVERY_MAX_EVENTS`).
+    pub recovery: RecoveryConfig,
 }
 
 /// Everything the server reads at start-up.
@@ -221,6 +225,7 @@ impl Config {
             attachment_timeout: millis("CHAT_SOCKET_ATTACHMENT_TIMEOUT_MS", 20_000)?,
             max_connections_per_ip: positive(src, "CHAT_MAX_CONNECTIONS_PER_IP", 1000)?,
             max_sockets_per_user: positive(src, "CHAT_MAX_SOCKETS_PER_USER", 20)?,
+            recovery: recovery::recovery(src)?,
         };
         let (account_rates, hashing) =
             (credentials::account_rates(src)?, credentials::hashing(src)?);
@@ -376,5 +381,6 @@ fn encode(raw: &str) -> String {
 
 mod credentials;
 mod network;
+mod recovery;
 #[cfg(test)]
 mod tests;

@@ -7,19 +7,19 @@ use std::time::{Duration, SystemTime};
 use actix_web::web;
 use chat_api::{ApiError, Authenticator};
 use chat_domain::{ChatError, ChatService, Store};
-use chat_realtime::chat::{AuthFailure, Authenticate, Authenticated, ChatRealtime, Hub};
+use chat_realtime::chat::{
+    AuthFailure, Authenticate, Authenticated, Bus, ChatRealtime, Hub, HubConfig, LocalBus,
+    StoreBackfill,
+};
 use chat_realtime::engineio::{Engine, EngineConfig};
 use chat_realtime::socketio::{SocketIoConfig, SocketIoServer};
 
 use crate::config::SocketSettings;
 
-/// How long the hub waits for a missing `seq` before delivering past the gap. Concurrent senders
-/// publish their commits from their own tasks, and on a loaded machine one may be scheduled
-/// hundreds of milliseconds after the next: 250 ms let the next go first about once in ten runs
-/// of four sockets sending 100 each. A gap that lasts is a send cut off between its commit and
-/// its announcement, which is rare; filling it from the store instead of waiting is the
-/// delivery work still to come.
-const GAP_GRACE: Duration = Duration::from_secs(2);
+/// How long an event that arrived ahead of its writer's next waits before the missing ones are
+/// read from the store. Concurrent senders publish their commits from their own tasks, so the
+/// next is usually microseconds late; a read from the store settles it when it is not.
+const GAP_FILL_DELAY: Duration = Duration::from_millis(50);
 
 /// Socket tokens are verified, and their users provisioned, exactly as REST does it; a socket
 /// stays as long as REST accepts its token.
@@ -43,21 +43,62 @@ impl Authenticate for SocketAuth {
 }
 
 /// The Engine.IO engine with Socket.IO and the chat on top, over store `S`.
-pub(crate) type ChatEngine<S> = Engine<SocketIoServer<ChatRealtime<S, Arc<Hub>, SocketAuth>>>;
+pub(crate) type ChatEngine<S> = Engine<SocketIoServer<ChatRealtime<S, Arc<LocalBus>, SocketAuth>>>;
 
-/// A hub sized by the settings.
-pub(crate) fn hub(settings: &SocketSettings) -> Arc<Hub> {
-    Hub::new(settings.max_rooms, settings.max_sockets_per_user, GAP_GRACE)
+/// This node's hub, sized by the settings, subscribed to the bus and delivering from the
+/// store's head of now (earlier events are history).
+pub(crate) async fn hub<S: Store>(
+    settings: &SocketSettings,
+    store: &S,
+    bus: &Arc<LocalBus>,
+) -> Result<Arc<Hub>, ChatError> {
+    let hub = Hub::new(HubConfig {
+        max_rooms: settings.max_rooms,
+        max_sockets_per_user: settings.max_sockets_per_user,
+        gap_fill_delay: GAP_FILL_DELAY,
+        offsets: settings.recovery.enabled,
+    });
+    bus.subscribe(&hub);
+    let orphaned = store.orphan_sessions().await?;
+    if orphaned > 0 {
+        tracing::info!(
+            sessions = orphaned,
+            "socket sessions of an earlier run are recoverable within the window"
+        );
+    }
+    hub.start_at(
+        store.stream_head().await?,
+        Arc::new(StoreBackfill(store.clone())),
+    );
+    Ok(hub)
+}
+
+/// Forgets, every minute, the socket sessions left longer ago than the recovery window.
+pub(crate) fn prune_sessions<S: Store>(store: S, window: Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match store.prune_sessions(window).await {
+                Ok(0) => {}
+                Ok(pruned) => {
+                    tracing::debug!(sessions = pruned, "expired socket sessions forgotten")
+                }
+                Err(error) => tracing::warn!(%error, "expired socket sessions not forgotten yet"),
+            }
+        }
+    });
 }
 
 /// The engine serving `/socket.io/`, with the chat on top.
 pub(crate) fn engine<S: Store>(
     settings: &SocketSettings,
-    chat: ChatService<S, Arc<Hub>>,
+    chat: ChatService<S, Arc<LocalBus>>,
     hub: Arc<Hub>,
     authenticator: web::Data<Authenticator>,
 ) -> Arc<ChatEngine<S>> {
-    let realtime = ChatRealtime::new(chat, hub, SocketAuth(authenticator));
+    let realtime =
+        ChatRealtime::new(chat, hub, SocketAuth(authenticator)).with_recovery(settings.recovery);
     let sockets = SocketIoConfig {
         connect_timeout: settings.connect_timeout,
         inbound_queue: settings.inbound_queue,

@@ -17,6 +17,7 @@ use chat_api::auth::{
 use chat_api::request_id::RequestId;
 use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ClientAddress, response_headers};
 use chat_domain::{Accounts, ChatService};
+use chat_realtime::chat::LocalBus;
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
 
@@ -67,8 +68,12 @@ impl Application {
             StartupError::Config(format!("JWT_PUBLIC_KEY: cannot use the key: {e}"))
         })?;
         let store = PgStore::connect(&config.database).await?;
-        let hub = realtime::hub(&config.sockets);
-        let chat = ChatService::new(store.clone(), Arc::clone(&hub), config.policy.clone());
+        let bus = Arc::new(LocalBus::default());
+        let hub = realtime::hub(&config.sockets, &store, &bus).await?;
+        if config.sockets.recovery.enabled {
+            realtime::prune_sessions(store.clone(), config.sockets.recovery.window);
+        }
+        let chat = ChatService::new(store.clone(), bus, config.policy.clone());
         let accounts = match (&config.jwt.key, config.builtin_accounts) {
             (VerifyKey::Hs256Secret(secret), true) => Some(BuiltinAccounts {
                 accounts: Accounts::new(

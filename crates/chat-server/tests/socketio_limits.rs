@@ -79,7 +79,12 @@ async fn connect(ws: &mut Ws, token: &str) -> Next {
 }
 
 fn is_connected(answer: &Next) -> bool {
-    matches!(answer, Next::Text(text) if text.starts_with("40{\"sid\""))
+    let Next::Text(text) = answer else {
+        return false;
+    };
+    text.strip_prefix("40")
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .is_some_and(|answer| answer["sid"].is_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,14 @@
 //! Many appends in one statement, so that concurrent sends share one transaction and one WAL
 //! flush. Each conversation's row is bumped once by the number of its messages in the batch;
-//! its messages take the seqs in between, in the order they were queued.
+//! its messages take the seqs in between, in the order they were queued. Each stream writer
+//! the batch touches is bumped likewise, last and in writer order (so that a transaction
+//! holding a writer never waits for anything but its commit, and two never deadlock), and
+//! every message gets its stream event.
 
-use chat_domain::NewMessage;
+use chat_domain::{Appended, Message, NewMessage, StreamPosition};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, SmallInt, Text};
 use diesel::{QueryResult, QueryableByName};
 
 use crate::prepared::prepared_statement;
@@ -44,9 +47,36 @@ const BODY: &str = "
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
      WHERE m.conversation_id = w.conversation_id AND m.user_id = w.sender_id
+ RETURNING 1
+), ranked AS (
+    SELECT msg.id, msg.conversation_id, msg.seq, msg.sender_id,
+           (msg.conversation_id % 8)::smallint AS writer,
+           row_number() OVER (PARTITION BY msg.conversation_id % 8
+                              ORDER BY msg.conversation_id, msg.seq) AS r,
+           count(*) OVER (PARTITION BY msg.conversation_id % 8) AS n
+      FROM msg
+), locked AS (
+    SELECT s.writer FROM stream_writers s
+     WHERE s.writer IN (SELECT writer FROM ranked)
+       AND (SELECT count(*) FROM watermark) >= 0
+     ORDER BY s.writer
+       FOR UPDATE
+), bumped AS (
+    UPDATE stream_writers s SET position = s.position + x.n
+      FROM (SELECT writer, max(n) AS n FROM ranked GROUP BY writer) x
+      JOIN locked ON locked.writer = x.writer
+     WHERE s.writer = x.writer
+ RETURNING s.writer, s.position
+), ev AS (
+    INSERT INTO stream_events (writer, position, conversation_id, kind, message_id, user_id, seq)
+    SELECT ranked.writer, bumped.position - ranked.n + ranked.r, ranked.conversation_id,
+           'message', ranked.id, ranked.sender_id, ranked.seq
+      FROM ranked JOIN bumped ON bumped.writer = ranked.writer
+    RETURNING writer, position, message_id
 )
-SELECT planned.ord, msg.*
-  FROM msg JOIN planned ON planned.conversation_id = msg.conversation_id AND planned.seq = msg.seq";
+SELECT planned.ord, msg.*, ev.writer, ev.position
+  FROM msg JOIN planned ON planned.conversation_id = msg.conversation_id AND planned.seq = msg.seq
+  JOIN ev ON ev.message_id = msg.id";
 
 /// The batch's messages as five parallel arrays, one bind each, so that the statement text
 /// never changes and every connection keeps it prepared.
@@ -86,7 +116,8 @@ impl<'a> AppendBatch<'a> {
     }
 }
 
-/// A stored message and the position in the batch of the request that sent it.
+/// A stored message, the position in the batch of the request that sent it and its place in
+/// the stream.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct BatchRow {
     /// 1-based position in the batch.
@@ -94,6 +125,21 @@ pub(crate) struct BatchRow {
     pub(crate) ord: i64,
     #[diesel(embed)]
     pub(crate) message: MessageRow,
+    #[diesel(sql_type = SmallInt)]
+    pub(crate) writer: i16,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) position: i64,
+}
+
+impl BatchRow {
+    /// The stored message and where it sits in the stream.
+    pub(crate) fn appended(self) -> Appended {
+        let position = StreamPosition {
+            writer: usize::try_from(self.writer).unwrap_or(0),
+            position: self.position,
+        };
+        Appended::New(Message::from(self.message), position)
+    }
 }
 
 impl QueryFragment<Pg> for AppendBatch<'_> {

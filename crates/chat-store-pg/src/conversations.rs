@@ -3,7 +3,7 @@
 
 use chat_domain::{
     ChatError, ConversationDetail, ConversationId, ConversationRepo, DirectPair, Entity,
-    PageRequest, Paged, ReadReceipt, Seq, UnreadCount, UserId,
+    PageRequest, Paged, ReadReceipt, Seq, StreamPosition, UnreadCount, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,6 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::prepared::ByIds;
 use crate::rows::{ConversationMemberRow, assemble};
 use crate::schema::{conversation_members, conversations};
+use crate::stream::{Record, record};
 use crate::{PgStore, query_error};
 
 /// The columns of a conversation joined with one member (`c`, `m`, `u`), as
@@ -234,22 +235,40 @@ impl ConversationRepo for PgStore {
         &self,
         user: UserId,
         id: ConversationId,
-    ) -> Result<Option<ReadReceipt>, ChatError> {
+    ) -> Result<Option<(ReadReceipt, StreamPosition)>, ChatError> {
         let mut conn = self.conn().await?;
-        let row: Option<ReceiptRow> = diesel::sql_query(MARK_READ)
-            .bind::<BigInt, _>(id.get())
-            .bind::<BigInt, _>(user.get())
-            .get_result(&mut conn)
-            .await
-            .optional()
-            .map_err(query_error)?;
-        Ok(row.map(|r| ReadReceipt {
-            conversation_id: id,
-            user_id: user,
-            updated: r.updated,
-            last_read_seq: Seq(r.last_read_seq),
-            read_at: r.last_read_at,
-        }))
+        conn.transaction::<_, DieselError, _>(async |conn| {
+            let row: Option<ReceiptRow> = diesel::sql_query(MARK_READ)
+                .bind::<BigInt, _>(id.get())
+                .bind::<BigInt, _>(user.get())
+                .get_result(conn)
+                .await
+                .optional()?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let receipt = ReadReceipt {
+                conversation_id: id,
+                user_id: user,
+                updated: row.updated,
+                last_read_seq: Seq(row.last_read_seq),
+                read_at: row.last_read_at,
+            };
+            let position = record(
+                conn,
+                Record {
+                    conversation: id,
+                    kind: "read",
+                    message: None,
+                    user,
+                    seq: receipt.last_read_seq,
+                },
+            )
+            .await?;
+            Ok(Some((receipt, position)))
+        })
+        .await
+        .map_err(query_error)
     }
 
     async fn unread_count(&self, user: UserId) -> Result<i64, ChatError> {

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use chat_domain::{ChatError, Message, NewMessage};
+use chat_domain::{Appended, ChatError, NewMessage};
 use diesel::OptionalExtension;
 use diesel::result::Error as DieselError;
 use diesel_async::AsyncPgConnection;
@@ -20,12 +20,11 @@ use tokio::sync::{mpsc, oneshot};
 use crate::PgConfig;
 use crate::append_batch::{AppendBatch, BatchRow};
 use crate::error::query_error;
+use crate::messages::earlier_send;
 use crate::pool::connect_within;
-use crate::prepared::Append;
-use crate::rows::MessageRow;
 
 /// What one append gets back: the stored message, or `None` when the sender is not a member.
-pub(crate) type AppendResult = Result<Option<Message>, ChatError>;
+pub(crate) type AppendResult = Result<Option<Appended>, ChatError>;
 
 /// One queued append and where its answer goes.
 struct Pending {
@@ -125,7 +124,8 @@ struct ConnectionLost;
 
 /// Appends the batch in one statement and answers every caller. When the statement fails for
 /// a reason that may lie in one message (a reused client message id, say), nothing of it was
-/// written, and each message is retried on its own so that only the culprit fails.
+/// written, and each message is retried on its own so that only the culprit fails; a reused
+/// client message id is then answered as a retry when it is one.
 async fn commit(
     conn: &mut AsyncPgConnection,
     batch: &mut Vec<Pending>,
@@ -144,14 +144,16 @@ async fn commit(
             _ => {
                 let mut lost = false;
                 for pending in batch.drain(..) {
-                    let single: Result<Option<MessageRow>, DieselError> =
-                        Append::new(&pending.message)
+                    let single: Result<Option<BatchRow>, DieselError> =
+                        AppendBatch::new(std::iter::once(&pending.message))
                             .get_result(conn)
                             .await
                             .optional();
-                    let result = single
-                        .map(|row| row.map(Message::from))
-                        .map_err(query_error);
+                    let result = match single.map_err(query_error) {
+                        Ok(row) => Ok(row.map(BatchRow::appended)),
+                        Err(ChatError::Conflict(_)) => earlier_send(conn, &pending.message).await,
+                        Err(other) => Err(other),
+                    };
                     lost |= matches!(result, Err(ChatError::Unavailable(_)));
                     let _ = pending.reply.send(result);
                 }
@@ -166,17 +168,17 @@ async fn commit(
 
 /// Gives each caller its row; a caller without one was not a member of the conversation.
 fn answer_batch(batch: &mut Vec<Pending>, rows: Vec<BatchRow>) {
-    let mut stored: Vec<Option<MessageRow>> = batch.iter().map(|_| None).collect();
+    let mut stored: Vec<Option<BatchRow>> = batch.iter().map(|_| None).collect();
     for row in rows {
         let slot = usize::try_from(row.ord - 1)
             .ok()
             .and_then(|i| stored.get_mut(i));
         if let Some(slot) = slot {
-            *slot = Some(row.message);
+            *slot = Some(row);
         }
     }
     for (pending, row) in batch.drain(..).zip(stored) {
-        let _ = pending.reply.send(Ok(row.map(Message::from)));
+        let _ = pending.reply.send(Ok(row.map(BatchRow::appended)));
     }
 }
 

@@ -82,7 +82,7 @@ async fn commit_batch(db: &TestDatabase, messages: Vec<NewMessage>) -> Vec<Appen
 }
 
 fn seq_and_text(result: &AppendResult) -> (ConversationId, Seq, String) {
-    let message = result.as_ref().unwrap().as_ref().unwrap();
+    let message = result.as_ref().unwrap().as_ref().unwrap().message();
     (
         message.conversation_id,
         message.seq,
@@ -223,7 +223,8 @@ async fn sends_from_other_runtimes_share_conversations_without_gaps_or_losses() 
     let mut seqs: HashMap<ConversationId, Vec<i64>> = HashMap::new();
     for thread in threads {
         for result in thread.join().unwrap() {
-            let message = result.unwrap().expect("a member's send is stored");
+            let appended = result.unwrap().expect("a member's send is stored");
+            let message = appended.message();
             seqs.entry(message.conversation_id)
                 .or_default()
                 .push(message.seq.get());

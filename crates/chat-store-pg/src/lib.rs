@@ -14,8 +14,10 @@ mod migrate;
 mod plans;
 mod pool;
 mod prepared;
+mod recovery;
 mod rows;
 mod schema;
+mod stream;
 mod username_keys;
 mod users;
 

@@ -1,18 +1,19 @@
 //! The messages port: the append that assigns `seq`, history windows, search and soft delete.
 
 use chat_domain::{
-    ChatError, ConversationId, Message, MessageId, MessageRepo, MessageWindow, NewMessage,
-    PageRequest, Paged, SearchQuery, UserId,
+    Appended, ChatError, ConversationId, Message, MessageId, MessageRepo, MessageWindow,
+    NewMessage, PageRequest, Paged, SearchQuery, StreamPosition, UserId,
 };
 use diesel::dsl::{AsSelect, SqlTypeOf, exists};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::rows::MessageRow;
 use crate::schema::{conversation_members, messages};
+use crate::stream::{Record, record};
 use crate::{PgStore, query_error};
 
 /// Soft-deletes the sender's visible message and keeps the conversation's counter and
@@ -90,8 +91,39 @@ pub(crate) fn window_query(
     }
 }
 
+/// Answers a send whose client message id the sender used before: the stored message when
+/// it is the same send (a retry after a lost answer), a `Conflict` otherwise.
+pub(crate) async fn earlier_send(
+    conn: &mut AsyncPgConnection,
+    message: &NewMessage,
+) -> Result<Option<Appended>, ChatError> {
+    let conflict =
+        || ChatError::Conflict("clientMessageId was already used for another message".into());
+    let Some(client_id) = &message.client_message_id else {
+        return Err(conflict());
+    };
+    let earlier: MessageRow = messages::table
+        .filter(messages::sender_id.eq(message.sender_id.get()))
+        .filter(messages::client_message_id.eq(client_id.as_str()))
+        .select(MessageRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(query_error)?
+        .ok_or_else(conflict)?;
+    let earlier = Message::from(earlier);
+    let same = earlier.conversation_id == message.conversation_id
+        && earlier.content == message.content.as_str()
+        && earlier.attachment_url.as_deref() == message.attachment_url.as_ref().map(|u| u.as_str());
+    if same {
+        Ok(Some(Appended::Retried(earlier)))
+    } else {
+        Err(conflict())
+    }
+}
+
 impl MessageRepo for PgStore {
-    async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
+    async fn append_message(&self, message: NewMessage) -> Result<Option<Appended>, ChatError> {
         self.writes.append(message).await
     }
 
@@ -159,27 +191,40 @@ impl MessageRepo for PgStore {
         &self,
         sender: UserId,
         id: MessageId,
-    ) -> Result<Option<Message>, ChatError> {
+    ) -> Result<Option<(Message, StreamPosition)>, ChatError> {
         let mut conn = self.conn().await?;
-        let deleted = conn
-            .transaction::<Option<MessageRow>, DieselError, _>(async |conn| {
-                diesel::sql_query(
-                    "SELECT 1 FROM conversations WHERE id = \
-                     (SELECT conversation_id FROM messages WHERE id = $1) FOR UPDATE",
-                )
+        conn.transaction::<_, DieselError, _>(async |conn| {
+            diesel::sql_query(
+                "SELECT 1 FROM conversations WHERE id = \
+                 (SELECT conversation_id FROM messages WHERE id = $1) FOR UPDATE",
+            )
+            .bind::<BigInt, _>(id.get())
+            .execute(conn)
+            .await?;
+            let deleted: Option<MessageRow> = diesel::sql_query(DELETE)
                 .bind::<BigInt, _>(id.get())
-                .execute(conn)
-                .await?;
-                diesel::sql_query(DELETE)
-                    .bind::<BigInt, _>(id.get())
-                    .bind::<BigInt, _>(sender.get())
-                    .get_result(conn)
-                    .await
-                    .optional()
-            })
-            .await
-            .map_err(query_error)?;
-        Ok(deleted.map(Message::from))
+                .bind::<BigInt, _>(sender.get())
+                .get_result(conn)
+                .await
+                .optional()?;
+            let Some(deleted) = deleted.map(Message::from) else {
+                return Ok(None);
+            };
+            let position = record(
+                conn,
+                Record {
+                    conversation: deleted.conversation_id,
+                    kind: "deleted",
+                    message: Some(deleted.id),
+                    user: sender,
+                    seq: deleted.seq,
+                },
+            )
+            .await?;
+            Ok(Some((deleted, position)))
+        })
+        .await
+        .map_err(query_error)
     }
 }
 

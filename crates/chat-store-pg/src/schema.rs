@@ -55,6 +55,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_session_rooms (pid, conversation_id) {
+        pid -> Text,
+        conversation_id -> Int8,
+        since -> Array<Int8>,
+    }
+}
+
+diesel::table! {
+    recovery_sessions (pid) {
+        pid -> Text,
+        user_id -> Int8,
+        base -> Array<Int8>,
+        owner -> Text,
+        left_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stream_events (writer, position) {
+        writer -> Int2,
+        position -> Int8,
+        conversation_id -> Int8,
+        kind -> Text,
+        message_id -> Nullable<Int8>,
+        user_id -> Int8,
+        seq -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stream_writers (writer) {
+        writer -> Int2,
+        position -> Int8,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         username -> Text,
@@ -71,11 +110,17 @@ diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
+diesel::joinable!(recovery_session_rooms -> recovery_sessions (pid));
+diesel::joinable!(stream_events -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     conversation_members,
     conversations,
     messages,
+    recovery_session_rooms,
+    recovery_sessions,
+    stream_events,
+    stream_writers,
     users,
 );

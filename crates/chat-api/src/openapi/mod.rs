@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::routes::{accounts, admin, chat, users};
+use crate::routes::{accounts, admin, chat, sync, users};
 use crate::{health, views};
 
 pub(crate) use schemas::*;
@@ -42,6 +42,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         chat::search,
         chat::unread_count,
         chat::unread,
+        sync::sync,
         chat::delete,
         users::search,
         users::me,

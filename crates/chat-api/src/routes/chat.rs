@@ -38,7 +38,8 @@ pub(crate) struct SendBody {
     #[schema(value_type = Option<String>, nullable = false)]
     attachment_url: Option<Value>,
     /// An id the client picks (1 to 128 printable ASCII characters, no spaces) so that a
-    /// retried send is recognised: reusing one is a 409.
+    /// retried send is recognised: the same send again is answered with the stored message
+    /// (200), the id with another message is a 409.
     #[serde(rename = "clientMessageId")]
     #[schema(value_type = Option<String>, nullable = false)]
     client_message_id: Option<Value>,
@@ -55,9 +56,10 @@ pub(crate) struct SendBody {
     request_body = SendBody,
     responses(
         (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
+        (status = 200, description = "A retry: the caller sent this `clientMessageId` before with the same content and attachment; the stored message, nothing written or delivered again.", body = Envelope<MessageView>),
         (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, malformed JSON.", body = ErrorEnvelope),
         (status = 404, description = "No user has the id `receiverId`.", body = ErrorEnvelope),
-        (status = 409, description = "The caller already used this `clientMessageId`.", body = ErrorEnvelope),
+        (status = 409, description = "The caller already used this `clientMessageId` for a different message.", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
         (status = 429, description = "The caller sends faster than the configured rate.", body = ErrorEnvelope,
             headers(("Retry-After" = u64, description = "Seconds until a send is allowed again."))),
@@ -85,11 +87,13 @@ pub(crate) async fn send<S: Store, E: EventSink>(
     )?;
     let sent = state.chat.send_message(cmd).await?;
     let view = MessageView::new(&sent.conversation, &sent.message);
-    Ok(with_message(
-        StatusCode::CREATED,
-        "Message sent successfully",
-        view,
-    ))
+    // A retry of a stored send is answered with what was stored, and changes nothing.
+    let status = if sent.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(with_message(status, "Message sent successfully", view))
 }
 
 /// List the caller's conversations, newest activity first.

@@ -4,5 +4,6 @@
 pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod chat;
+pub(crate) mod sync;
 pub(crate) mod table;
 pub(crate) mod users;

@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, users};
+use super::{accounts, admin, chat, sync, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -42,6 +42,8 @@ pub enum Endpoint {
     UnreadCount,
     /// `GET /api/chat/unread`.
     Unread,
+    /// `GET /api/chat/sync`: changes since a stream token.
+    Sync,
     /// `DELETE /api/chat/messages/{id}`.
     DeleteMessage,
     /// `GET /api/users`: find users.
@@ -61,7 +63,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 19] = [
+    pub const ALL: [Endpoint; 20] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -74,6 +76,7 @@ impl Endpoint {
         Endpoint::Search,
         Endpoint::UnreadCount,
         Endpoint::Unread,
+        Endpoint::Sync,
         Endpoint::DeleteMessage,
         Endpoint::Users,
         Endpoint::Me,
@@ -99,6 +102,7 @@ impl Endpoint {
             | Endpoint::Search
             | Endpoint::UnreadCount
             | Endpoint::Unread
+            | Endpoint::Sync
             | Endpoint::Users
             | Endpoint::Me
             | Endpoint::UserById => Method::GET,
@@ -121,6 +125,7 @@ impl Endpoint {
             Endpoint::Search => "/api/chat/conversations/{id}/search",
             Endpoint::UnreadCount => "/api/chat/unread-count",
             Endpoint::Unread => "/api/chat/unread",
+            Endpoint::Sync => "/api/chat/sync",
             Endpoint::DeleteMessage => "/api/chat/messages/{id}",
             Endpoint::Users => "/api/users",
             Endpoint::Me => "/api/users/me",
@@ -173,6 +178,7 @@ impl Endpoint {
             Endpoint::Search => route.to(chat::search::<S, E>),
             Endpoint::UnreadCount => route.to(chat::unread_count::<S, E>),
             Endpoint::Unread => route.to(chat::unread::<S, E>),
+            Endpoint::Sync => route.to(sync::sync::<S, E>),
             Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),
             Endpoint::Users => route.to(users::search::<S, E>),
             Endpoint::Me => route.to(users::me::<S, E>),

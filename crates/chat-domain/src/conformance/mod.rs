@@ -28,7 +28,7 @@ macro_rules! store_conformance_tests {
             both_directions_share_one_conversation,
             send_to_unknown_receiver_is_not_found_and_writes_nothing,
             send_to_self_is_invalid,
-            reused_client_message_id_is_a_conflict,
+            a_retried_send_is_answered_and_a_reused_id_is_a_conflict,
             pages_show_every_message_once_newest_first,
             cursors_page_deep_history,
             conversations_are_listed_by_newest_activity,
@@ -50,6 +50,8 @@ macro_rules! store_conformance_tests {
             a_renamed_user_sends_under_the_new_name,
             concurrent_first_sends_create_one_conversation,
             concurrent_sends_get_distinct_gapless_seqs,
+            the_stream_reads_back_every_event_as_published_gapless_per_writer,
+            a_recovery_session_is_claimed_by_its_user_within_the_window,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -128,9 +130,11 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ChatError>, entity: En
 mod history;
 mod reading;
 mod sending;
+mod stream;
 mod users;
 
 pub use history::*;
 pub use reading::*;
 pub use sending::*;
+pub use stream::*;
 pub use users::*;

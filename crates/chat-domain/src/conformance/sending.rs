@@ -73,14 +73,25 @@ pub async fn send_to_self_is_invalid<S: Store>(store: S) {
     );
 }
 
-pub async fn reused_client_message_id_is_a_conflict<S: Store>(store: S) {
-    let (service, _) = setup(store).await;
+pub async fn a_retried_send_is_answered_and_a_reused_id_is_a_conflict<S: Store>(store: S) {
+    let (service, events) = setup(store).await;
     let mut cmd = send(ALICE, BOB, "once");
     cmd.client_message_id = Some(crate::ClientMessageId::parse("c-1").unwrap());
     let first = service.send_message(cmd.clone()).await.unwrap();
     assert_eq!(first.message.client_message_id.as_deref(), Some("c-1"));
-    let again = service.send_message(cmd.clone()).await;
-    assert!(matches!(again, Err(ChatError::Conflict(_))), "{again:?}");
+    assert!(!first.replayed);
+    assert_eq!(events.take().len(), 1);
+    let again = service.send_message(cmd.clone()).await.unwrap();
+    assert!(again.replayed, "the same send again is a retry");
+    assert_eq!(
+        again.message, first.message,
+        "answered with the stored message"
+    );
+    assert!(events.take().is_empty(), "a retry announces nothing");
+    let mut changed = cmd.clone();
+    changed.content = MessageBody::parse("other", &Limits::default()).unwrap();
+    let reused = service.send_message(changed).await;
+    assert!(matches!(reused, Err(ChatError::Conflict(_))), "{reused:?}");
     cmd.sender = BOB;
     cmd.receiver = ALICE;
     service.send_message(cmd).await.unwrap();

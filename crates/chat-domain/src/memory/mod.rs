@@ -3,6 +3,7 @@
 //! proves it.
 
 mod state;
+mod stream;
 mod users;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -10,9 +11,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::Utc;
 
 use crate::{
-    AccountRepo, ChatError, ChatEvent, ConversationDetail, ConversationId, ConversationRepo,
-    Directory, EventSink, Health, Message, MessageId, MessageRepo, MessageWindow, PageRequest,
-    Paged, ReadReceipt, SearchQuery, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
+    AccountRepo, Appended, ChatError, ChatEvent, ConversationDetail, ConversationId,
+    ConversationRepo, Directory, EventSink, Health, Message, MessageId, MessageRepo, MessageWindow,
+    PageRequest, Paged, ReadReceipt, SearchQuery, StreamEvent, StreamPosition, UnreadCount,
+    UpsertUser, User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -137,7 +139,7 @@ impl ConversationRepo for MemoryStore {
         &self,
         user: UserId,
         id: ConversationId,
-    ) -> Result<Option<ReadReceipt>, ChatError> {
+    ) -> Result<Option<(ReadReceipt, StreamPosition)>, ChatError> {
         Ok(self.lock().mark_read(user, id, Utc::now()))
     }
 
@@ -156,7 +158,7 @@ impl ConversationRepo for MemoryStore {
 }
 
 impl MessageRepo for MemoryStore {
-    async fn append_message(&self, message: NewMessage) -> Result<Option<Message>, ChatError> {
+    async fn append_message(&self, message: NewMessage) -> Result<Option<Appended>, ChatError> {
         self.lock().append(message, Utc::now())
     }
 
@@ -194,7 +196,7 @@ impl MessageRepo for MemoryStore {
         &self,
         sender: UserId,
         id: MessageId,
-    ) -> Result<Option<Message>, ChatError> {
+    ) -> Result<Option<(Message, StreamPosition)>, ChatError> {
         Ok(self.lock().delete(sender, id, Utc::now()))
     }
 }
@@ -208,18 +210,26 @@ impl Health for MemoryStore {
 /// An event sink that keeps what it is told, so tests can assert on it.
 #[derive(Debug, Clone, Default)]
 pub struct RecordedEvents {
-    events: Arc<Mutex<Vec<ChatEvent>>>,
+    events: Arc<Mutex<Vec<StreamEvent>>>,
 }
 
 impl RecordedEvents {
-    /// Takes every event recorded so far, oldest first.
+    /// Takes every event recorded so far, oldest first, without their positions.
     pub fn take(&self) -> Vec<ChatEvent> {
+        self.take_positioned()
+            .into_iter()
+            .map(|e| e.event)
+            .collect()
+    }
+
+    /// Takes every event recorded so far, oldest first, with their positions.
+    pub fn take_positioned(&self) -> Vec<StreamEvent> {
         std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
 impl EventSink for RecordedEvents {
-    fn publish(&self, event: ChatEvent) {
+    fn publish(&self, event: StreamEvent) {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -1,14 +1,16 @@
 //! The plain data behind [`super::MemoryStore`] and the operations on it; no locking here.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
 use crate::{
-    ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, Member, Message,
-    MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, Role, SearchQuery, Seq, UnreadCount,
-    User, UserId, UserRef,
-    ports::{DirectPair, NewMessage},
+    ChatError, ChatEvent, Conversation, ConversationDetail, ConversationId, ConversationKind,
+    Member, Message, MessageDeleted, MessageId, MessageSent, MessageWindow, MessagesRead,
+    PageRequest, Paged, ReadReceipt, Role, STREAM_WRITERS, SearchQuery, Seq, StreamEvent,
+    StreamPosition, UnreadCount, User, UserId, UserRef,
+    ports::{Appended, DirectPair, NewMessage},
+    writer_of,
 };
 
 #[derive(Debug)]
@@ -41,9 +43,12 @@ pub(super) struct State {
     members: BTreeMap<(ConversationId, UserId), StoredMember>,
     messages: BTreeMap<MessageId, StoredMessage>,
     by_seq: BTreeMap<(ConversationId, Seq), MessageId>,
-    client_ids: HashSet<(UserId, String)>,
+    client_ids: HashMap<(UserId, String), MessageId>,
     last_conversation_id: i64,
     last_message_id: i64,
+    /// Each writer's events; an event's position is its index plus one.
+    pub(super) stream: [Vec<StreamEvent>; STREAM_WRITERS],
+    pub(super) sessions: HashMap<String, super::stream::StoredSession>,
 }
 
 impl State {
@@ -163,11 +168,30 @@ impl State {
         i64::try_from(count).unwrap_or(i64::MAX)
     }
 
+    /// Records an event in its conversation's writer; returns its position.
+    pub(super) fn record(&mut self, event: ChatEvent) -> StreamPosition {
+        let event = StreamEvent {
+            position: StreamPosition {
+                writer: 0,
+                position: 0,
+            },
+            event,
+        };
+        let writer = writer_of(event.conversation_id());
+        let log = &mut self.stream[writer];
+        let position = StreamPosition {
+            writer,
+            position: i64::try_from(log.len()).unwrap_or(i64::MAX) + 1,
+        };
+        log.push(StreamEvent { position, ..event });
+        position
+    }
+
     pub(super) fn append(
         &mut self,
         new: NewMessage,
         now: DateTime<Utc>,
-    ) -> Result<Option<Message>, ChatError> {
+    ) -> Result<Option<Appended>, ChatError> {
         let (conversation_id, sender) = (new.conversation_id, new.sender_id);
         if !self.is_member(conversation_id, sender) {
             return Ok(None);
@@ -176,13 +200,23 @@ impl State {
             .client_message_id
             .as_ref()
             .map(|c| (sender, c.as_str().to_owned()));
-        if client_key
+        if let Some(earlier) = client_key
             .as_ref()
-            .is_some_and(|k| self.client_ids.contains(k))
+            .and_then(|k| self.client_ids.get(k))
+            .and_then(|id| self.messages.get(id))
         {
-            return Err(ChatError::Conflict(
-                "clientMessageId was already used for another message".into(),
-            ));
+            let earlier = &earlier.message;
+            let same = earlier.conversation_id == conversation_id
+                && earlier.content == new.content.as_str()
+                && earlier.attachment_url.as_deref()
+                    == new.attachment_url.as_ref().map(|u| u.as_str());
+            return if same {
+                Ok(Some(Appended::Retried(earlier.clone())))
+            } else {
+                Err(ChatError::Conflict(
+                    "clientMessageId was already used for another message".into(),
+                ))
+            };
         }
         let Some(stored) = self.conversations.get_mut(&conversation_id) else {
             return Ok(None);
@@ -212,7 +246,7 @@ impl State {
             member.last_read_at = Some(now);
         }
         if let Some(key) = client_key {
-            self.client_ids.insert(key);
+            self.client_ids.insert(key, message.id);
         }
         self.by_seq.insert((conversation_id, seq), message.id);
         let stored = StoredMessage {
@@ -220,7 +254,17 @@ impl State {
             deleted: false,
         };
         self.messages.insert(message.id, stored);
-        Ok(Some(message))
+        let members = self
+            .detail(conversation_id)
+            .members
+            .into_iter()
+            .map(|m| m.user)
+            .collect();
+        let position = self.record(ChatEvent::MessageSent(MessageSent {
+            message: message.clone(),
+            members,
+        }));
+        Ok(Some(Appended::New(message, position)))
     }
 
     pub(super) fn window(
@@ -279,20 +323,27 @@ impl State {
         user: UserId,
         id: ConversationId,
         now: DateTime<Utc>,
-    ) -> Option<ReadReceipt> {
+    ) -> Option<(ReadReceipt, StreamPosition)> {
         let last_seq = self.conversations.get(&id)?.conversation.last_seq;
         let old = self.members.get(&(id, user))?.last_read_seq;
         let updated = self.unread_in(id, user, old);
         let member = self.members.get_mut(&(id, user))?;
         member.last_read_seq = old.max(last_seq);
         member.last_read_at = Some(now);
-        Some(ReadReceipt {
+        let receipt = ReadReceipt {
             conversation_id: id,
             user_id: user,
             updated,
             last_read_seq: member.last_read_seq,
             read_at: now,
-        })
+        };
+        let position = self.record(ChatEvent::MessagesRead(MessagesRead {
+            conversation_id: id,
+            user_id: user,
+            last_read_seq: receipt.last_read_seq,
+            read_at: now,
+        }));
+        Some((receipt, position))
     }
 
     pub(super) fn unread(&self, user: UserId) -> Vec<UnreadCount> {
@@ -312,7 +363,7 @@ impl State {
         sender: UserId,
         id: MessageId,
         now: DateTime<Utc>,
-    ) -> Option<Message> {
+    ) -> Option<(Message, StreamPosition)> {
         let stored = self.messages.get_mut(&id)?;
         if stored.deleted || stored.message.sender_id != sender {
             return None;
@@ -330,7 +381,13 @@ impl State {
             stored.last_message_seq = newest.as_ref().map(|(seq, _)| *seq);
             stored.conversation.last_message = newest.map(|(_, content)| content);
         }
-        Some(message)
+        let position = self.record(ChatEvent::MessageDeleted(MessageDeleted {
+            conversation_id: message.conversation_id,
+            message_id: message.id,
+            seq: message.seq,
+            deleted_by: sender,
+        }));
+        Some((message, position))
     }
 }
 

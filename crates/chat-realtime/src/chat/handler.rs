@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::events::{Payload, conversation_id, failed, ok, positive, string};
 use super::hub::{Hub, event_frame};
+use super::recovery::RecoveryConfig;
 use super::rooms::Room;
 use super::session::notice;
 use super::{AuthFailure, Authenticate, ChatSession};
@@ -23,22 +24,32 @@ const TOO_MANY_CONNECTIONS: &str = "Too many connections";
 
 /// The chat's realtime handler over the chat service, the hub and token verification.
 pub struct ChatRealtime<S, E, A> {
-    chat: ChatService<S, E>,
-    hub: Arc<Hub>,
+    pub(super) chat: ChatService<S, E>,
+    pub(super) hub: Arc<Hub>,
     auth: A,
+    pub(super) recovery: RecoveryConfig,
     /// The budget of the log lines about sockets refused or disconnected on purpose.
     notices: Arc<NoticeBudget>,
 }
 
 impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
-    /// The handler; `hub` must be the sink `chat` publishes to.
+    /// The handler; `hub` must receive what `chat` publishes. Connection state recovery is
+    /// on, with [`RecoveryConfig::default`].
     pub fn new(chat: ChatService<S, E>, hub: Arc<Hub>, auth: A) -> Self {
         ChatRealtime {
             chat,
             hub,
             auth,
+            recovery: RecoveryConfig::default(),
             notices: Arc::default(),
         }
+    }
+
+    /// The same handler with these recovery settings (the hub's `offsets` should match
+    /// `enabled`).
+    pub fn with_recovery(mut self, recovery: RecoveryConfig) -> Self {
+        self.recovery = recovery;
+        self
     }
 
     /// Tells the user's contacts that the user came online or went offline.
@@ -57,12 +68,13 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
     async fn dispatch(
         &self,
         socket: &SioSocket,
-        user: UserId,
+        session: &ChatSession,
         name: &str,
         payload: Payload,
     ) -> Result<Option<Value>, ChatError> {
+        let user = session.user();
         match name {
-            "join_conversation" => self.join_conversation(socket, user, &payload).await,
+            "join_conversation" => self.join_conversation(socket, session, &payload).await,
             "join_personal_room" => self.join(socket, Room::User(user)).map(|_| None),
             "send_message" => self.send_message(user, &payload).await,
             "typing" => self.typing(socket, user, &payload, "user_typing").await,
@@ -85,29 +97,10 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
     }
 
     fn join(&self, socket: &SioSocket, room: Room) -> Result<bool, ChatError> {
-        self.hub.join(socket, room).map_err(|_| {
-            ChatError::invalid("conversationId", "this connection joined too many rooms")
-        })
-    }
-
-    async fn join_conversation(
-        &self,
-        socket: &SioSocket,
-        user: UserId,
-        payload: &Payload,
-    ) -> Result<Option<Value>, ChatError> {
-        let id = conversation_id(payload)?;
-        self.chat.conversation(user, id).await?;
-        let room = Room::Conversation(id);
-        if self.join(socket, room)? {
-            let joined = json!({ "userId": user, "conversationId": id });
-            self.hub.to_room(
-                room,
-                &event_frame("user_joined", &joined),
-                Some(socket.id()),
-            );
-        }
-        Ok(None)
+        self.hub
+            .join(socket, room)
+            .map(|(joined, _)| joined)
+            .map_err(|_| too_many_rooms())
     }
 
     async fn send_message(
@@ -126,6 +119,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             string(payload, "clientMessageId")?,
             limits,
         )?;
+        // A retry (same client message id and content) is answered like the first send.
         let sent = self.chat.send_message(cmd).await?;
         let view = MessageView::new(&sent.conversation, &sent.message);
         Ok(Some(serde_json::to_value(view).unwrap_or(Value::Null)))
@@ -148,6 +142,10 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             .to_room(room, &event_frame(event, &typing), Some(socket.id()));
         Ok(None)
     }
+}
+
+pub(super) fn too_many_rooms() -> ChatError {
+    ChatError::invalid("conversationId", "this connection joined too many rooms")
 }
 
 /// The token of a handshake: `auth.token`, or an `Authorization: Bearer` header.
@@ -200,6 +198,10 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
             return Err(ConnectRefusal::Denied(TOO_MANY_CONNECTIONS.to_owned()));
         };
         let mut session = ChatSession::new(user, slot);
+        if self.recovery.enabled {
+            self.recover_or_open(&socket, &mut session, auth.as_ref())
+                .await?;
+        }
         if let Some(valid_until) = authenticated.valid_until {
             let left = valid_until
                 .duration_since(SystemTime::now())
@@ -209,10 +211,18 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         Ok(session)
     }
 
+    fn recovery_pid<'s>(&self, session: &'s ChatSession) -> Option<&'s str> {
+        session.pid.as_deref()
+    }
+
     fn on_connected(&self, socket: &SioSocket, session: &ChatSession) {
         let user = session.user();
         socket.engine().set_user(user);
-        if self.hub.connect(socket.clone(), user) {
+        let first = match session.take_replay() {
+            Some(replay) => self.resume(socket, replay),
+            None => self.hub.connect(socket.clone(), user),
+        };
+        if first {
             self.announce_presence(user, "user_online");
         }
     }
@@ -237,9 +247,8 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         name: String,
         args: Vec<Data>,
     ) -> Vec<Data> {
-        let user = session.user();
         match self
-            .dispatch(socket, user, &name, Payload::from_args(args))
+            .dispatch(socket, session, &name, Payload::from_args(args))
             .await
         {
             Ok(data) => ok(data),
@@ -254,6 +263,9 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
 
     fn on_disconnect(&self, socket: &SioSocket, session: ChatSession, reason: DisconnectReason) {
         let user = session.user();
+        if let Some(pid) = session.pid.clone() {
+            self.leave_session(pid, socket.id().to_owned());
+        }
         drop(session);
         tracing::debug!(%user, ?reason, "socket disconnected");
         if let Some(departure) = self.hub.disconnect(socket)

@@ -1,19 +1,18 @@
-//! The fan-out hub: the domain's event sink on the realtime side. It turns what happened into
-//! Socket.IO events, encodes each one once, and queues the same frame on every socket that
-//! should see it; a socket whose queue is full is cut off without delaying anyone else.
+//! The fan-out hub: where each node delivers the event stream. It puts events in stream
+//! order (filling gaps from the store), turns them into Socket.IO events, encodes each one
+//! once, and queues the same frame on every socket that should see it; a socket whose queue is
+//! full is cut off without delaying anyone else. Rooms, presence and socket caps live here too.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
-use chat_domain::wire::{MessageView, iso};
-use chat_domain::{
-    ChatEvent, ConversationId, EventSink, MessageDeleted, MessageSent, MessagesRead, UserId,
-};
+use chat_domain::{ConversationId, STREAM_WRITERS, StreamToken, UserId};
 use serde::Serialize;
 use serde_json::json;
 
+use super::delivery::Backfill;
 use super::order::Sequencer;
 use super::rooms::{Departure, Room, Rooms, TooManyRooms};
 use super::session::SocketSlot;
@@ -26,36 +25,83 @@ pub(crate) fn event_frame(event: &str, payload: &impl Serialize) -> Frame {
     Frame::message(OutboundEvent::new(&Namespace::MAIN, event, payload))
 }
 
-/// The realtime side of the chat: rooms, presence and delivery of domain events.
+/// How a hub delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubConfig {
+    /// Rooms one socket may join.
+    pub max_rooms: usize,
+    /// Sockets one user may hold at once.
+    pub max_sockets_per_user: usize,
+    /// How long an event that arrived ahead of its writer's next waits for the missing ones
+    /// before they are read from the store (they are usually a few microseconds late: their
+    /// publishers race once their commits are answered).
+    pub gap_fill_delay: Duration,
+    /// Whether replayable events carry their connection state recovery offset as a last
+    /// argument.
+    pub offsets: bool,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            max_rooms: 1000,
+            max_sockets_per_user: 20,
+            gap_fill_delay: Duration::from_millis(50),
+            offsets: true,
+        }
+    }
+}
+
+/// The realtime side of the chat: rooms, presence and delivery of the event stream.
 pub struct Hub {
-    // Std mutexes: each is held for map operations only, never across an await, and
-    // never while another is held.
+    // Std mutexes: each is held for map operations and queueing frames only, never across
+    // an await. The sequencer may be held while the rooms are taken, never the reverse.
     rooms: Mutex<Rooms>,
-    sequencer: Mutex<Sequencer>,
+    pub(super) sequencer: Mutex<Sequencer>,
     /// Sockets per user, connected or being admitted, for `max_sockets_per_user`.
     slots: Mutex<HashMap<UserId, usize>>,
-    max_rooms: usize,
-    max_sockets_per_user: usize,
+    pub(super) config: HubConfig,
     /// CONNECTs refused because their user had `max_sockets_per_user` sockets.
     refused_sockets: AtomicU64,
-    gap_grace: Duration,
-    this: Weak<Hub>,
+    /// Where missing events are read from.
+    pub(super) backfill: OnceLock<Arc<dyn Backfill>>,
+    /// Per writer, whether a gap fill is under way.
+    pub(super) filling: Mutex<[bool; STREAM_WRITERS]>,
+    pub(super) this: Weak<Hub>,
 }
 
 impl Hub {
-    /// A hub allowing each socket `max_rooms` rooms and each user `max_sockets_per_user`
-    /// sockets, waiting `gap_grace` for a missing `seq`.
-    pub fn new(max_rooms: usize, max_sockets_per_user: usize, gap_grace: Duration) -> Arc<Hub> {
+    /// A hub that has delivered nothing yet: call [`Hub::start_at`] with the stream's head
+    /// before any event arrives.
+    pub fn new(config: HubConfig) -> Arc<Hub> {
         Arc::new_cyclic(|this| Hub {
             rooms: Mutex::default(),
-            sequencer: Mutex::default(),
+            sequencer: Mutex::new(Sequencer::new(StreamToken::START)),
             slots: Mutex::default(),
-            max_rooms,
-            max_sockets_per_user,
+            config,
             refused_sockets: AtomicU64::new(0),
-            gap_grace,
+            backfill: OnceLock::new(),
+            filling: Mutex::default(),
             this: Weak::clone(this),
         })
+    }
+
+    /// Starts delivery after `head` (what the store held when the node started; earlier
+    /// events are history) and reads missing events from `backfill`.
+    pub fn start_at(&self, head: StreamToken, backfill: Arc<dyn Backfill>) {
+        *self.sequencer() = Sequencer::new(head);
+        let _ = self.backfill.set(backfill);
+    }
+
+    pub(super) fn sequencer(&self) -> MutexGuard<'_, Sequencer> {
+        self.sequencer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Everything this hub has delivered: the stream token of now.
+    pub fn frontier(&self) -> StreamToken {
+        self.sequencer().frontier()
     }
 
     /// How many CONNECTs were refused since start-up because their user already had
@@ -68,7 +114,7 @@ impl Hub {
     pub(crate) fn reserve_slot(&self, user: UserId) -> Option<SocketSlot> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         let taken = slots.entry(user).or_default();
-        if *taken >= self.max_sockets_per_user {
+        if *taken >= self.config.max_sockets_per_user {
             drop(slots);
             self.refused_sockets.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -91,7 +137,7 @@ impl Hub {
         }
     }
 
-    fn rooms(&self) -> std::sync::MutexGuard<'_, Rooms> {
+    pub(super) fn rooms(&self) -> MutexGuard<'_, Rooms> {
         self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -112,9 +158,52 @@ impl Hub {
         Some(departure)
     }
 
-    /// Puts a socket in a room; `Ok(false)` when it was there already.
-    pub(crate) fn join(&self, socket: &SioSocket, room: Room) -> Result<bool, TooManyRooms> {
-        self.rooms().join(socket.id(), room, self.max_rooms)
+    /// Puts a socket in a room; `Ok(false)` when it was there already. With it, the stream
+    /// token from which the room's events reach the socket.
+    pub(crate) fn join(
+        &self,
+        socket: &SioSocket,
+        room: Room,
+    ) -> Result<(bool, StreamToken), TooManyRooms> {
+        let sequencer = self.sequencer();
+        let joined = self
+            .rooms()
+            .join(socket.id(), room, self.config.max_rooms)?;
+        Ok((joined, sequencer.frontier()))
+    }
+
+    /// Like [`Hub::join`], and holds the socket's broadcasts from that point (until
+    /// [`SioSocket::release_broadcasts`]) so that a catch-up can go first.
+    pub(crate) fn join_held(
+        &self,
+        socket: &SioSocket,
+        room: Room,
+    ) -> Result<(bool, StreamToken), TooManyRooms> {
+        let sequencer = self.sequencer();
+        let joined = self
+            .rooms()
+            .join(socket.id(), room, self.config.max_rooms)?;
+        socket.hold_broadcasts();
+        Ok((joined, sequencer.frontier()))
+    }
+
+    /// Registers a recovered socket in its rooms with its broadcasts held, all at one point
+    /// of the stream, which it returns; and whether it is the user's first socket.
+    pub(crate) fn connect_held(
+        &self,
+        socket: SioSocket,
+        user: UserId,
+        rooms: &[ConversationId],
+    ) -> (bool, StreamToken) {
+        let sequencer = self.sequencer();
+        let mut all = self.rooms();
+        socket.hold_broadcasts();
+        let id = socket.id().to_owned();
+        let first = all.add(socket, user);
+        for room in rooms {
+            let _ = all.join(&id, Room::Conversation(*room), self.config.max_rooms);
+        }
+        (first, sequencer.frontier())
     }
 
     /// Whether the socket joined the room.
@@ -136,138 +225,18 @@ impl Hub {
         };
         deliver(&sockets, frame);
     }
-
-    /// Delivers a new message to its room and notifies its members outside the room. Nothing
-    /// is encoded when nobody is connected to hear it.
-    fn message_sent(&self, event: &MessageSent) {
-        #[derive(Serialize)]
-        struct Notification<'a> {
-            #[serde(rename = "conversationId")]
-            conversation_id: ConversationId,
-            #[serde(rename = "senderId")]
-            sender_id: UserId,
-            message: &'a MessageView,
-        }
-        let conversation = event.message.conversation_id;
-        let room = Room::Conversation(conversation);
-        let (in_room, outside) = {
-            let rooms = self.rooms();
-            let outside: Vec<SioSocket> = event
-                .members
-                .iter()
-                .map(|m| m.id)
-                .filter(|id| *id != event.message.sender_id && !rooms.user_in(*id, room))
-                .flat_map(|id| rooms.of_user(id))
-                .collect();
-            (rooms.in_room(room, None), outside)
-        };
-        if in_room.is_empty() && outside.is_empty() {
-            return;
-        }
-        let view = MessageView::fresh(&event.message, &event.members);
-        if !in_room.is_empty() {
-            deliver(&in_room, &event_frame("new_message", &view));
-        }
-        if !outside.is_empty() {
-            let notification = Notification {
-                conversation_id: conversation,
-                sender_id: event.message.sender_id,
-                message: &view,
-            };
-            deliver(
-                &outside,
-                &event_frame("message_notification", &notification),
-            );
-        }
-    }
-
-    fn deliver_in_order(&self, event: MessageSent) {
-        let conversation = event.message.conversation_id;
-        // Frames are queued while the sequencer is held: two threads that admit `n` and `n + 1`
-        // in that order also queue them in that order.
-        let sequencer = self.sequencer.lock();
-        let mut sequencer = sequencer.unwrap_or_else(PoisonError::into_inner);
-        let admitted = sequencer.admit(event);
-        for ready in &admitted.ready {
-            self.message_sent(ready);
-        }
-        drop(sequencer);
-        if admitted.holding {
-            self.release_later(conversation);
-        }
-    }
-
-    /// Arms the grace timer of a held-back conversation.
-    fn release_later(&self, conversation: ConversationId) {
-        let (hub, grace) = (Weak::clone(&self.this), self.gap_grace);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        runtime.spawn(async move {
-            tokio::time::sleep(grace).await;
-            if let Some(hub) = hub.upgrade() {
-                let sequencer = hub.sequencer.lock();
-                let mut sequencer = sequencer.unwrap_or_else(PoisonError::into_inner);
-                let released = sequencer.release(conversation);
-                if !released.is_empty() {
-                    tracing::warn!(conversation = %conversation, count = released.len(), "delivered past a seq gap");
-                }
-                for event in &released {
-                    hub.message_sent(event);
-                }
-            }
-        });
-    }
-
-    fn messages_read(&self, event: &MessagesRead) {
-        #[derive(Serialize)]
-        struct Read {
-            #[serde(rename = "conversationId")]
-            conversation_id: ConversationId,
-            #[serde(rename = "userId")]
-            user_id: UserId,
-            #[serde(rename = "readAt", serialize_with = "iso")]
-            read_at: chrono::DateTime<chrono::Utc>,
-            #[serde(rename = "lastReadSeq")]
-            last_read_seq: i64,
-        }
-        let read = Read {
-            conversation_id: event.conversation_id,
-            user_id: event.user_id,
-            read_at: event.read_at,
-            last_read_seq: event.last_read_seq.get(),
-        };
-        let room = Room::Conversation(event.conversation_id);
-        self.to_room(room, &event_frame("messages_read", &read), None);
-    }
-
-    fn message_deleted(&self, event: &MessageDeleted) {
-        let deleted = json!({
-            "conversationId": event.conversation_id,
-            "messageId": event.message_id,
-            "seq": event.seq,
-            "deletedBy": event.deleted_by,
-        });
-        let room = Room::Conversation(event.conversation_id);
-        self.to_room(room, &event_frame("message_deleted", &deleted), None);
-    }
-}
-
-impl EventSink for Hub {
-    fn publish(&self, event: ChatEvent) {
-        match event {
-            ChatEvent::MessageSent(sent) => self.deliver_in_order(sent),
-            ChatEvent::MessagesRead(read) => self.messages_read(&read),
-            ChatEvent::MessageDeleted(deleted) => self.message_deleted(&deleted),
-        }
-    }
 }
 
 /// Queues the frame on each socket; a full queue cuts that socket off (inside `send`) and
 /// nobody else waits for it.
-fn deliver(sockets: &[SioSocket], frame: &Frame) {
+pub(super) fn deliver(sockets: &[SioSocket], frame: &Frame) {
+    deliver_keyed(sockets, frame, None);
+}
+
+/// Like [`deliver`], naming the frame for the release of a held socket.
+pub(super) fn deliver_keyed(sockets: &[SioSocket], frame: &Frame, key: Option<(i64, i64)>) {
     for socket in sockets {
-        let _ = socket.send_frame(frame.clone());
+        let _ = socket.broadcast_frame(frame.clone(), key);
     }
 }
 
@@ -307,63 +276,5 @@ mod tests {
         assert!(direct.starts_with(r#"42["user_typing","#), "{direct}");
         let parse = |t: &str| serde_json::from_str::<Value>(&t[2..]).unwrap();
         assert_eq!(parse(direct), parse(through_value));
-    }
-
-    /// A message of conversation 1 with this `seq`.
-    fn sent(seq: i64) -> MessageSent {
-        use chat_domain::{Message, MessageId, Seq};
-        MessageSent {
-            message: Message {
-                id: MessageId(seq),
-                conversation_id: ConversationId(1),
-                seq: Seq(seq),
-                sender_id: UserId(1),
-                content: format!("m{seq}"),
-                attachment_url: None,
-                client_message_id: None,
-                created_at: chrono::Utc::now(),
-                updated_at: chrono::Utc::now(),
-            },
-            members: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn events_published_in_seq_order_from_many_threads_are_queued_in_seq_order() {
-        const THREADS: usize = 4;
-        const PER_ROUND: i64 = 1000;
-        for round in 0..20 {
-            let hub = Hub::new(10, 20, Duration::from_secs(60));
-            let engine = crate::engineio::EngineSocket::detached();
-            let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
-            hub.connect(socket.clone(), UserId(2));
-            hub.join(&socket, Room::Conversation(ConversationId(1)))
-                .unwrap();
-            let next = std::sync::atomic::AtomicI64::new(1);
-            std::thread::scope(|scope| {
-                for _ in 0..THREADS {
-                    scope.spawn(|| {
-                        loop {
-                            let seq = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            if seq > PER_ROUND {
-                                break;
-                            }
-                            hub.publish(ChatEvent::MessageSent(sent(seq)));
-                        }
-                    });
-                }
-            });
-            let order: Vec<i64> = engine
-                .take_queued()
-                .iter()
-                .map(|frame| {
-                    let (_, rest) = text(frame).split_once(r#""seq":"#).unwrap();
-                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    digits.parse().unwrap()
-                })
-                .collect();
-            let expected: Vec<i64> = (1..=PER_ROUND).collect();
-            assert_eq!(order, expected, "round {round}");
-        }
     }
 }

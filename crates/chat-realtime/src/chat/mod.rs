@@ -2,10 +2,14 @@
 //! (`join_conversation`, `send_message`, `typing`, ...), rooms, presence, and the hub that
 //! delivers what the domain announces.
 
+mod bus;
+mod delivery;
 mod events;
 mod handler;
 mod hub;
 mod order;
+mod recovery;
+mod resume;
 mod rooms;
 mod session;
 
@@ -14,8 +18,11 @@ use std::time::SystemTime;
 
 use chat_domain::UserId;
 
+pub use bus::{Bus, LocalBus};
+pub use delivery::{Backfill, BoxFuture, StoreBackfill};
 pub use handler::ChatRealtime;
-pub use hub::Hub;
+pub use hub::{Hub, HubConfig};
+pub use recovery::RecoveryConfig;
 pub use rooms::Room;
 pub use session::ChatSession;
 

@@ -1,147 +1,203 @@
-//! Delivering each conversation's messages in `seq` order, even when their events are
-//! published out of order by concurrent senders.
+//! Delivering the event stream in order, whatever order its events arrive in.
 //!
-//! `seq` is handed out under the conversation's row lock, so when message `n` is published,
-//! message `n - 1` has already committed and its event is on its way. An event that arrives
-//! early is held until the one before it arrives; if that one never comes (its sender was
-//! cancelled between commit and publish), the held events go out after a short grace.
+//! Each writer's positions are gapless and in commit order, and a conversation always writes
+//! through one writer, so delivering every writer's events in position order delivers every
+//! conversation's events in `seq` order. Events arrive out of order (their publishers race
+//! once their commits are answered; a bus may reorder or lose some): one that arrives early is
+//! held until the ones before it come, from their publisher or read from the store; one that
+//! was delivered already is dropped. When position `n` has arrived, every position before it
+//! has committed, so the store always has what is missing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use chat_domain::{ConversationId, MessageSent, Seq};
+use chat_domain::{STREAM_WRITERS, StreamEvent, StreamToken};
 
-/// Conversations remembered beyond this many are forgotten (idle ones cannot have gaps).
-const MAX_TRACKED: usize = 100_000;
+/// Events held back per writer this far ahead are still accepted; past it the sequencer
+/// refuses more (a writer that far ahead means the store has been unreachable for long).
+const MAX_HELD_PER_WRITER: usize = 100_000;
 
-/// The per-conversation delivery position and the events held back.
-#[derive(Debug, Default)]
+/// The delivered frontier and the events held back behind gaps.
+#[derive(Debug)]
 pub(crate) struct Sequencer {
-    delivered: HashMap<ConversationId, Seq>,
-    held: HashMap<ConversationId, BTreeMap<Seq, MessageSent>>,
+    delivered: StreamToken,
+    held: [BTreeMap<i64, StreamEvent>; STREAM_WRITERS],
+}
+
+/// A gap to fill from the store: `writer`'s positions after `after` up to `upto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gap {
+    pub(crate) writer: usize,
+    pub(crate) after: i64,
+    pub(crate) upto: i64,
 }
 
 /// What admitting an event produced.
 #[derive(Debug, Default)]
 pub(crate) struct Admitted {
-    /// Events to deliver now, in order.
-    pub(crate) ready: Vec<MessageSent>,
-    /// Whether events are now held for this conversation (the caller arms the grace timer).
-    pub(crate) holding: bool,
+    /// Events to deliver now, in order, each with the frontier right after it.
+    pub(crate) ready: Vec<(StreamEvent, StreamToken)>,
+    /// The gap now open in the event's writer, if any.
+    pub(crate) gap: Option<Gap>,
 }
 
 impl Sequencer {
-    /// Takes one event and returns what may be delivered now.
-    pub(crate) fn admit(&mut self, event: MessageSent) -> Admitted {
-        let conversation = event.message.conversation_id;
-        let seq = event.message.seq;
-        if self.delivered.len() >= MAX_TRACKED && !self.delivered.contains_key(&conversation) {
-            self.delivered.retain(|id, _| self.held.contains_key(id));
-        }
-        let last = *self
-            .delivered
-            .entry(conversation)
-            .or_insert(Seq(seq.get() - 1));
-        if seq.get() <= last.get() {
-            // A late straggler after a grace flush: deliver rather than drop.
-            return Admitted {
-                ready: vec![event],
-                holding: self.held.contains_key(&conversation),
-            };
-        }
-        if seq.get() > last.get() + 1 {
-            self.held
-                .entry(conversation)
-                .or_default()
-                .insert(seq, event);
-            return Admitted {
-                ready: Vec::new(),
-                holding: true,
-            };
-        }
-        let mut ready = vec![event];
-        let mut position = seq;
-        if let Some(held) = self.held.get_mut(&conversation) {
-            while let Some(next) = held.remove(&Seq(position.get() + 1)) {
-                position = next.message.seq;
-                ready.push(next);
-            }
-            if held.is_empty() {
-                self.held.remove(&conversation);
-            }
-        }
-        self.delivered.insert(conversation, position);
-        Admitted {
-            holding: self.held.contains_key(&conversation),
-            ready,
+    /// A sequencer that has delivered everything up to `start`.
+    pub(crate) fn new(start: StreamToken) -> Self {
+        Sequencer {
+            delivered: start,
+            held: Default::default(),
         }
     }
 
-    /// Gives up waiting for a gap to fill: everything held goes out, in order.
-    pub(crate) fn release(&mut self, conversation: ConversationId) -> Vec<MessageSent> {
-        let Some(held) = self.held.remove(&conversation) else {
-            return Vec::new();
+    /// Everything delivered so far.
+    pub(crate) fn frontier(&self) -> StreamToken {
+        self.delivered
+    }
+
+    /// Takes one event and returns what may be delivered now.
+    pub(crate) fn admit(&mut self, event: StreamEvent) -> Admitted {
+        let at = event.position;
+        let Some(held) = self.held.get_mut(at.writer) else {
+            return Admitted::default();
         };
-        let events: Vec<MessageSent> = held.into_values().collect();
-        if let Some(last) = events.last() {
-            self.delivered.insert(conversation, last.message.seq);
+        let last = self.delivered.get(at.writer);
+        if at.position <= last {
+            return Admitted::default(); // delivered already
         }
-        events
+        if at.position > last + 1 {
+            if held.len() < MAX_HELD_PER_WRITER || held.contains_key(&at.position) {
+                held.insert(at.position, event);
+            }
+            return Admitted {
+                ready: Vec::new(),
+                gap: self.gap(at.writer),
+            };
+        }
+        let mut ready = Vec::new();
+        let mut next = Some(event);
+        while let Some(event) = next {
+            self.delivered = self.delivered.with(event.position);
+            ready.push((event, self.delivered));
+            let following = self.delivered.get(at.writer) + 1;
+            next = self.held[at.writer].remove(&following);
+        }
+        Admitted {
+            ready,
+            gap: self.gap(at.writer),
+        }
+    }
+
+    /// The first gap of `writer`: from what was delivered to the first event held.
+    pub(crate) fn gap(&self, writer: usize) -> Option<Gap> {
+        let first = *self.held.get(writer)?.keys().next()?;
+        Some(Gap {
+            writer,
+            after: self.delivered.get(writer),
+            upto: first - 1,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use chat_domain::{Message, MessageId, UserId};
+    use chat_domain::{
+        ChatEvent, ConversationId, MessagesRead, Seq, StreamPosition, UserId, writer_of,
+    };
     use chrono::Utc;
 
     use super::*;
 
-    fn sent(seq: i64) -> MessageSent {
-        MessageSent {
-            message: Message {
-                id: MessageId(seq),
-                conversation_id: ConversationId(1),
-                seq: Seq(seq),
-                sender_id: UserId(1),
-                content: format!("m{seq}"),
-                attachment_url: None,
-                client_message_id: None,
-                created_at: Utc::now(),
-                updated_at: Utc::now(),
+    /// A read receipt of conversation `conversation` at `position` of its writer.
+    fn event(conversation: i64, position: i64) -> StreamEvent {
+        let conversation = ConversationId(conversation);
+        StreamEvent {
+            position: StreamPosition {
+                writer: writer_of(conversation),
+                position,
             },
-            members: Vec::new(),
+            event: ChatEvent::MessagesRead(MessagesRead {
+                conversation_id: conversation,
+                user_id: UserId(1),
+                last_read_seq: Seq(position),
+                read_at: Utc::now(),
+            }),
         }
     }
 
-    fn seqs(events: &[MessageSent]) -> Vec<i64> {
-        events.iter().map(|e| e.message.seq.get()).collect()
+    fn positions(admitted: &Admitted) -> Vec<i64> {
+        admitted
+            .ready
+            .iter()
+            .map(|(e, _)| e.position.position)
+            .collect()
     }
 
     #[test]
-    fn early_events_wait_for_the_ones_before_them() {
-        let mut sequencer = Sequencer::default();
-        assert_eq!(seqs(&sequencer.admit(sent(1)).ready), [1]);
-        let early = sequencer.admit(sent(3));
-        assert!(early.ready.is_empty() && early.holding);
-        assert!(sequencer.admit(sent(4)).ready.is_empty());
-        let filled = sequencer.admit(sent(2));
-        assert_eq!(seqs(&filled.ready), [2, 3, 4]);
-        assert!(!filled.holding);
-        assert_eq!(seqs(&sequencer.admit(sent(5)).ready), [5]);
-    }
-
-    #[test]
-    fn a_gap_that_never_fills_is_released_in_order() {
-        let mut sequencer = Sequencer::default();
-        sequencer.admit(sent(10));
-        sequencer.admit(sent(13));
-        sequencer.admit(sent(12));
-        assert_eq!(seqs(&sequencer.release(ConversationId(1))), [12, 13]);
-        assert_eq!(seqs(&sequencer.admit(sent(14)).ready), [14]);
+    fn early_events_wait_for_the_gap_and_go_out_in_order_once_it_fills() {
+        let mut sequencer = Sequencer::new(StreamToken::START);
+        let early = sequencer.admit(event(1, 3));
+        assert!(early.ready.is_empty());
         assert_eq!(
-            seqs(&sequencer.admit(sent(11)).ready),
-            [11],
-            "a straggler still arrives"
+            early.gap,
+            Some(Gap {
+                writer: 1,
+                after: 0,
+                upto: 2
+            })
+        );
+        let second = sequencer.admit(event(9, 2));
+        assert!(second.ready.is_empty(), "still waiting for 1");
+        let first = sequencer.admit(event(1, 1));
+        assert_eq!(positions(&first), [1, 2, 3]);
+        assert_eq!(first.gap, None);
+        let tokens: Vec<i64> = first.ready.iter().map(|(_, t)| t.get(1)).collect();
+        assert_eq!(
+            tokens,
+            [1, 2, 3],
+            "each event carries the frontier after it"
+        );
+    }
+
+    #[test]
+    fn duplicates_and_stragglers_are_dropped_and_writers_are_independent() {
+        let mut sequencer = Sequencer::new(StreamToken::new([0, 5, 0, 0, 0, 0, 0, 0]));
+        assert!(
+            sequencer.admit(event(1, 5)).ready.is_empty(),
+            "already delivered"
+        );
+        assert_eq!(positions(&sequencer.admit(event(1, 6))), [6]);
+        assert!(sequencer.admit(event(1, 6)).ready.is_empty(), "a duplicate");
+        assert_eq!(positions(&sequencer.admit(event(2, 1))), [1]);
+        assert_eq!(
+            sequencer.frontier(),
+            StreamToken::new([0, 6, 1, 0, 0, 0, 0, 0])
+        );
+    }
+
+    #[test]
+    fn a_gap_reports_only_what_is_missing_before_the_first_held_event() {
+        let mut sequencer = Sequencer::new(StreamToken::START);
+        sequencer.admit(event(3, 7));
+        sequencer.admit(event(3, 4));
+        assert_eq!(
+            sequencer.gap(3),
+            Some(Gap {
+                writer: 3,
+                after: 0,
+                upto: 3
+            })
+        );
+        let filled: Vec<i64> = (1..=3)
+            .flat_map(|p| positions(&sequencer.admit(event(3, p))))
+            .collect();
+        assert_eq!(filled, [1, 2, 3, 4]);
+        assert_eq!(
+            sequencer.gap(3),
+            Some(Gap {
+                writer: 3,
+                after: 4,
+                upto: 6
+            })
         );
     }
 }

@@ -1,7 +1,7 @@
 //! What the chat keeps for each connected socket: its user, its place under the per-user
 //! socket cap, and the timer that disconnects it when its token expires.
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use chat_domain::{NoticeBudget, UserId};
@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::hub::Hub;
+use super::recovery::Replay;
 use crate::socketio::SioSocket;
 
 /// One of a user's sockets under `max_sockets_per_user`: taken before the CONNECT is
@@ -27,13 +28,17 @@ impl Drop for SocketSlot {
     }
 }
 
-/// A connected socket's session: the authenticated user. Dropping it gives back the user's
-/// socket slot and stops the expiry timer.
+/// A connected socket's session: the authenticated user and its recovery session. Dropping
+/// it gives back the user's socket slot and stops the expiry timer.
 #[derive(Debug)]
 pub struct ChatSession {
     user: UserId,
     _slot: SocketSlot,
     expiry: Option<AbortHandle>,
+    /// The connection state recovery session, when recovery is on.
+    pub(crate) pid: Option<String>,
+    /// What a recovered socket missed, sent once its CONNECT is answered.
+    pub(crate) replay: Mutex<Option<Replay>>,
 }
 
 impl ChatSession {
@@ -42,12 +47,22 @@ impl ChatSession {
             user,
             _slot: slot,
             expiry: None,
+            pid: None,
+            replay: Mutex::new(None),
         }
     }
 
     /// The authenticated user.
     pub fn user(&self) -> UserId {
         self.user
+    }
+
+    /// Takes the replay of a recovered socket, once.
+    pub(crate) fn take_replay(&self) -> Option<Replay> {
+        self.replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Arms the expiry timer (replacing one armed before).
@@ -135,6 +150,7 @@ fn expire_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::HubConfig;
     use crate::engineio::{EngineSocket, Frame};
     use crate::socketio::Namespace;
 
@@ -153,7 +169,7 @@ mod tests {
     async fn a_socket_is_told_and_disconnected_when_its_token_expires() {
         let engine = EngineSocket::detached();
         let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
-        let hub = Hub::new(10, 20, Duration::from_millis(1));
+        let hub = Hub::new(HubConfig::default());
         let mut session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
         session.expire_after(&socket, Duration::from_secs(60), &Arc::default());
         tokio::time::sleep(Duration::from_secs(59)).await;
@@ -176,7 +192,10 @@ mod tests {
     async fn a_session_that_ended_first_stops_its_timer_and_frees_its_slot() {
         let engine = EngineSocket::detached();
         let socket = SioSocket::detached(Namespace::MAIN, engine.clone());
-        let hub = Hub::new(10, 1, Duration::from_millis(1));
+        let hub = Hub::new(HubConfig {
+            max_sockets_per_user: 1,
+            ..HubConfig::default()
+        });
         let mut session = ChatSession::new(UserId(7), hub.reserve_slot(UserId(7)).unwrap());
         assert!(
             hub.reserve_slot(UserId(7)).is_none(),

@@ -8,6 +8,7 @@
 mod binary;
 mod decode;
 mod error;
+mod hold;
 mod mailbox;
 mod namespace;
 mod packet;
@@ -32,6 +33,7 @@ mod spec_tests;
 pub use binary::{Data, PartialPacket, deconstruct, placeholder, reconstruct};
 pub use decode::RESERVED_EVENTS;
 pub use error::{ParseError, RefusedEvent};
+pub use hold::HeldFrame;
 pub use namespace::Namespace;
 pub use packet::{Ack, AckId, Decoded, Event, OutboundEvent, Packet, PacketData, PacketType};
 pub use parser::{DEFAULT_MAX_ATTACHMENTS, Decoder, Progress};

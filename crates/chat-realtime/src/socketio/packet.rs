@@ -161,8 +161,17 @@ impl Packet {
 
     /// The server's acceptance of a CONNECT: `{"sid": <socket id>}`.
     pub fn connect(namespace: Namespace, sid: &str) -> Self {
+        Self::connect_with_pid(namespace, sid, None)
+    }
+
+    /// The server's answer to a CONNECT with the private session id of connection state
+    /// recovery, when there is one: `{"sid": <sid>, "pid": <pid>}`.
+    pub fn connect_with_pid(namespace: Namespace, sid: &str, pid: Option<&str>) -> Self {
         let mut payload = Map::new();
         payload.insert("sid".to_owned(), Value::from(sid));
+        if let Some(pid) = pid {
+            payload.insert("pid".to_owned(), Value::from(pid));
+        }
         Self::new(namespace, PacketData::Connect(Some(payload)))
     }
 
@@ -258,6 +267,7 @@ pub struct OutboundEvent<'a, T> {
     namespace: &'a Namespace,
     name: &'a str,
     payload: &'a T,
+    offset: Option<&'a str>,
 }
 
 impl<'a, T: Serialize> OutboundEvent<'a, T> {
@@ -267,7 +277,16 @@ impl<'a, T: Serialize> OutboundEvent<'a, T> {
             namespace,
             name,
             payload,
+            offset: None,
         }
+    }
+
+    /// The same event with a connection state recovery offset as its last argument, as the
+    /// reference server appends it: the client keeps the last one it received and sends it
+    /// back when it reconnects.
+    pub fn with_offset(mut self, offset: &'a str) -> Self {
+        self.offset = Some(offset);
+        self
     }
 }
 
@@ -277,8 +296,13 @@ impl<T: Serialize> fmt::Display for OutboundEvent<'_, T> {
         if !self.namespace.is_main() {
             write!(f, "{},", self.namespace)?;
         }
-        serde_json::to_writer(&mut JsonWriter(f), &(self.name, self.payload))
-            .map_err(|_| fmt::Error)
+        let written = match self.offset {
+            None => serde_json::to_writer(&mut JsonWriter(f), &(self.name, self.payload)),
+            Some(offset) => {
+                serde_json::to_writer(&mut JsonWriter(f), &(self.name, self.payload, offset))
+            }
+        };
+        written.map_err(|_| fmt::Error)
     }
 }
 

@@ -93,6 +93,12 @@ pub trait SocketIoHandler: Send + Sync + 'static {
         request: Arc<HandshakeRequest>,
     ) -> impl Future<Output = Result<Self::Session, ConnectRefusal>> + Send;
 
+    /// The private session id of connection state recovery to hand the client in the CONNECT
+    /// answer (`{ sid, pid }`), if the application keeps the session for it to recover.
+    fn recovery_pid<'s>(&self, _session: &'s Self::Session) -> Option<&'s str> {
+        None
+    }
+
     /// The CONNECT was answered: events emitted from here reach the client after its
     /// `connect`.
     fn on_connected(&self, _socket: &SioSocket, _session: &Self::Session) {}

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::hold::BroadcastHold;
 use super::mailbox::Mailbox;
 use super::{AckId, Data, Namespace, Packet, PacketData};
 use crate::engineio::{DisconnectReason, EngineSocket, Frame, SendError};
@@ -31,6 +32,8 @@ struct Inner {
     /// The server's emits awaiting the client's acknowledgement. A std Mutex: held for a map
     /// operation only, never across an await.
     acks: Mutex<PendingAcks>,
+    /// Broadcasts held while the application catches the socket up.
+    hold: BroadcastHold,
 }
 
 /// The ids handed out for the server's emits and the waiters behind them.
@@ -69,6 +72,7 @@ impl SioSocket {
                 mailbox: Arc::clone(mailbox),
                 left: AtomicBool::new(false),
                 acks: Mutex::default(),
+                hold: BroadcastHold::default(),
             }),
         }
     }
@@ -117,6 +121,24 @@ impl SioSocket {
     /// Sends an already encoded frame: the way a broadcast encodes once for many sockets.
     pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
         self.inner.engine.send(frame)
+    }
+
+    /// Sends a broadcast frame, or keeps it while the socket's broadcasts are held; `key` is
+    /// the application's name for it (see [`SioSocket::release_broadcasts`]).
+    pub fn broadcast_frame(&self, frame: Frame, key: Option<(i64, i64)>) -> Result<(), SendError> {
+        self.inner.hold.broadcast(&self.inner.engine, frame, key)
+    }
+
+    /// Holds the socket's broadcasts until [`SioSocket::release_broadcasts`] (holds nest).
+    /// Call it where broadcasts are ordered, so that none slips past the start.
+    pub fn hold_broadcasts(&self) {
+        self.inner.hold.hold();
+    }
+
+    /// Sends `first` (a catch-up), then, once no other hold is on, the broadcasts held
+    /// meanwhile whose key `keep` accepts, in order.
+    pub fn release_broadcasts(&self, first: Vec<Frame>, keep: impl Fn(Option<(i64, i64)>) -> bool) {
+        self.inner.hold.release(&self.inner.engine, first, keep);
     }
 
     /// Emits an event and waits up to `timeout` for the client's acknowledgement (the

@@ -158,7 +158,9 @@ impl<H: SocketIoHandler> Worker<H> {
         }
         match admitted {
             Ok(session) => {
-                let _ = socket.send_packet(&Packet::connect(namespace.clone(), socket.id()));
+                let pid = self.handler.recovery_pid(&session);
+                let answer = Packet::connect_with_pid(namespace.clone(), socket.id(), pid);
+                let _ = socket.send_packet(&answer);
                 self.joined = true;
                 self.handler.on_connected(&socket, &session);
                 self.sessions.insert(namespace, (socket, session));

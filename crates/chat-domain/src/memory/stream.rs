@@ -1,0 +1,163 @@
+//! The event stream and recovery sessions of [`super::MemoryStore`].
+
+use std::time::{Duration, Instant};
+
+use crate::{
+    ChatError, ConversationId, RecoveryRepo, RecoverySession, STREAM_WRITERS, StreamEvent,
+    StreamRepo, StreamScope, StreamToken, UserId,
+};
+
+use super::MemoryStore;
+
+/// A session, who holds it, and since when nobody has.
+#[derive(Debug)]
+pub(super) struct StoredSession {
+    session: RecoverySession,
+    owner: String,
+    left: Option<Instant>,
+}
+
+impl StreamRepo for MemoryStore {
+    async fn stream_head(&self) -> Result<StreamToken, ChatError> {
+        let state = self.lock();
+        let mut head = [0; STREAM_WRITERS];
+        for (slot, log) in head.iter_mut().zip(&state.stream) {
+            *slot = i64::try_from(log.len()).unwrap_or(i64::MAX);
+        }
+        Ok(StreamToken::new(head))
+    }
+
+    async fn stream_range(
+        &self,
+        writer: usize,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<StreamEvent>, ChatError> {
+        let state = self.lock();
+        let Some(log) = state.stream.get(writer) else {
+            return Ok(Vec::new());
+        };
+        Ok(log
+            .iter()
+            .filter(|e| e.position.position > after && e.position.position <= upto)
+            .cloned()
+            .collect())
+    }
+
+    async fn stream_for(
+        &self,
+        reader: UserId,
+        scope: &StreamScope,
+        upto: StreamToken,
+        limit: usize,
+    ) -> Result<Vec<StreamEvent>, ChatError> {
+        let state = self.lock();
+        let from = |conversation: ConversationId| -> Option<StreamToken> {
+            if !state.is_member(conversation, reader) {
+                return None;
+            }
+            scope
+                .rooms
+                .iter()
+                .find(|(id, _)| *id == conversation)
+                .map(|(_, since)| *since)
+                .or(scope.others)
+        };
+        Ok(state
+            .stream
+            .iter()
+            .flatten()
+            .filter(|e| upto.covers(e.position))
+            .filter(|e| from(e.conversation_id()).is_some_and(|since| !since.covers(e.position)))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+impl RecoveryRepo for MemoryStore {
+    async fn open_session(
+        &self,
+        pid: &str,
+        user: UserId,
+        owner: &str,
+        base: StreamToken,
+    ) -> Result<(), ChatError> {
+        let session = StoredSession {
+            session: RecoverySession {
+                user,
+                base,
+                rooms: Vec::new(),
+            },
+            owner: owner.to_owned(),
+            left: None,
+        };
+        self.lock().sessions.insert(pid.to_owned(), session);
+        Ok(())
+    }
+
+    async fn join_session(
+        &self,
+        pid: &str,
+        conversation: ConversationId,
+        since: StreamToken,
+    ) -> Result<(), ChatError> {
+        if let Some(stored) = self.lock().sessions.get_mut(pid) {
+            let rooms = &mut stored.session.rooms;
+            if !rooms.iter().any(|(id, _)| *id == conversation) {
+                rooms.push((conversation, since));
+            }
+        }
+        Ok(())
+    }
+
+    async fn claim_session(
+        &self,
+        pid: &str,
+        user: UserId,
+        owner: &str,
+        window: Duration,
+    ) -> Result<Option<RecoverySession>, ChatError> {
+        let mut state = self.lock();
+        let Some(stored) = state.sessions.get_mut(pid) else {
+            return Ok(None);
+        };
+        let recent = stored.left.is_none_or(|left| left.elapsed() < window);
+        if stored.session.user != user || !recent {
+            return Ok(None);
+        }
+        stored.owner = owner.to_owned();
+        stored.left = None;
+        Ok(Some(stored.session.clone()))
+    }
+
+    async fn leave_session(&self, pid: &str, owner: &str) -> Result<(), ChatError> {
+        if let Some(stored) = self.lock().sessions.get_mut(pid)
+            && stored.owner == owner
+            && stored.left.is_none()
+        {
+            stored.left = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    async fn orphan_sessions(&self) -> Result<u64, ChatError> {
+        let mut orphaned = 0;
+        for stored in self.lock().sessions.values_mut() {
+            if stored.left.is_none() {
+                stored.left = Some(Instant::now());
+                orphaned += 1;
+            }
+        }
+        Ok(orphaned)
+    }
+
+    async fn prune_sessions(&self, window: Duration) -> Result<u64, ChatError> {
+        let mut state = self.lock();
+        let before = state.sessions.len();
+        state
+            .sessions
+            .retain(|_, s| s.left.is_none_or(|left| left.elapsed() < window));
+        Ok(u64::try_from(before - state.sessions.len()).unwrap_or(0))
+    }
+}

@@ -1,0 +1,250 @@
+//! Delivering the event stream: each event in its writer's order, gaps filled from the store,
+//! every frame encoded once with the stream token that a receiver holds once it has it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, PoisonError};
+
+use chat_domain::wire::{MessageView, iso};
+use chat_domain::{
+    ChatError, ChatEvent, ConversationId, EventSink, MessageDeleted, MessageSent, MessagesRead,
+    StreamEvent, StreamRepo, StreamToken, UserId,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use super::hub::{Hub, deliver, deliver_keyed};
+use super::order::Gap;
+use super::rooms::Room;
+use crate::engineio::Frame;
+use crate::socketio::{Namespace, OutboundEvent, SioSocket};
+
+/// A boxed future, for the object-safe [`Backfill`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a hub reads the events it missed: one writer's range of positions.
+pub trait Backfill: Send + Sync + 'static {
+    /// The events of `writer` after `after` up to `upto`, in order.
+    fn range(
+        &self,
+        writer: usize,
+        after: i64,
+        upto: i64,
+    ) -> BoxFuture<'_, Result<Vec<StreamEvent>, ChatError>>;
+}
+
+/// Any stream store is a backfill.
+pub struct StoreBackfill<S>(pub S);
+
+impl<S: StreamRepo + Send + Sync + 'static> Backfill for StoreBackfill<S> {
+    fn range(
+        &self,
+        writer: usize,
+        after: i64,
+        upto: i64,
+    ) -> BoxFuture<'_, Result<Vec<StreamEvent>, ChatError>> {
+        Box::pin(self.0.stream_range(writer, after, upto))
+    }
+}
+
+/// The key of a `new_message` frame, by which a catch-up drops the live copies of what it sent.
+pub(super) fn message_key(sent: &MessageSent) -> (i64, i64) {
+    (sent.message.conversation_id.get(), sent.message.seq.get())
+}
+
+/// Encodes an event of the main namespace once, with its recovery offset when there is one.
+pub(super) fn offset_frame(event: &str, payload: &impl Serialize, offset: Option<&str>) -> Frame {
+    let outbound = OutboundEvent::new(&Namespace::MAIN, event, payload);
+    match offset {
+        Some(offset) => Frame::message(outbound.with_offset(offset)),
+        None => Frame::message(outbound),
+    }
+}
+
+/// `message_notification`: a new message, for members whose sockets are not in its room.
+pub(super) fn notification_frame(sent: &MessageSent, offset: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Notification<'a> {
+        #[serde(rename = "conversationId")]
+        conversation_id: ConversationId,
+        #[serde(rename = "senderId")]
+        sender_id: UserId,
+        message: &'a MessageView,
+    }
+    let view = MessageView::fresh(&sent.message, &sent.members);
+    let notification = Notification {
+        conversation_id: sent.message.conversation_id,
+        sender_id: sent.message.sender_id,
+        message: &view,
+    };
+    offset_frame("message_notification", &notification, offset)
+}
+
+/// The frame an event's room gets: `new_message`, `messages_read` or `message_deleted`.
+pub(super) fn room_frame(event: &ChatEvent, offset: Option<&str>) -> Frame {
+    match event {
+        ChatEvent::MessageSent(sent) => offset_frame(
+            "new_message",
+            &MessageView::fresh(&sent.message, &sent.members),
+            offset,
+        ),
+        ChatEvent::MessagesRead(read) => offset_frame("messages_read", &read_payload(read), offset),
+        ChatEvent::MessageDeleted(deleted) => {
+            offset_frame("message_deleted", &deleted_payload(deleted), offset)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Read {
+    #[serde(rename = "conversationId")]
+    conversation_id: ConversationId,
+    #[serde(rename = "userId")]
+    user_id: UserId,
+    #[serde(rename = "readAt", serialize_with = "iso")]
+    read_at: chrono::DateTime<chrono::Utc>,
+    #[serde(rename = "lastReadSeq")]
+    last_read_seq: i64,
+}
+
+fn read_payload(event: &MessagesRead) -> Read {
+    Read {
+        conversation_id: event.conversation_id,
+        user_id: event.user_id,
+        read_at: event.read_at,
+        last_read_seq: event.last_read_seq.get(),
+    }
+}
+
+fn deleted_payload(event: &MessageDeleted) -> serde_json::Value {
+    json!({
+        "conversationId": event.conversation_id,
+        "messageId": event.message_id,
+        "seq": event.seq,
+        "deletedBy": event.deleted_by,
+    })
+}
+
+impl Hub {
+    /// Takes one event from the bus: delivers it and whatever it unblocks, in stream order,
+    /// or holds it until the events before it are in (reading them from the store when they
+    /// do not come by themselves).
+    pub fn receive(&self, event: StreamEvent) {
+        // Frames are queued while the sequencer is held: two threads that admit `n` and `n + 1`
+        // in that order also queue them in that order.
+        let mut sequencer = self.sequencer();
+        let admitted = sequencer.admit(event);
+        for (event, frontier) in &admitted.ready {
+            self.deliver_event(&event.event, frontier);
+        }
+        drop(sequencer);
+        if let Some(gap) = admitted.gap {
+            self.fill_later(gap);
+        }
+    }
+
+    /// Queues the frames of one event on the sockets that should see it, now.
+    fn deliver_event(&self, event: &ChatEvent, frontier: &StreamToken) {
+        let offset = self.config.offsets.then(|| frontier.to_string());
+        let offset = offset.as_deref();
+        let ChatEvent::MessageSent(sent) = event else {
+            let conversation = match event {
+                ChatEvent::MessagesRead(read) => read.conversation_id,
+                ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
+                ChatEvent::MessageSent(_) => return,
+            };
+            let sockets = self.rooms().in_room(Room::Conversation(conversation), None);
+            if !sockets.is_empty() {
+                deliver(&sockets, &room_frame(event, offset));
+            }
+            return;
+        };
+        let room = Room::Conversation(sent.message.conversation_id);
+        let (in_room, outside) = {
+            let rooms = self.rooms();
+            let outside: Vec<SioSocket> = sent
+                .members
+                .iter()
+                .map(|m| m.id)
+                .filter(|id| *id != sent.message.sender_id && !rooms.user_in(*id, room))
+                .flat_map(|id| rooms.of_user(id))
+                .collect();
+            (rooms.in_room(room, None), outside)
+        };
+        if !in_room.is_empty() {
+            deliver_keyed(
+                &in_room,
+                &room_frame(event, offset),
+                Some(message_key(sent)),
+            );
+        }
+        if !outside.is_empty() {
+            deliver(&outside, &notification_frame(sent, offset));
+        }
+    }
+
+    /// Reads a gap from the store after the fill delay, unless a fill of that writer is under
+    /// way (it will look again when it ends). A failed read is retried with backoff: what is
+    /// missing has committed, so it will be there.
+    fn fill_later(&self, gap: Gap) {
+        let Some(backfill) = self.backfill.get().map(Arc::clone) else {
+            return; // a hub of no store (unit tests): the publishers fill their own gaps
+        };
+        {
+            let mut filling = self.filling.lock().unwrap_or_else(PoisonError::into_inner);
+            if std::mem::replace(&mut filling[gap.writer], true) {
+                return;
+            }
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (hub, delay) = (self.this.clone(), self.config.gap_fill_delay);
+        runtime.spawn(async move {
+            let mut pause = delay;
+            loop {
+                tokio::time::sleep(pause).await;
+                let Some(open) = hub.upgrade().and_then(|hub| hub.sequencer().gap(gap.writer))
+                else {
+                    break;
+                };
+                match backfill.range(open.writer, open.after, open.upto).await {
+                    Ok(events) => {
+                        let Some(hub) = hub.upgrade() else { break };
+                        tracing::debug!(writer = open.writer, after = open.after, upto = open.upto, "stream gap filled from the store");
+                        for event in events {
+                            hub.receive_filled(event);
+                        }
+                        pause = delay;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, writer = open.writer, "stream gap not filled yet; retrying");
+                        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                    }
+                }
+            }
+            if let Some(hub) = hub.upgrade() {
+                hub.filling.lock().unwrap_or_else(PoisonError::into_inner)[gap.writer] = false;
+                // A gap that opened while this fill was finishing is filled by the next one.
+                if let Some(open) = hub.sequencer().gap(gap.writer) {
+                    hub.fill_later(open);
+                }
+            }
+        });
+    }
+
+    /// Delivers an event read from the store, without starting another fill.
+    fn receive_filled(&self, event: StreamEvent) {
+        let mut sequencer = self.sequencer();
+        let admitted = sequencer.admit(event);
+        for (event, frontier) in &admitted.ready {
+            self.deliver_event(&event.event, frontier);
+        }
+    }
+}
+
+impl EventSink for Hub {
+    fn publish(&self, event: StreamEvent) {
+        self.receive(event);
+    }
+}

@@ -1,0 +1,255 @@
+//! Socket.IO connection state recovery, backed by the store.
+//!
+//! At CONNECT a socket gets a private session id (`pid`), and every replayable event it
+//! receives carries the stream token its receivers hold once they have it (the offset). The
+//! session (user, rooms, where each room's stream stood when it was joined) is a row in the
+//! store. A client that reconnects sends `{ pid, offset }` in its CONNECT `auth`; when the
+//! session is its user's and recent enough, the socket is put back in its rooms and gets every
+//! event after its offset, in order, once, and the same `pid` (so `socket.recovered` is true).
+//!
+//! Recovery happens in two steps. At CONNECT (async), the session is claimed and what it missed
+//! is read from the store up to the hub's frontier then. Once the CONNECT is answered (sync),
+//! the socket joins its rooms with its broadcasts held at the frontier of that moment; the
+//! replay goes out first, then anything delivered between the two frontiers (read from the
+//! store), then the held live events.
+
+use std::time::Duration;
+
+use chat_domain::{
+    ChatError, ChatEvent, ConversationId, RecoveryRepo, RecoverySession, StreamEvent, StreamRepo,
+    StreamScope, StreamToken, UserId,
+};
+use serde_json::{Map, Value};
+
+use super::delivery::{notification_frame, room_frame};
+use crate::engineio::Frame;
+
+/// How connection state recovery behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryConfig {
+    /// Whether sessions are kept and replayable events carry offsets (`CHAT_SOCKET_RECOVERY`).
+    pub enabled: bool,
+    /// How long after its socket left a session can be recovered
+    /// (`CHAT_RECOVERY_WINDOW_SECS`).
+    pub window: Duration,
+    /// The most events replayed per room (and for notifications); a client that missed more
+    /// is not recovered and catches up over REST (`CHAT_RECOVERY_MAX_EVENTS`).
+    pub max_events_per_room: usize,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            enabled: true,
+            window: Duration::from_secs(120),
+            max_events_per_room: 1000,
+        }
+    }
+}
+
+/// The longest `pid` accepted back (ours are 32 hex digits).
+const MAX_PID_LEN: usize = 64;
+
+/// What a reconnecting client sent in its CONNECT `auth`: its `pid` and, once it got an event,
+/// its `offset`. Anything malformed is ignored: the client then starts a new session.
+pub(crate) fn recovery_request(
+    auth: Option<&Map<String, Value>>,
+) -> Option<(String, Option<StreamToken>)> {
+    let auth = auth?;
+    let pid = auth.get("pid")?.as_str()?;
+    if pid.is_empty()
+        || pid.len() > MAX_PID_LEN
+        || !pid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return None;
+    }
+    let offset = match auth.get("offset") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(StreamToken::parse(text, "offset").ok()?),
+        Some(_) => return None,
+    };
+    Some((pid.to_owned(), offset))
+}
+
+/// A recovered session's replay, read up to `read_to`.
+#[derive(Debug)]
+pub(crate) struct Replay {
+    /// The user whose session it is.
+    pub(crate) user: UserId,
+    /// Where the client's events start: its offset, or its session's start.
+    pub(crate) offset: StreamToken,
+    /// The session as stored.
+    pub(crate) session: RecoverySession,
+    /// The frames of what it missed, in order.
+    pub(crate) frames: Vec<Frame>,
+    /// How far they go.
+    pub(crate) read_to: StreamToken,
+}
+
+impl Replay {
+    /// The conversation rooms to put the socket back in.
+    pub(crate) fn rooms(&self) -> Vec<ConversationId> {
+        self.session.rooms.iter().map(|(id, _)| *id).collect()
+    }
+
+    /// Where each of the session's streams is read from, for a read that starts at `from`.
+    fn scope(&self, from: &StreamToken) -> StreamScope {
+        StreamScope {
+            rooms: self
+                .session
+                .rooms
+                .iter()
+                .map(|(id, since)| (*id, since.max(from)))
+                .collect(),
+            others: Some(self.session.base.max(from)),
+        }
+    }
+}
+
+/// Why a session was not recovered; the client gets a new one and `recovered` is false.
+#[derive(Debug)]
+pub(crate) enum NotRecovered {
+    /// Unknown, another user's, or left longer ago than the window.
+    NoSession,
+    /// The offset is ahead of this server's stream.
+    OffsetAhead,
+    /// More than the cap of events were missed.
+    TooFarBehind,
+    /// The store failed.
+    Store(ChatError),
+}
+
+/// Claims the session and reads what the client missed up to `frontier`.
+pub(crate) async fn claim<S: StreamRepo + RecoveryRepo>(
+    store: &S,
+    config: &RecoveryConfig,
+    (user, owner): (UserId, &str),
+    (pid, offset): (&str, Option<StreamToken>),
+    frontier: StreamToken,
+) -> Result<Replay, NotRecovered> {
+    let session = store
+        .claim_session(pid, user, owner, config.window)
+        .await
+        .map_err(NotRecovered::Store)?
+        .ok_or(NotRecovered::NoSession)?;
+    let offset = offset.unwrap_or(session.base);
+    if !offset.is_within(&frontier) {
+        return Err(NotRecovered::OffsetAhead);
+    }
+    let mut replay = Replay {
+        user,
+        offset,
+        session,
+        frames: Vec::new(),
+        read_to: frontier,
+    };
+    let cap = config.max_events_per_room.max(1);
+    let streams = replay.session.rooms.len() + 1;
+    let limit = cap.saturating_mul(streams);
+    let events = store
+        .stream_for(user, &replay.scope(&offset), frontier, limit + 1)
+        .await
+        .map_err(NotRecovered::Store)?;
+    if events.len() > limit || over_cap(&events, cap) {
+        return Err(NotRecovered::TooFarBehind);
+    }
+    replay.frames = frames(&replay, &events, &offset, &frontier, config.enabled);
+    Ok(replay)
+}
+
+/// Reads what was delivered between the replay's end and `frontier` (the moment the socket
+/// joined its rooms), as frames that continue the replay.
+pub(crate) async fn extra<S: StreamRepo>(
+    store: &S,
+    replay: &Replay,
+    frontier: StreamToken,
+    offsets: bool,
+) -> Result<Vec<Frame>, ChatError> {
+    let from = replay.read_to.max(&replay.offset);
+    let events = store
+        .stream_for(replay.user, &replay.scope(&from), frontier, usize::MAX)
+        .await?;
+    Ok(frames(replay, &events, &from, &frontier, offsets))
+}
+
+/// Whether any one room (or the notifications) holds more than `cap` of the events.
+fn over_cap(events: &[StreamEvent], cap: usize) -> bool {
+    let mut counts = std::collections::HashMap::new();
+    events.iter().any(|event| {
+        let count = counts.entry(event.conversation_id()).or_insert(0usize);
+        *count += 1;
+        *count > cap
+    })
+}
+
+/// The frames of a replay read from `from` to `to` in writer order: a room's events as the room
+/// gets them, a message elsewhere as a notification (not the user's own), each with the token
+/// the client holds once it has it.
+fn frames(
+    replay: &Replay,
+    events: &[StreamEvent],
+    from: &StreamToken,
+    to: &StreamToken,
+    offsets: bool,
+) -> Vec<Frame> {
+    events
+        .iter()
+        .filter_map(|event| {
+            let offset = offsets.then(|| from.read_through(to, event.position).to_string());
+            let offset = offset.as_deref();
+            let in_room = replay
+                .session
+                .rooms
+                .iter()
+                .any(|(id, _)| *id == event.conversation_id());
+            match &event.event {
+                _ if in_room => Some(room_frame(&event.event, offset)),
+                ChatEvent::MessageSent(sent) if sent.message.sender_id != replay.user => {
+                    Some(notification_frame(sent, offset))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn auth(value: Value) -> Option<Map<String, Value>> {
+        value.as_object().cloned()
+    }
+
+    #[test]
+    fn a_recovery_request_needs_a_plain_pid_and_a_well_formed_offset() {
+        let token = "1.2.3.4.5.6.7.8";
+        assert_eq!(
+            recovery_request(auth(json!({ "token": "t", "pid": "abc", "offset": token })).as_ref()),
+            Some((
+                "abc".to_owned(),
+                Some(StreamToken::parse(token, "o").unwrap())
+            ))
+        );
+        assert_eq!(
+            recovery_request(auth(json!({ "pid": "abc" })).as_ref()),
+            Some(("abc".to_owned(), None)),
+            "no event received yet: the pid alone"
+        );
+        for bad in [
+            json!({ "token": "t" }),
+            json!({ "pid": "" }),
+            json!({ "pid": 7 }),
+            json!({ "pid": "a b" }),
+            json!({ "pid": "x".repeat(65) }),
+            json!({ "pid": "abc", "offset": "1.2" }),
+            json!({ "pid": "abc", "offset": 12 }),
+        ] {
+            assert_eq!(recovery_request(auth(bad.clone()).as_ref()), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The chat's side of connection state recovery and catch-up: opening or recovering a socket's
+//! session at CONNECT, putting a recovered socket back with its replay, and joining a room
+//! with the messages after a `lastSeq` first.
+
+use chat_domain::wire::MessageView;
+use chat_domain::{ChatError, ConversationId, EventSink, MessageWindow, Seq, Store, UserId};
+use serde_json::{Map, Value, json};
+
+use super::delivery::offset_frame;
+use super::events::{Payload, conversation_id};
+use super::handler::too_many_rooms;
+use super::hub::event_frame;
+use super::recovery::{NotRecovered, Replay, claim, extra, recovery_request};
+use super::rooms::Room;
+use super::{Authenticate, ChatRealtime, ChatSession};
+use crate::engineio::DisconnectReason;
+use crate::socketio::{ConnectRefusal, SioSocket};
+
+impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
+    /// Recovers the session the client names in its `auth`, or opens a new one. A store that
+    /// cannot answer closes the connection (the client retries), as at any CONNECT.
+    pub(super) async fn recover_or_open(
+        &self,
+        socket: &SioSocket,
+        session: &mut ChatSession,
+        auth: Option<&Map<String, Value>>,
+    ) -> Result<(), ConnectRefusal> {
+        let user = session.user();
+        let store = self.chat.store();
+        let frontier = self.hub.frontier();
+        if let Some((pid, offset)) = recovery_request(auth) {
+            let owner = (user, socket.id());
+            match claim(store, &self.recovery, owner, (&pid, offset), frontier).await {
+                Ok(replay) => {
+                    tracing::debug!(%user, events = replay.frames.len(), "socket session recovered");
+                    session.pid = Some(pid);
+                    *session.replay.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(replay);
+                    return Ok(());
+                }
+                Err(NotRecovered::Store(error)) => return Err(unavailable(&error)),
+                Err(reason) => tracing::debug!(%user, ?reason, "socket session not recovered"),
+            }
+        }
+        let pid = uuid::Uuid::new_v4().simple().to_string();
+        store
+            .open_session(&pid, user, socket.id(), frontier)
+            .await
+            .map_err(|error| unavailable(&error))?;
+        session.pid = Some(pid);
+        Ok(())
+    }
+
+    /// Puts a recovered socket back in its rooms and sends what it missed before anything
+    /// live; whether it is the user's first socket.
+    pub(super) fn resume(&self, socket: &SioSocket, replay: Replay) -> bool {
+        let (first, frontier) = self
+            .hub
+            .connect_held(socket.clone(), replay.user, &replay.rooms());
+        if frontier == replay.read_to {
+            socket.release_broadcasts(replay.frames, |_| true);
+            return first;
+        }
+        let (store, socket, offsets) = (
+            self.chat.store().clone(),
+            socket.clone(),
+            self.recovery.enabled,
+        );
+        tokio::spawn(async move {
+            match extra(&store, &replay, frontier, offsets).await {
+                Ok(more) => {
+                    let mut frames = replay.frames;
+                    frames.extend(more);
+                    socket.release_broadcasts(frames, |_| true);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "recovered socket closed: its replay could not be completed");
+                    socket.close(DisconnectReason::ServiceUnavailable);
+                }
+            }
+        });
+        first
+    }
+
+    /// Records in the background that this socket let its session go (the window starts).
+    pub(super) fn leave_session(&self, pid: String, owner: String) {
+        let store = self.chat.store().clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.leave_session(&pid, &owner).await {
+                tracing::warn!(%error, "socket session end not recorded");
+            }
+        });
+    }
+
+    /// `join_conversation { conversationId, lastSeq? }`: joins the room (remembered by the
+    /// socket's recovery session); with `lastSeq`, first sends the messages after it, then the
+    /// live events, with nothing lost or repeated at the seam.
+    pub(super) async fn join_conversation(
+        &self,
+        socket: &SioSocket,
+        session: &ChatSession,
+        payload: &Payload,
+    ) -> Result<Option<Value>, ChatError> {
+        let user = session.user();
+        let id = conversation_id(payload)?;
+        let last_seq = last_seq(payload)?;
+        let detail = self.chat.conversation(user, id).await?;
+        let room = Room::Conversation(id);
+        let joined = match last_seq {
+            None => self.hub.join(socket, room),
+            Some(_) => self.hub.join_held(socket, room),
+        };
+        let (joined, since) = joined.map_err(|_| too_many_rooms())?;
+        let caught_up = match last_seq {
+            Some(after) => {
+                let members: Vec<_> = detail.members.iter().map(|m| m.user.clone()).collect();
+                Some(self.catch_up(socket, user, id, after, &members).await)
+            }
+            None => None,
+        };
+        if let Some(pid) = &session.pid {
+            self.chat.store().join_session(pid, id, since).await?;
+        }
+        if joined {
+            let joined = json!({ "userId": user, "conversationId": id });
+            self.hub.to_room(
+                room,
+                &event_frame("user_joined", &joined),
+                Some(socket.id()),
+            );
+        }
+        caught_up.transpose()
+    }
+
+    /// Sends the messages after `after` to a socket whose broadcasts are held since it joined,
+    /// then releases them without the live copies of what it sent. At most the recovery cap
+    /// is sent; the answer says whether that was everything.
+    async fn catch_up(
+        &self,
+        socket: &SioSocket,
+        user: UserId,
+        id: ConversationId,
+        after: Seq,
+        members: &[chat_domain::UserRef],
+    ) -> Result<Value, ChatError> {
+        let cap = self.recovery.max_events_per_room.max(1);
+        let page = self.chat.limits().max_page_size.max(1);
+        let mut messages = Vec::new();
+        let mut complete = false;
+        let mut cursor = after;
+        let read: Result<(), ChatError> = async {
+            while messages.len() <= cap {
+                let window = MessageWindow::After {
+                    seq: cursor,
+                    limit: page,
+                };
+                let batch = self.chat.store().messages(user, id, window).await?;
+                let full = batch.len() >= page as usize;
+                if let Some(last) = batch.last() {
+                    cursor = last.seq;
+                }
+                messages.extend(batch);
+                if !full {
+                    complete = messages.len() <= cap;
+                    break;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        messages.truncate(cap);
+        let last = messages.last().map_or(after, |m| m.seq);
+        let frames = messages
+            .iter()
+            .map(|m| offset_frame("new_message", &MessageView::fresh(m, members), None))
+            .collect();
+        socket.release_broadcasts(frames, |key| {
+            key.is_none_or(|(conversation, seq)| conversation != id.get() || seq > last.get())
+        });
+        read?;
+        Ok(json!({
+            "conversationId": id,
+            "replayed": messages.len(),
+            "lastSeq": last,
+            "complete": complete,
+        }))
+    }
+}
+
+/// The optional `lastSeq` of a join: a non-negative integer.
+fn last_seq(payload: &Payload) -> Result<Option<Seq>, ChatError> {
+    match payload.field("lastSeq")? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|n| *n >= 0)
+            .map(|n| Some(Seq(n)))
+            .ok_or_else(|| ChatError::invalid("lastSeq", "must be a non-negative integer")),
+        Some(_) => Err(ChatError::invalid(
+            "lastSeq",
+            "must be a non-negative integer",
+        )),
+    }
+}
+
+fn unavailable(error: &ChatError) -> ConnectRefusal {
+    tracing::warn!(%error, "socket CONNECT not decided: the store is unavailable; closing the connection so that the client retries");
+    ConnectRefusal::Unavailable
+}
