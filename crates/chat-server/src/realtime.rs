@@ -21,6 +21,10 @@ use crate::config::SocketSettings;
 /// next is usually microseconds late; a read from the store settles it when it is not.
 const GAP_FILL_DELAY: Duration = Duration::from_millis(50);
 
+/// How often a hub reads the store's head to find events the bus lost with nothing after them
+/// (one query of eight rows).
+const HEAD_CHECK: Duration = Duration::from_secs(1);
+
 /// Socket tokens are verified, and their users provisioned, exactly as REST does it; a socket
 /// stays as long as REST accepts its token.
 pub(crate) struct SocketAuth(pub(crate) web::Data<Authenticator>);
@@ -56,6 +60,7 @@ pub(crate) async fn hub<S: Store>(
         max_rooms: settings.max_rooms,
         max_sockets_per_user: settings.max_sockets_per_user,
         gap_fill_delay: GAP_FILL_DELAY,
+        head_check: HEAD_CHECK,
         offsets: settings.recovery.enabled,
     });
     bus.subscribe(&hub);

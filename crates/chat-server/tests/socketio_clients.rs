@@ -8,9 +8,10 @@
 mod support;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use support::{TestApp, token};
+use chat_store_pg::test_support::TestDatabase;
+use support::{SECRET, TestApp, token};
 
 /// The Node tests' directory, with the client installed.
 fn node_tests() -> PathBuf {
@@ -53,19 +54,49 @@ async fn concurrent_bursts_reach_every_receiving_socket_in_stored_seq_order_on_f
     run_node(&app, &users, &["burst-order.stress.mjs"]).await;
 }
 
-/// Runs `node --test` on `files` (every `*.test.mjs` when empty) against `app`, with a token
-/// for each of `users`, and fails with the Node output unless every test passed.
-async fn run_node(app: &TestApp, users: &[i64], files: &[&str]) {
+/// `recovery.restart.mjs`: connection state recovery with no client option, after a cut
+/// mid-burst (both transports), a drop before any event, three drops in a row the server has
+/// not noticed, 12 s offline, and the server stopped with SIGTERM or killed with SIGKILL and
+/// started again on the same port and database. The Node file starts the server binary itself
+/// (two workers) behind a TCP proxy it can cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_io_client_recovers_exactly_after_cuts_restarts_and_crashes() {
+    let dir = node_tests();
+    let db = TestDatabase::create().await;
+    let users: Vec<i64> = (1..=20).collect();
+    let mut node = node_command(&dir, &users, &["recovery.restart.mjs"]);
+    node.env("SERVER_BIN", env!("CARGO_BIN_EXE_chat-server"))
+        .env("DATABASE_URL", db.url())
+        .env("JWT_SECRET", SECRET);
+    check_node(node).await;
+}
+
+/// `node --test` on `files` (every `*.test.mjs` when empty) in `dir`, with a token for each of
+/// `users`.
+fn node_command(dir: &Path, users: &[i64], files: &[&str]) -> tokio::process::Command {
     let tokens: HashMap<String, String> = users
         .iter()
         .map(|id| (id.to_string(), token(*id)))
         .collect();
-    let output = tokio::process::Command::new("node")
-        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+    let mut node = tokio::process::Command::new("node");
+    node.args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
         .args(files)
-        .current_dir(node_tests())
-        .env("SERVER_URL", &app.address)
-        .env("TOKENS", serde_json::to_string(&tokens).unwrap())
+        .current_dir(dir)
+        .env("TOKENS", serde_json::to_string(&tokens).unwrap());
+    node
+}
+
+/// Runs `node --test` on `files` (every `*.test.mjs` when empty) against `app`, with a token
+/// for each of `users`, and fails with the Node output unless every test passed.
+async fn run_node(app: &TestApp, users: &[i64], files: &[&str]) {
+    let mut node = node_command(&node_tests(), users, files);
+    node.env("SERVER_URL", &app.address);
+    check_node(node).await;
+}
+
+/// Runs the Node tests and fails with their output unless every one passed.
+async fn check_node(mut node: tokio::process::Command) {
+    let output = node
         .output()
         .await
         .expect("node runs (install Node.js 18 or newer)");

@@ -4,11 +4,12 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
 use chat_domain::wire::{MessageView, iso};
 use chat_domain::{
     ChatError, ChatEvent, ConversationId, EventSink, MessageDeleted, MessageSent, MessagesRead,
-    StreamEvent, StreamRepo, StreamToken, UserId,
+    STREAM_WRITERS, StreamEvent, StreamRepo, StreamToken, UserId,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -22,8 +23,11 @@ use crate::socketio::{Namespace, OutboundEvent, SioSocket};
 /// A boxed future, for the object-safe [`Backfill`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Where a hub reads the events it missed: one writer's range of positions.
+/// Where a hub reads the events it missed: the stream's head, and one writer's range.
 pub trait Backfill: Send + Sync + 'static {
+    /// The last committed position of every writer.
+    fn head(&self) -> BoxFuture<'_, Result<StreamToken, ChatError>>;
+
     /// The events of `writer` after `after` up to `upto`, in order.
     fn range(
         &self,
@@ -37,6 +41,10 @@ pub trait Backfill: Send + Sync + 'static {
 pub struct StoreBackfill<S>(pub S);
 
 impl<S: StreamRepo + Send + Sync + 'static> Backfill for StoreBackfill<S> {
+    fn head(&self) -> BoxFuture<'_, Result<StreamToken, ChatError>> {
+        Box::pin(self.0.stream_head())
+    }
+
     fn range(
         &self,
         writer: usize,
@@ -187,18 +195,16 @@ impl Hub {
     /// way (it will look again when it ends). A failed read is retried with backoff: what is
     /// missing has committed, so it will be there.
     fn fill_later(&self, gap: Gap) {
-        let Some(backfill) = self.backfill.get().map(Arc::clone) else {
+        let Some((backfill, runtime)) = self.backfill.get() else {
             return; // a hub of no store (unit tests): the publishers fill their own gaps
         };
+        let (backfill, runtime) = (Arc::clone(backfill), runtime.clone());
         {
             let mut filling = self.filling.lock().unwrap_or_else(PoisonError::into_inner);
             if std::mem::replace(&mut filling[gap.writer], true) {
                 return;
             }
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         let (hub, delay) = (self.this.clone(), self.config.gap_fill_delay);
         runtime.spawn(async move {
             let mut pause = delay;
@@ -219,7 +225,7 @@ impl Hub {
                     }
                     Err(error) => {
                         tracing::warn!(%error, writer = open.writer, "stream gap not filled yet; retrying");
-                        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                        pause = (pause * 2).min(Duration::from_secs(5));
                     }
                 }
             }
@@ -228,6 +234,39 @@ impl Hub {
                 // A gap that opened while this fill was finishing is filled by the next one.
                 if let Some(open) = hub.sequencer().gap(gap.writer) {
                     hub.fill_later(open);
+                }
+            }
+        });
+    }
+
+    /// Compares the store's head with what was delivered every `every`, so that an event the
+    /// bus lost with nothing after it is read from the store all the same.
+    pub(super) fn watch_head(&self, every: Duration) {
+        let Some((backfill, runtime)) = self.backfill.get() else {
+            return;
+        };
+        let (backfill, hub) = (Arc::clone(backfill), self.this.clone());
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let head = backfill.head().await;
+                let Some(hub) = hub.upgrade() else { break };
+                match head {
+                    Ok(head) => {
+                        let gaps: Vec<Gap> = {
+                            let mut sequencer = hub.sequencer();
+                            sequencer.heard_of(&head);
+                            (0..STREAM_WRITERS)
+                                .filter_map(|w| sequencer.gap(w))
+                                .collect()
+                        };
+                        for gap in gaps {
+                            hub.fill_later(gap);
+                        }
+                    }
+                    Err(error) => tracing::debug!(%error, "stream head not read"),
                 }
             }
         });

@@ -219,7 +219,7 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         let user = session.user();
         socket.engine().set_user(user);
         let first = match session.take_replay() {
-            Some(replay) => self.resume(socket, replay),
+            Some(recovered) => recovered.send(socket),
             None => self.hub.connect(socket.clone(), user),
         };
         if first {

@@ -36,6 +36,9 @@ pub struct HubConfig {
     /// before they are read from the store (they are usually a few microseconds late: their
     /// publishers race once their commits are answered).
     pub gap_fill_delay: Duration,
+    /// How often the store's head is compared with what was delivered, so that an event the
+    /// bus lost with nothing after it is delivered all the same.
+    pub head_check: Duration,
     /// Whether replayable events carry their connection state recovery offset as a last
     /// argument.
     pub offsets: bool,
@@ -47,6 +50,7 @@ impl Default for HubConfig {
             max_rooms: 1000,
             max_sockets_per_user: 20,
             gap_fill_delay: Duration::from_millis(50),
+            head_check: Duration::from_secs(1),
             offsets: true,
         }
     }
@@ -63,8 +67,9 @@ pub struct Hub {
     pub(super) config: HubConfig,
     /// CONNECTs refused because their user had `max_sockets_per_user` sockets.
     refused_sockets: AtomicU64,
-    /// Where missing events are read from.
-    pub(super) backfill: OnceLock<Arc<dyn Backfill>>,
+    /// Where missing events are read from, and the runtime that reads them (publishers may
+    /// run on threads of no runtime, or on a worker's own).
+    pub(super) backfill: OnceLock<(Arc<dyn Backfill>, tokio::runtime::Handle)>,
     /// Per writer, whether a gap fill is under way.
     pub(super) filling: Mutex<[bool; STREAM_WRITERS]>,
     pub(super) this: Weak<Hub>,
@@ -87,10 +92,15 @@ impl Hub {
     }
 
     /// Starts delivery after `head` (what the store held when the node started; earlier
-    /// events are history) and reads missing events from `backfill`.
+    /// events are history) and reads missing events from `backfill`, on the current Tokio
+    /// runtime. Call it from within that runtime.
     pub fn start_at(&self, head: StreamToken, backfill: Arc<dyn Backfill>) {
         *self.sequencer() = Sequencer::new(head);
-        let _ = self.backfill.set(backfill);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && self.backfill.set((backfill, runtime)).is_ok()
+        {
+            self.watch_head(self.config.head_check);
+        }
     }
 
     pub(super) fn sequencer(&self) -> MutexGuard<'_, Sequencer> {
@@ -144,6 +154,11 @@ impl Hub {
     /// Registers a connected socket; true when it is the user's first.
     pub(crate) fn connect(&self, socket: SioSocket, user: UserId) -> bool {
         self.rooms().add(socket, user)
+    }
+
+    /// Forgets a socket without telling anyone (it was never announced).
+    pub(crate) fn forget(&self, socket: &SioSocket) {
+        self.rooms().remove(socket.id());
     }
 
     /// Forgets a socket; tells its rooms it left.

@@ -4,6 +4,8 @@
 
 mod bus;
 mod delivery;
+#[cfg(test)]
+mod delivery_tests;
 mod events;
 mod handler;
 mod hub;

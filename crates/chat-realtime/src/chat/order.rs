@@ -16,11 +16,13 @@ use chat_domain::{STREAM_WRITERS, StreamEvent, StreamToken};
 /// refuses more (a writer that far ahead means the store has been unreachable for long).
 const MAX_HELD_PER_WRITER: usize = 100_000;
 
-/// The delivered frontier and the events held back behind gaps.
+/// The delivered frontier, the events held back behind gaps, and the furthest position known
+/// to be committed (from an event, or from the store's head).
 #[derive(Debug)]
 pub(crate) struct Sequencer {
     delivered: StreamToken,
     held: [BTreeMap<i64, StreamEvent>; STREAM_WRITERS],
+    known: StreamToken,
 }
 
 /// A gap to fill from the store: `writer`'s positions after `after` up to `upto`.
@@ -46,7 +48,14 @@ impl Sequencer {
         Sequencer {
             delivered: start,
             held: Default::default(),
+            known: start,
         }
+    }
+
+    /// Learns that the store holds everything up to `head`: what was never published (a lost
+    /// event with nothing after it) becomes a gap to fill.
+    pub(crate) fn heard_of(&mut self, head: &StreamToken) {
+        self.known = self.known.max(head);
     }
 
     /// Everything delivered so far.
@@ -61,6 +70,7 @@ impl Sequencer {
             return Admitted::default();
         };
         let last = self.delivered.get(at.writer);
+        self.known = self.known.max(&StreamToken::START.with(at));
         if at.position <= last {
             return Admitted::default(); // delivered already
         }
@@ -87,13 +97,18 @@ impl Sequencer {
         }
     }
 
-    /// The first gap of `writer`: from what was delivered to the first event held.
+    /// The first gap of `writer`: from what was delivered to the first event held, or to the
+    /// furthest position known to be committed.
     pub(crate) fn gap(&self, writer: usize) -> Option<Gap> {
-        let first = *self.held.get(writer)?.keys().next()?;
-        Some(Gap {
+        let after = self.delivered.get(writer);
+        let upto = match self.held.get(writer)?.keys().next() {
+            Some(first) => first - 1,
+            None => self.known.get(writer),
+        };
+        (upto > after).then_some(Gap {
             writer,
-            after: self.delivered.get(writer),
-            upto: first - 1,
+            after,
+            upto,
         })
     }
 }
@@ -171,6 +186,26 @@ mod tests {
         assert_eq!(
             sequencer.frontier(),
             StreamToken::new([0, 6, 1, 0, 0, 0, 0, 0])
+        );
+    }
+
+    #[test]
+    fn a_lost_last_event_is_a_gap_once_the_store_is_known_to_hold_it() {
+        let mut sequencer = Sequencer::new(StreamToken::START);
+        assert_eq!(positions(&sequencer.admit(event(1, 1))), [1]);
+        assert_eq!(
+            sequencer.gap(1),
+            None,
+            "nothing known beyond what was delivered"
+        );
+        sequencer.heard_of(&StreamToken::new([0, 3, 0, 0, 0, 0, 0, 0]));
+        assert_eq!(
+            sequencer.gap(1),
+            Some(Gap {
+                writer: 1,
+                after: 1,
+                upto: 3
+            })
         );
     }
 

@@ -7,17 +7,16 @@
 //! session is its user's and recent enough, the socket is put back in its rooms and gets every
 //! event after its offset, in order, once, and the same `pid` (so `socket.recovered` is true).
 //!
-//! Recovery happens in two steps. At CONNECT (async), the session is claimed and what it missed
-//! is read from the store up to the hub's frontier then. Once the CONNECT is answered (sync),
-//! the socket joins its rooms with its broadcasts held at the frontier of that moment; the
-//! replay goes out first, then anything delivered between the two frontiers (read from the
-//! store), then the held live events.
+//! At CONNECT the session is claimed, the socket is put back in its rooms with its broadcasts
+//! held (live events wait), and what it missed is read from the store up to the point where it
+//! rejoined. Once the CONNECT is answered, the replay goes out, then the held live events: no
+//! gap and no duplicate at the seam.
 
 use std::time::Duration;
 
 use chat_domain::{
-    ChatError, ChatEvent, ConversationId, RecoveryRepo, RecoverySession, StreamEvent, StreamRepo,
-    StreamScope, StreamToken, UserId,
+    ChatError, ChatEvent, RecoverySession, StreamEvent, StreamRepo, StreamScope, StreamToken,
+    UserId,
 };
 use serde_json::{Map, Value};
 
@@ -73,38 +72,16 @@ pub(crate) fn recovery_request(
     Some((pid.to_owned(), offset))
 }
 
-/// A recovered session's replay, read up to `read_to`.
-#[derive(Debug)]
-pub(crate) struct Replay {
-    /// The user whose session it is.
-    pub(crate) user: UserId,
-    /// Where the client's events start: its offset, or its session's start.
-    pub(crate) offset: StreamToken,
-    /// The session as stored.
-    pub(crate) session: RecoverySession,
-    /// The frames of what it missed, in order.
-    pub(crate) frames: Vec<Frame>,
-    /// How far they go.
-    pub(crate) read_to: StreamToken,
-}
-
-impl Replay {
-    /// The conversation rooms to put the socket back in.
-    pub(crate) fn rooms(&self) -> Vec<ConversationId> {
-        self.session.rooms.iter().map(|(id, _)| *id).collect()
-    }
-
-    /// Where each of the session's streams is read from, for a read that starts at `from`.
-    fn scope(&self, from: &StreamToken) -> StreamScope {
-        StreamScope {
-            rooms: self
-                .session
-                .rooms
-                .iter()
-                .map(|(id, since)| (*id, since.max(from)))
-                .collect(),
-            others: Some(self.session.base.max(from)),
-        }
+/// Where each of a session's streams is read from, for a client that has everything up to
+/// `offset`: a room from when it was joined, notifications from when the session connected.
+fn scope(session: &RecoverySession, offset: &StreamToken) -> StreamScope {
+    StreamScope {
+        rooms: session
+            .rooms
+            .iter()
+            .map(|(id, since)| (*id, since.max(offset)))
+            .collect(),
+        others: Some(session.base.max(offset)),
     }
 }
 
@@ -121,57 +98,26 @@ pub(crate) enum NotRecovered {
     Store(ChatError),
 }
 
-/// Claims the session and reads what the client missed up to `frontier`.
-pub(crate) async fn claim<S: StreamRepo + RecoveryRepo>(
+/// The frames of what a session's client missed after `offset`, up to `upto` (the point at
+/// which its socket was put back in its rooms), or why it cannot be recovered.
+pub(crate) async fn replay<S: StreamRepo>(
     store: &S,
     config: &RecoveryConfig,
-    (user, owner): (UserId, &str),
-    (pid, offset): (&str, Option<StreamToken>),
-    frontier: StreamToken,
-) -> Result<Replay, NotRecovered> {
-    let session = store
-        .claim_session(pid, user, owner, config.window)
-        .await
-        .map_err(NotRecovered::Store)?
-        .ok_or(NotRecovered::NoSession)?;
-    let offset = offset.unwrap_or(session.base);
-    if !offset.is_within(&frontier) {
-        return Err(NotRecovered::OffsetAhead);
-    }
-    let mut replay = Replay {
-        user,
-        offset,
-        session,
-        frames: Vec::new(),
-        read_to: frontier,
-    };
+    (user, session): (UserId, &RecoverySession),
+    offset: StreamToken,
+    upto: StreamToken,
+) -> Result<Vec<Frame>, NotRecovered> {
     let cap = config.max_events_per_room.max(1);
-    let streams = replay.session.rooms.len() + 1;
-    let limit = cap.saturating_mul(streams);
+    let limit = cap.saturating_mul(session.rooms.len() + 1);
     let events = store
-        .stream_for(user, &replay.scope(&offset), frontier, limit + 1)
+        .stream_for(user, &scope(session, &offset), upto, limit + 1)
         .await
         .map_err(NotRecovered::Store)?;
     if events.len() > limit || over_cap(&events, cap) {
         return Err(NotRecovered::TooFarBehind);
     }
-    replay.frames = frames(&replay, &events, &offset, &frontier, config.enabled);
-    Ok(replay)
-}
-
-/// Reads what was delivered between the replay's end and `frontier` (the moment the socket
-/// joined its rooms), as frames that continue the replay.
-pub(crate) async fn extra<S: StreamRepo>(
-    store: &S,
-    replay: &Replay,
-    frontier: StreamToken,
-    offsets: bool,
-) -> Result<Vec<Frame>, ChatError> {
-    let from = replay.read_to.max(&replay.offset);
-    let events = store
-        .stream_for(replay.user, &replay.scope(&from), frontier, usize::MAX)
-        .await?;
-    Ok(frames(replay, &events, &from, &frontier, offsets))
+    let offsets = config.enabled.then_some((&offset, &upto));
+    Ok(frames(user, session, &events, offsets))
 }
 
 /// Whether any one room (or the notifications) holds more than `cap` of the events.
@@ -184,29 +130,28 @@ fn over_cap(events: &[StreamEvent], cap: usize) -> bool {
     })
 }
 
-/// The frames of a replay read from `from` to `to` in writer order: a room's events as the room
-/// gets them, a message elsewhere as a notification (not the user's own), each with the token
-/// the client holds once it has it.
+/// The frames of a replay read in writer order: a room's events as the room gets them, a
+/// message elsewhere as a notification (not the user's own), each with the token the client
+/// holds once it has it (read from `from` through `to`), when `offsets` are on.
 fn frames(
-    replay: &Replay,
+    user: UserId,
+    session: &RecoverySession,
     events: &[StreamEvent],
-    from: &StreamToken,
-    to: &StreamToken,
-    offsets: bool,
+    offsets: Option<(&StreamToken, &StreamToken)>,
 ) -> Vec<Frame> {
     events
         .iter()
         .filter_map(|event| {
-            let offset = offsets.then(|| from.read_through(to, event.position).to_string());
+            let offset =
+                offsets.map(|(from, to)| from.read_through(to, event.position).to_string());
             let offset = offset.as_deref();
-            let in_room = replay
-                .session
+            let in_room = session
                 .rooms
                 .iter()
                 .any(|(id, _)| *id == event.conversation_id());
             match &event.event {
                 _ if in_room => Some(room_frame(&event.event, offset)),
-                ChatEvent::MessageSent(sent) if sent.message.sender_id != replay.user => {
+                ChatEvent::MessageSent(sent) if sent.message.sender_id != user => {
                     Some(notification_frame(sent, offset))
                 }
                 _ => None,

@@ -2,19 +2,60 @@
 //! session at CONNECT, putting a recovered socket back with its replay, and joining a room
 //! with the messages after a `lastSeq` first.
 
+use std::sync::{Arc, Weak};
+
 use chat_domain::wire::MessageView;
-use chat_domain::{ChatError, ConversationId, EventSink, MessageWindow, Seq, Store, UserId};
+use chat_domain::{
+    ChatError, ConversationId, EventSink, MessageWindow, Seq, Store, StreamToken, UserId,
+};
 use serde_json::{Map, Value, json};
 
 use super::delivery::offset_frame;
 use super::events::{Payload, conversation_id};
 use super::handler::too_many_rooms;
-use super::hub::event_frame;
-use super::recovery::{NotRecovered, Replay, claim, extra, recovery_request};
+use super::hub::{Hub, event_frame};
+use super::recovery::{NotRecovered, recovery_request, replay};
 use super::rooms::Room;
 use super::{Authenticate, ChatRealtime, ChatSession};
-use crate::engineio::DisconnectReason;
+use crate::engineio::Frame;
 use crate::socketio::{ConnectRefusal, SioSocket};
+
+/// A recovered socket, put back in its rooms with its broadcasts held, and what it missed.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    /// The replay, sent once the CONNECT is answered.
+    pub(crate) frames: Vec<Frame>,
+    /// Whether it is the user's first socket (they came online).
+    pub(crate) first: bool,
+    /// Takes the socket out of the hub again if the CONNECT is never answered.
+    registration: Registration,
+}
+
+impl Recovered {
+    /// Sends the replay, then what was held meanwhile; the socket stays in the hub.
+    pub(crate) fn send(mut self, socket: &SioSocket) -> bool {
+        self.registration.socket = None;
+        socket.release_broadcasts(std::mem::take(&mut self.frames), |_| true);
+        self.first
+    }
+}
+
+/// A socket put in the hub before its CONNECT was answered; dropped while still armed (the
+/// client left, or the replay could not be read), it takes the socket out quietly.
+#[derive(Debug)]
+struct Registration {
+    hub: Weak<Hub>,
+    socket: Option<SioSocket>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let (Some(hub), Some(socket)) = (self.hub.upgrade(), self.socket.take()) {
+            hub.forget(&socket);
+            socket.release_broadcasts(Vec::new(), |_| false);
+        }
+    }
+}
 
 impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
     /// Recovers the session the client names in its `auth`, or opens a new one. A store that
@@ -26,15 +67,12 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         auth: Option<&Map<String, Value>>,
     ) -> Result<(), ConnectRefusal> {
         let user = session.user();
-        let store = self.chat.store();
-        let frontier = self.hub.frontier();
         if let Some((pid, offset)) = recovery_request(auth) {
-            let owner = (user, socket.id());
-            match claim(store, &self.recovery, owner, (&pid, offset), frontier).await {
-                Ok(replay) => {
-                    tracing::debug!(%user, events = replay.frames.len(), "socket session recovered");
+            match self.recover(socket, user, &pid, offset).await {
+                Ok(recovered) => {
+                    tracing::debug!(%user, events = recovered.frames.len(), "socket session recovered");
                     session.pid = Some(pid);
-                    *session.replay.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(replay);
+                    *session.replay.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(recovered);
                     return Ok(());
                 }
                 Err(NotRecovered::Store(error)) => return Err(unavailable(&error)),
@@ -42,43 +80,46 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             }
         }
         let pid = uuid::Uuid::new_v4().simple().to_string();
-        store
-            .open_session(&pid, user, socket.id(), frontier)
+        self.chat
+            .store()
+            .open_session(&pid, user, socket.id(), self.hub.frontier())
             .await
             .map_err(|error| unavailable(&error))?;
         session.pid = Some(pid);
         Ok(())
     }
 
-    /// Puts a recovered socket back in its rooms and sends what it missed before anything
-    /// live; whether it is the user's first socket.
-    pub(super) fn resume(&self, socket: &SioSocket, replay: Replay) -> bool {
-        let (first, frontier) = self
-            .hub
-            .connect_held(socket.clone(), replay.user, &replay.rooms());
-        if frontier == replay.read_to {
-            socket.release_broadcasts(replay.frames, |_| true);
-            return first;
+    /// Claims the session, puts the socket back in its rooms with its broadcasts held, and
+    /// reads what it missed up to that point.
+    async fn recover(
+        &self,
+        socket: &SioSocket,
+        user: UserId,
+        pid: &str,
+        offset: Option<StreamToken>,
+    ) -> Result<Recovered, NotRecovered> {
+        let store = self.chat.store();
+        let session = store
+            .claim_session(pid, user, socket.id(), self.recovery.window)
+            .await
+            .map_err(NotRecovered::Store)?
+            .ok_or(NotRecovered::NoSession)?;
+        let offset = offset.unwrap_or(session.base);
+        if !offset.is_within(&self.hub.frontier()) {
+            return Err(NotRecovered::OffsetAhead);
         }
-        let (store, socket, offsets) = (
-            self.chat.store().clone(),
-            socket.clone(),
-            self.recovery.enabled,
-        );
-        tokio::spawn(async move {
-            match extra(&store, &replay, frontier, offsets).await {
-                Ok(more) => {
-                    let mut frames = replay.frames;
-                    frames.extend(more);
-                    socket.release_broadcasts(frames, |_| true);
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "recovered socket closed: its replay could not be completed");
-                    socket.close(DisconnectReason::ServiceUnavailable);
-                }
-            }
-        });
-        first
+        let rooms: Vec<ConversationId> = session.rooms.iter().map(|(id, _)| *id).collect();
+        let (first, rejoined) = self.hub.connect_held(socket.clone(), user, &rooms);
+        let registration = Registration {
+            hub: Arc::downgrade(&self.hub),
+            socket: Some(socket.clone()),
+        };
+        let frames = replay(store, &self.recovery, (user, &session), offset, rejoined).await?;
+        Ok(Recovered {
+            frames,
+            first,
+            registration,
+        })
     }
 
     /// Records in the background that this socket let its session go (the window starts).

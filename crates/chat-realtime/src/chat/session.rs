@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::hub::Hub;
-use super::recovery::Replay;
+use super::resume::Recovered;
 use crate::socketio::SioSocket;
 
 /// One of a user's sockets under `max_sockets_per_user`: taken before the CONNECT is
@@ -37,8 +37,8 @@ pub struct ChatSession {
     expiry: Option<AbortHandle>,
     /// The connection state recovery session, when recovery is on.
     pub(crate) pid: Option<String>,
-    /// What a recovered socket missed, sent once its CONNECT is answered.
-    pub(crate) replay: Mutex<Option<Replay>>,
+    /// A recovered socket's replay, sent once its CONNECT is answered.
+    pub(crate) replay: Mutex<Option<Recovered>>,
 }
 
 impl ChatSession {
@@ -58,7 +58,7 @@ impl ChatSession {
     }
 
     /// Takes the replay of a recovered socket, once.
-    pub(crate) fn take_replay(&self) -> Option<Replay> {
+    pub(crate) fn take_replay(&self) -> Option<Recovered> {
         self.replay
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -77,11 +77,12 @@ impl SioSocket {
         }
     }
 
-    /// A socket of no server, for unit tests of the layers above.
+    /// A socket of no server, for unit tests of the layers above; each has an id of its own.
     #[cfg(test)]
     pub(crate) fn detached(namespace: Namespace, engine: EngineSocket) -> Self {
         let mailbox = Arc::new(Mailbox::new(8));
-        SioSocket::new("detached".into(), namespace, engine, &mailbox)
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        SioSocket::new(id, namespace, engine, &mailbox)
     }
 
     /// Records that the socket is out of its namespace; whether it was still in.
