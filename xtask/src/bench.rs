@@ -133,7 +133,7 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     ];
     if options.quick {
         notes.push(
-            "`--quick`: 5 s rest-send runs, 3 s throughput steps, 2,000 idle sockets held 5 s: noisier than a full run"
+            "`--quick`: 5 s rest-send runs, 3 s throughput steps, 2,000 idle sockets held 5 s, a storm of 500 sockets: noisier than a full run"
                 .to_owned(),
         );
     }

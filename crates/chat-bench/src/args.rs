@@ -15,6 +15,7 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "idle-connections",
     "history",
     "abuse",
+    "reconnect-storm",
 ];
 
 /// Shown for `--help` and on bad arguments.
@@ -28,7 +29,7 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --server-pid PID     the server's process, for its CPU seconds and peak RSS
   --calibration C      C in transactions/s, instead of measuring it with pgbench
   --scenario NAME      rest-send | socket-throughput | fanout | idle-connections | history
-                       | abuse (needs built-in accounts on)
+                       | abuse (needs built-in accounts on) | reconnect-storm
                        (repeatable; default: all; history needs --db-url)
   --quick              a few seconds per scenario instead of 30
   --markdown PATH      append a results section to this file

@@ -8,14 +8,18 @@
 mod abuse;
 mod args;
 mod calibrate;
+mod delivery_audit;
 mod fanout;
 mod history;
 mod http;
 mod idle;
+mod reconnect_storm;
+mod recovering;
 mod report;
 mod rest_send;
 mod socket;
 mod stats;
+mod storm_load;
 mod throughput;
 mod usage;
 mod users;
@@ -161,12 +165,18 @@ async fn run(args: Args) -> Result<()> {
             "idle-connections" => idle::run(&ctx).await,
             "history" => history::run(&ctx).await,
             "abuse" => abuse::run(&ctx).await,
+            "reconnect-storm" => reconnect_storm::run(&ctx).await,
             other => Err(anyhow::anyhow!("unknown scenario {other}")),
         };
         match result {
             Ok(mut done) => {
                 for o in &done {
                     eprintln!("chat-bench: {}", summary_line(o));
+                    // A scenario that measured but found the server wrong says why in `fail`.
+                    if let Some(reason) = o.details.get("fail").and_then(|r| r.as_str()) {
+                        eprintln!("chat-bench: FAIL {}: {reason}", o.scenario);
+                        failure.get_or_insert_with(|| anyhow::anyhow!("{}: {reason}", o.scenario));
+                    }
                 }
                 outcomes.append(&mut done);
             }

@@ -25,6 +25,13 @@ const READ_BUFFER: usize = 4 * 1024;
 
 /// Opens a WebSocket, reads Engine.IO's open packet and connects to the main namespace.
 pub(crate) async fn connect(addr: SocketAddr, token: &str) -> Result<Ws> {
+    let (ws, _) = connect_with(addr, &format!(r#"{{"token":"{token}"}}"#)).await?;
+    Ok(ws)
+}
+
+/// Like [`connect`], with `auth` (a JSON object) as the CONNECT payload; also returns the
+/// CONNECT answer's payload (`{"sid":...,"pid":...}` when the server keeps recovery sessions).
+pub(crate) async fn connect_with(addr: SocketAddr, auth: &str) -> Result<(Ws, String)> {
     let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
     let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
     let opening = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
@@ -36,12 +43,12 @@ pub(crate) async fn connect(addr: SocketAddr, token: &str) -> Result<Ws> {
     if !open.starts_with("0{") {
         bail!("expected the Engine.IO open packet, got {open:?}");
     }
-    ws.send(Message::text(format!(r#"40{{"token":"{token}"}}"#)))
-        .await?;
+    ws.send(Message::text(format!("40{auth}"))).await?;
     loop {
         let text = next_text(&mut ws).await?;
-        if text.starts_with("40") {
-            return Ok(ws);
+        if let Some(answer) = text.strip_prefix("40") {
+            let answer = answer.to_owned();
+            return Ok((ws, answer));
         }
         if text.starts_with("44") {
             bail!("connect refused: {text}");

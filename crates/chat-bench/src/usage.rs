@@ -101,6 +101,36 @@ impl Meter {
         }
     }
 
+    /// The server's open-files soft limit.
+    pub(crate) fn server_open_files_limit(&self) -> Option<u64> {
+        self.server_pid
+            .and_then(|pid| open_files_limit(&pid.to_string()))
+    }
+
+    /// Refuses to go on when this tool's open-files limit is below `tool_needs` or the
+    /// server's below `server_needs`, to hold `sockets` sockets, saying how to raise them.
+    pub(crate) fn check_open_files(
+        &self,
+        sockets: u64,
+        tool_needs: u64,
+        server_needs: u64,
+    ) -> anyhow::Result<()> {
+        let tool = open_files_limit("self");
+        let server = self.server_open_files_limit();
+        let short = |limit: Option<u64>, needs| limit.is_some_and(|l| l < needs);
+        if short(tool, tool_needs) || short(server, server_needs) {
+            let show = |l: Option<u64>| l.map_or_else(|| "unknown".to_owned(), |l| l.to_string());
+            anyhow::bail!(
+                "the open-files limit is too low for {sockets} sockets: chat-bench has {} and \
+                 needs {tool_needs}, the server has {} and needs {server_needs}; raise it \
+                 (`ulimit -n` in the shell before `cargo xtask bench`, or `prlimit`)",
+                show(tool),
+                show(server),
+            );
+        }
+        Ok(())
+    }
+
     /// The server's current resident set in KiB.
     pub(crate) fn server_rss_kib(&self) -> Option<u64> {
         self.server_pid.and_then(|pid| status_kib(pid, "VmRSS:"))
@@ -173,6 +203,18 @@ fn machine_busy_ticks() -> Option<u64> {
     Some(total.saturating_sub(idle))
 }
 
+/// The open-files soft limit of a process (`self` for this one), from `/proc/<pid>/limits`.
+pub(crate) fn open_files_limit(pid: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/limits"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("Max open files"))?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()
+}
+
 /// A `kB` line of `/proc/<pid>/status`.
 fn status_kib(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -210,16 +252,12 @@ impl Machine {
             .find(|l| l.starts_with("MemTotal:"))
             .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
             .unwrap_or(0);
-        let open_files_limit = read("/proc/self/limits")
-            .lines()
-            .find(|l| l.starts_with("Max open files"))
-            .and_then(|l| l.split_whitespace().nth(3)?.parse().ok());
         Self {
             cores: std::thread::available_parallelism().map_or(1, usize::from),
             cpu,
             memory_gib: memory_kib as f64 / (1024.0 * 1024.0),
             kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
-            open_files_limit,
+            open_files_limit: open_files_limit("self"),
         }
     }
 }

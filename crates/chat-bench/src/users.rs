@@ -114,6 +114,12 @@ impl Rng {
         Self(nanos.unsigned_abs() | 1)
     }
 
+    /// Seeded from the clock and `salt`, so that generators made at once differ.
+    pub(crate) fn seeded(salt: u64) -> Self {
+        let clock = Self::from_clock().0;
+        Self((clock ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1)
+    }
+
     /// The next number.
     pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
