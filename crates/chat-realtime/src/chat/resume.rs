@@ -194,7 +194,9 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
                     seq: cursor,
                     limit: page,
                 };
-                let batch = self.chat.store().messages(user, id, window).await?;
+                // Windows come newest first; the catch-up goes oldest first.
+                let mut batch = self.chat.store().messages(user, id, window).await?;
+                batch.reverse();
                 let full = batch.len() >= page as usize;
                 if let Some(last) = batch.last() {
                     cursor = last.seq;
