@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::http::HttpConn;
@@ -26,15 +26,7 @@ pub(crate) async fn stored_seqs(
     loop {
         let path =
             format!("/api/chat/conversations/{conversation}/messages?after={cursor}&limit={PAGE}");
-        let response = conn.request("GET", &path, Some(token), None).await?;
-        if response.status != 200 {
-            bail!(
-                "GET {path} answered {}: {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
-        let body = response.json()?;
+        let body = conn.get_ok(&path, token).await?.json()?;
         let page = body["data"]["messages"]
             .as_array()
             .with_context(|| format!("no data.messages in the answer to GET {path}"))?;

@@ -245,14 +245,7 @@ async fn measure(ctx: &Ctx, size: Size, requests: usize) -> Result<Vec<Outcome>>
     let mut outcomes = Vec::new();
     for (name, path) in queries(size) {
         for _ in 0..WARMUP {
-            let response = conn.request("GET", &path, Some(token), None).await?;
-            if response.status != 200 {
-                bail!(
-                    "GET {path} answered {}: {}",
-                    response.status,
-                    String::from_utf8_lossy(&response.body)
-                );
-            }
+            let response = conn.get_ok(&path, token).await?;
             check(name, &response.json()?, size)?;
         }
         let before = ctx.meter.start();

@@ -77,6 +77,19 @@ impl HttpConn {
         }
     }
 
+    /// `GET path` as `token`; an answer other than 200 is an error naming the path.
+    pub(crate) async fn get_ok(&mut self, path: &str, token: &str) -> Result<Response> {
+        let response = self.request("GET", path, Some(token), None).await?;
+        if response.status != 200 {
+            bail!(
+                "GET {path} answered {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        Ok(response)
+    }
+
     /// Writes the request and reads the response (no timeout).
     async fn exchange(
         &mut self,

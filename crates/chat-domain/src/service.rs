@@ -7,7 +7,7 @@ use crate::{
     AttachmentUrl, ChatError, ChatEvent, ClientMessageId, ConversationDetail, ConversationId,
     Entity, EventSink, KeyedLimiter, Limits, Message, MessageBody, MessageDeleted, MessageId,
     MessageSent, MessageWindow, MessagesRead, PageRequest, Paged, Policy, ReadReceipt, SearchQuery,
-    Store, StreamEvent, UnreadCount, UpsertUser, User, UserId, Username,
+    Store, StreamEvent, StreamPosition, UnreadCount, UpsertUser, User, UserId, Username,
     pairs::PairCache,
     ports::{Appended, DirectPair, NewMessage},
 };
@@ -205,17 +205,14 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .await?;
         let (message, replayed) = match appended {
             Some(Appended::New(message, position)) => {
-                self.events.publish(StreamEvent {
+                let members = conversation.members.iter().map(|m| m.user.clone());
+                self.announce(
                     position,
-                    event: ChatEvent::MessageSent(MessageSent {
+                    ChatEvent::MessageSent(MessageSent {
                         message: message.clone(),
-                        members: conversation
-                            .members
-                            .iter()
-                            .map(|m| m.user.clone())
-                            .collect(),
+                        members: members.collect(),
                     }),
-                });
+                );
                 (message, false)
             }
             Some(Appended::Retried(message)) => (message, true),
@@ -301,15 +298,15 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .mark_read(caller, conversation)
             .await?
             .ok_or(ChatError::not_found(Entity::Conversation))?;
-        self.events.publish(StreamEvent {
+        self.announce(
             position,
-            event: ChatEvent::MessagesRead(MessagesRead {
+            ChatEvent::MessagesRead(MessagesRead {
                 conversation_id: receipt.conversation_id,
                 user_id: receipt.user_id,
                 last_read_seq: receipt.last_read_seq,
                 read_at: receipt.read_at,
             }),
-        });
+        );
         Ok(receipt)
     }
 
@@ -358,16 +355,21 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .delete_message(caller, message)
             .await?
             .ok_or(ChatError::not_found(Entity::Message))?;
-        self.events.publish(StreamEvent {
+        self.announce(
             position,
-            event: ChatEvent::MessageDeleted(MessageDeleted {
+            ChatEvent::MessageDeleted(MessageDeleted {
                 conversation_id: deleted.conversation_id,
                 message_id: deleted.id,
                 seq: deleted.seq,
                 deleted_by: caller,
             }),
-        });
+        );
         Ok(deleted)
+    }
+
+    /// Publishes what a committed write did, at its place in the stream.
+    fn announce(&self, position: StreamPosition, event: ChatEvent) {
+        self.events.publish(StreamEvent { position, event });
     }
 
     async fn member_view(

@@ -60,7 +60,9 @@ pub(super) fn message_key(sent: &MessageSent) -> (i64, i64) {
     (sent.message.conversation_id.get(), sent.message.seq.get())
 }
 
-/// Encodes an event of the main namespace once, with its recovery offset when there is one.
+/// Encodes an event of the main namespace once, with its recovery offset when there is one, as
+/// the frame every receiver shares. The payloads are the chat's own types, which always
+/// serialize.
 pub(super) fn offset_frame(event: &str, payload: &impl Serialize, offset: Option<&str>) -> Frame {
     let outbound = OutboundEvent::new(&Namespace::MAIN, event, payload);
     match offset {

@@ -12,17 +12,17 @@ use chat_domain::{ConversationId, STREAM_WRITERS, StreamToken, UserId};
 use serde::Serialize;
 use serde_json::json;
 
-use super::delivery::Backfill;
+use super::delivery::{Backfill, offset_frame};
 use super::order::Sequencer;
 use super::rooms::{Departure, Room, Rooms, TooManyRooms};
 use super::session::SocketSlot;
 use crate::engineio::Frame;
-use crate::socketio::{Namespace, OutboundEvent, SioSocket};
+use crate::socketio::SioSocket;
 
 /// Encodes an event for the main namespace once, straight from its payload, as the frame every
 /// receiver shares. The payloads are the chat's own types, which always serialize.
 pub(crate) fn event_frame(event: &str, payload: &impl Serialize) -> Frame {
-    Frame::message(OutboundEvent::new(&Namespace::MAIN, event, payload))
+    offset_frame(event, payload, None)
 }
 
 /// How a hub delivers.
@@ -180,11 +180,7 @@ impl Hub {
         socket: &SioSocket,
         room: Room,
     ) -> Result<(bool, StreamToken), TooManyRooms> {
-        let sequencer = self.sequencer();
-        let joined = self
-            .rooms()
-            .join(socket.id(), room, self.config.max_rooms)?;
-        Ok((joined, sequencer.frontier()))
+        self.join_at(socket, room, false)
     }
 
     /// Like [`Hub::join`], and holds the socket's broadcasts from that point (until
@@ -194,11 +190,22 @@ impl Hub {
         socket: &SioSocket,
         room: Room,
     ) -> Result<(bool, StreamToken), TooManyRooms> {
+        self.join_at(socket, room, true)
+    }
+
+    fn join_at(
+        &self,
+        socket: &SioSocket,
+        room: Room,
+        hold: bool,
+    ) -> Result<(bool, StreamToken), TooManyRooms> {
         let sequencer = self.sequencer();
         let joined = self
             .rooms()
             .join(socket.id(), room, self.config.max_rooms)?;
-        socket.hold_broadcasts();
+        if hold {
+            socket.hold_broadcasts();
+        }
         Ok((joined, sequencer.frontier()))
     }
 
@@ -262,7 +269,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::socketio::Packet;
+    use crate::socketio::{Namespace, Packet};
 
     fn text(frame: &Frame) -> &str {
         match frame {
