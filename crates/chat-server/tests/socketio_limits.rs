@@ -256,3 +256,32 @@ async fn after_refusing_an_oversized_frame_the_server_reads_nothing_more_of_it()
         "the server took {sent} bytes of a frame it had refused"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_recovery_off_the_connect_answer_has_no_pid_and_events_no_offset() {
+    for (setting, recovering) in [("false", false), ("true", true)] {
+        let app = TestApp::spawn_with(&[("CHAT_SOCKET_RECOVERY", setting)]).await;
+        app.users(&[1, 2]).await;
+        let conversation = app.send(1, 2, "first").await["conversation_id"].clone();
+        let mut ws = session(&app).await;
+        let Next::Text(answer) = connect(&mut ws, &token(2)).await else {
+            panic!("no CONNECT answer")
+        };
+        let answer: serde_json::Value = serde_json::from_str(&answer[2..]).unwrap();
+        assert_eq!(answer["pid"].is_string(), recovering, "{setting}: {answer}");
+        let join = json!(["join_conversation", { "conversationId": conversation }]);
+        ws.send(Message::text(format!("420{join}"))).await.unwrap();
+        assert_eq!(
+            next(&mut ws).await,
+            Next::Text(r#"430[{"success":true}]"#.into())
+        );
+        app.send(1, 2, "second").await;
+        let Next::Text(event) = next(&mut ws).await else {
+            panic!("no new_message")
+        };
+        let event: serde_json::Value = serde_json::from_str(&event[2..]).unwrap();
+        assert_eq!(event[0], "new_message", "{event}");
+        let offset = event.get(2).and_then(serde_json::Value::as_str);
+        assert_eq!(offset.is_some(), recovering, "{setting}: {event}");
+    }
+}

@@ -263,9 +263,6 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
 
     fn on_disconnect(&self, socket: &SioSocket, session: ChatSession, reason: DisconnectReason) {
         let user = session.user();
-        if let Some(pid) = session.pid.clone() {
-            self.leave_session(pid, socket.id().to_owned());
-        }
         drop(session);
         tracing::debug!(%user, ?reason, "socket disconnected");
         if let Some(departure) = self.hub.disconnect(socket)

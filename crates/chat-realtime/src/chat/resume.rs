@@ -16,6 +16,7 @@ use super::handler::too_many_rooms;
 use super::hub::{Hub, event_frame};
 use super::recovery::{NotRecovered, recovery_request, replay};
 use super::rooms::Room;
+use super::session::OnEnd;
 use super::{Authenticate, ChatRealtime, ChatSession};
 use crate::engineio::Frame;
 use crate::socketio::{ConnectRefusal, SioSocket};
@@ -71,7 +72,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             match self.recover(socket, user, &pid, offset).await {
                 Ok(recovered) => {
                     tracing::debug!(%user, events = recovered.frames.len(), "socket session recovered");
-                    session.pid = Some(pid);
+                    self.hold_session(session, pid, socket.id());
                     *session.replay.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(recovered);
                     return Ok(());
                 }
@@ -85,7 +86,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             .open_session(&pid, user, socket.id(), self.hub.frontier())
             .await
             .map_err(|error| unavailable(&error))?;
-        session.pid = Some(pid);
+        self.hold_session(session, pid, socket.id());
         Ok(())
     }
 
@@ -122,14 +123,23 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         })
     }
 
-    /// Records in the background that this socket let its session go (the window starts).
-    pub(super) fn leave_session(&self, pid: String, owner: String) {
-        let store = self.chat.store().clone();
-        tokio::spawn(async move {
-            if let Err(error) = store.leave_session(&pid, &owner).await {
-                tracing::warn!(%error, "socket session end not recorded");
-            }
-        });
+    /// Gives the session its recovery session, and what records, in the background, that the
+    /// socket let it go (the window starts) when the session ends: disconnected, or never
+    /// connected because the client left while its CONNECT was decided.
+    fn hold_session(&self, session: &mut ChatSession, pid: String, owner: &str) {
+        let (store, owner) = (self.chat.store().clone(), owner.to_owned());
+        let leave_pid = pid.clone();
+        session.pid = Some(pid);
+        session.on_end(OnEnd(Box::new(move || {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            runtime.spawn(async move {
+                if let Err(error) = store.leave_session(&leave_pid, &owner).await {
+                    tracing::warn!(%error, "socket session end not recorded");
+                }
+            });
+        })));
     }
 
     /// `join_conversation { conversationId, lastSeq? }`: joins the room (remembered by the

@@ -39,6 +39,18 @@ pub struct ChatSession {
     pub(crate) pid: Option<String>,
     /// A recovered socket's replay, sent once its CONNECT is answered.
     pub(crate) replay: Mutex<Option<Recovered>>,
+    /// Runs when the session ends, however it ends (records that the recovery session was
+    /// let go).
+    on_end: Option<OnEnd>,
+}
+
+/// What a session does when it ends.
+pub(crate) struct OnEnd(pub(crate) Box<dyn FnOnce() + Send + Sync>);
+
+impl std::fmt::Debug for OnEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnEnd")
+    }
 }
 
 impl ChatSession {
@@ -49,7 +61,13 @@ impl ChatSession {
             expiry: None,
             pid: None,
             replay: Mutex::new(None),
+            on_end: None,
         }
+    }
+
+    /// Sets what runs when the session ends (replacing what was set before).
+    pub(crate) fn on_end(&mut self, on_end: OnEnd) {
+        self.on_end = Some(on_end);
     }
 
     /// The authenticated user.
@@ -83,6 +101,9 @@ impl Drop for ChatSession {
     fn drop(&mut self) {
         if let Some(timer) = &self.expiry {
             timer.abort();
+        }
+        if let Some(OnEnd(on_end)) = self.on_end.take() {
+            on_end();
         }
     }
 }
