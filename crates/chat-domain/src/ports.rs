@@ -10,7 +10,8 @@ use std::future::Future;
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Message,
     MessageBody, MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, RecoveryRepo,
-    SearchQuery, StreamEvent, StreamPosition, StreamToken, UnreadCount, User, UserId, Username,
+    SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken, UnreadCount, User, UserId,
+    Username,
 };
 
 /// A user record to create, or to refresh when it exists.
@@ -282,6 +283,15 @@ pub trait StreamRepo {
         after: i64,
         upto: i64,
     ) -> impl Future<Output = Result<Vec<StreamEvent>, ChatError>> + Send;
+
+    /// The highest `seq` among a conversation's messages at or below `upto` in the stream:
+    /// where a catch-up that joins at `upto` stops and live delivery takes over. Messages
+    /// stored before the stream existed count as below every token.
+    fn seq_at(
+        &self,
+        conversation: ConversationId,
+        upto: StreamToken,
+    ) -> impl Future<Output = Result<Seq, ChatError>> + Send;
 
     /// The events of `reader`'s conversations after the scope's tokens and up to `upto`, at
     /// most `limit`; only conversations `reader` is a member of now.

@@ -1,9 +1,10 @@
 //! Many appends in one statement, so that concurrent sends share one transaction and one WAL
 //! flush. Each conversation's row is bumped once by the number of its messages in the batch;
 //! its messages take the seqs in between, in the order they were queued. Each stream writer
-//! the batch touches is bumped likewise, last and in writer order (so that a transaction
-//! holding a writer never waits for anything but its commit, and two never deadlock), and
-//! every message gets its stream event.
+//! the batch touches is bumped likewise, last (after the watermarks, whose rows a read receipt
+//! locks before its own writer), so that a transaction holding a writer waits for nothing but
+//! its commit; and every message gets its stream event. Two batches never share a writer: each
+//! writer belongs to one lane (see `GroupCommit::append`).
 
 use chat_domain::{Appended, Message, NewMessage, StreamPosition};
 use diesel::pg::Pg;
@@ -55,16 +56,10 @@ const BODY: &str = "
                               ORDER BY msg.conversation_id, msg.seq) AS r,
            count(*) OVER (PARTITION BY msg.conversation_id % 8) AS n
       FROM msg
-), locked AS (
-    SELECT s.writer FROM stream_writers s
-     WHERE s.writer IN (SELECT writer FROM ranked)
-       AND (SELECT count(*) FROM watermark) >= 0
-     ORDER BY s.writer
-       FOR UPDATE
 ), bumped AS (
     UPDATE stream_writers s SET position = s.position + x.n
-      FROM (SELECT writer, max(n) AS n FROM ranked GROUP BY writer) x
-      JOIN locked ON locked.writer = x.writer
+      FROM (SELECT writer, max(n) AS n FROM ranked GROUP BY writer) x,
+           (SELECT count(*) FROM watermark) settled
      WHERE s.writer = x.writer
  RETURNING s.writer, s.position
 ), ev AS (

@@ -3,14 +3,15 @@
 //! of stopping at one flush per message. Each caller still gets its answer only after the
 //! transaction holding its message has committed.
 //!
-//! Appends are spread over lanes by conversation; a lane runs one batch at a time, so a
-//! conversation's appends keep their order and two batches never contend for its row lock.
+//! Appends are spread over lanes by conversation (by its stream writer); a lane runs one batch
+//! at a time, so a conversation's appends keep their order and two batches never contend for
+//! its row lock or its writer's.
 //! An idle lane commits the first message at once: batching adds no wait at low load. Each
 //! lane has a connection of its own besides the pool.
 
 use std::time::Duration;
 
-use chat_domain::{Appended, ChatError, NewMessage};
+use chat_domain::{Appended, ChatError, NewMessage, writer_of};
 use diesel::OptionalExtension;
 use diesel::result::Error as DieselError;
 use diesel_async::AsyncPgConnection;
@@ -57,11 +58,11 @@ impl GroupCommit {
         GroupCommit { lanes }
     }
 
-    /// Queues the append on its conversation's lane and waits for its commit.
+    /// Queues the append on its conversation's lane and waits for its commit. Lanes are chosen
+    /// by the conversation's stream writer, so that each writer belongs to one lane: two
+    /// batches in flight never bump the same writer row (and never wait for each other's).
     pub(crate) async fn append(&self, message: NewMessage) -> AppendResult {
-        let lane_count = u64::try_from(self.lanes.len()).unwrap_or(1);
-        let lane =
-            usize::try_from(message.conversation_id.get().unsigned_abs() % lane_count).unwrap_or(0);
+        let lane = writer_of(message.conversation_id) % self.lanes.len().max(1);
         let (reply, answer) = oneshot::channel();
         self.lanes[lane]
             .send(Pending { message, reply })

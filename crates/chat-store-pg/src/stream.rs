@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chat_domain::{
     ChatError, ChatEvent, ConversationId, Message, MessageDeleted, MessageId, MessageSent,
     MessagesRead, STREAM_WRITERS, Seq, StreamEvent, StreamPosition, StreamRepo, StreamScope,
-    StreamToken, UserId, UserRef,
+    StreamToken, UserId, UserRef, writer_of,
 };
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -61,6 +61,20 @@ const FOR_READER: &str = "
  WHERE e.kind <> 'message' OR x.deleted_at IS NULL
  ORDER BY e.writer, e.position
  LIMIT $6";
+
+/// The highest seq of a conversation's messages at or below a writer's position: the last
+/// message event there; else, when all of its message events are later, the seq before the
+/// first of them (older messages predate the stream); else its newest message.
+const SEQ_AT: &str = "
+SELECT COALESCE(
+    (SELECT e.seq FROM stream_events e
+      WHERE e.conversation_id = $1 AND e.writer = $2 AND e.position <= $3 AND e.kind = 'message'
+      ORDER BY e.position DESC LIMIT 1),
+    (SELECT e.seq - 1 FROM stream_events e
+      WHERE e.conversation_id = $1 AND e.writer = $2 AND e.kind = 'message'
+      ORDER BY e.position LIMIT 1),
+    (SELECT max(m.seq) FROM messages m WHERE m.conversation_id = $1),
+    0) AS seq";
 
 /// The members of some conversations, for the events of messages sent there.
 const MEMBERS: &str = "
@@ -271,6 +285,28 @@ impl StreamRepo for PgStore {
             .await
             .map_err(query_error)?;
         events(&mut conn, rows).await
+    }
+
+    async fn seq_at(
+        &self,
+        conversation: ConversationId,
+        upto: StreamToken,
+    ) -> Result<Seq, ChatError> {
+        #[derive(QueryableByName)]
+        struct SeqRow {
+            #[diesel(sql_type = BigInt)]
+            seq: i64,
+        }
+        let writer = writer_of(conversation);
+        let mut conn = self.conn().await?;
+        let row: SeqRow = diesel::sql_query(SEQ_AT)
+            .bind::<BigInt, _>(conversation.get())
+            .bind::<SmallInt, _>(i16::try_from(writer).unwrap_or(i16::MAX))
+            .bind::<BigInt, _>(upto.get(writer))
+            .get_result(&mut conn)
+            .await
+            .map_err(query_error)?;
+        Ok(Seq(row.seq))
     }
 
     async fn stream_for(

@@ -87,6 +87,17 @@ pub async fn the_stream_reads_back_every_event_as_published_gapless_per_writer<S
     read_back.sort();
     assert_eq!(read_back, published, "read back as published");
 
+    assert_eq!(
+        store.seq_at(with_bob, head).await.unwrap(),
+        Seq(2),
+        "the newest message there, deleted or not"
+    );
+    assert_eq!(
+        store.seq_at(with_bob, start).await.unwrap(),
+        Seq(0),
+        "before its first message"
+    );
+
     let everything = StreamScope {
         rooms: Vec::new(),
         others: Some(start),

@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use crate::{
-    ChatError, ConversationId, RecoveryRepo, RecoverySession, STREAM_WRITERS, StreamEvent,
-    StreamRepo, StreamScope, StreamToken, UserId,
+    ChatError, ChatEvent, ConversationId, RecoveryRepo, RecoverySession, STREAM_WRITERS, Seq,
+    StreamEvent, StreamRepo, StreamScope, StreamToken, UserId, writer_of,
 };
 
 use super::MemoryStore;
@@ -42,6 +42,32 @@ impl StreamRepo for MemoryStore {
             .filter(|e| e.position.position > after && e.position.position <= upto)
             .cloned()
             .collect())
+    }
+
+    async fn seq_at(
+        &self,
+        conversation: ConversationId,
+        upto: StreamToken,
+    ) -> Result<Seq, ChatError> {
+        let state = self.lock();
+        let sent = state.stream[writer_of(conversation)]
+            .iter()
+            .filter(|e| e.conversation_id() == conversation)
+            .filter_map(|e| match &e.event {
+                ChatEvent::MessageSent(sent) => Some((e.position, sent.message.seq)),
+                _ => None,
+            });
+        let mut first = None;
+        let mut at = None;
+        for (position, seq) in sent {
+            first.get_or_insert(seq);
+            if upto.covers(position) {
+                at = Some(seq);
+            }
+        }
+        Ok(at
+            .or(first.map(|seq| Seq(seq.get() - 1)))
+            .unwrap_or(Seq::ZERO))
     }
 
     async fn stream_for(

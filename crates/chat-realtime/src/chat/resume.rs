@@ -164,7 +164,8 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         let caught_up = match last_seq {
             Some(after) => {
                 let members: Vec<_> = detail.members.iter().map(|m| m.user.clone()).collect();
-                Some(self.catch_up(socket, user, id, after, &members).await)
+                let through = (after, since);
+                Some(self.catch_up(socket, user, id, through, &members).await)
             }
             None => None,
         };
@@ -182,15 +183,15 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         caught_up.transpose()
     }
 
-    /// Sends the messages after `after` to a socket whose broadcasts are held since it joined,
-    /// then releases them without the live copies of what it sent. At most the recovery cap
-    /// is sent; the answer says whether that was everything.
+    /// Sends the messages after `after` up to where the socket joined (`joined`: later ones
+    /// reach it live) to a socket whose broadcasts are held since it joined, then releases
+    /// them. At most the recovery cap is sent; the answer says whether that was everything.
     async fn catch_up(
         &self,
         socket: &SioSocket,
         user: UserId,
         id: ConversationId,
-        after: Seq,
+        (after, joined): (Seq, StreamToken),
         members: &[chat_domain::UserRef],
     ) -> Result<Value, ChatError> {
         let cap = self.recovery.max_events_per_room.max(1);
@@ -199,7 +200,8 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         let mut complete = false;
         let mut cursor = after;
         let read: Result<(), ChatError> = async {
-            while messages.len() <= cap {
+            let through = self.chat.store().seq_at(id, joined).await?;
+            while cursor < through && messages.len() <= cap {
                 let window = MessageWindow::After {
                     seq: cursor,
                     limit: page,
@@ -207,16 +209,16 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
                 // Windows come newest first; the catch-up goes oldest first.
                 let mut batch = self.chat.store().messages(user, id, window).await?;
                 batch.reverse();
+                let newest = batch.last().map(|m| m.seq);
                 let full = batch.len() >= page as usize;
-                if let Some(last) = batch.last() {
-                    cursor = last.seq;
-                }
+                batch.retain(|m| m.seq <= through);
                 messages.extend(batch);
-                if !full {
-                    complete = messages.len() <= cap;
-                    break;
+                match newest {
+                    Some(seq) if full => cursor = seq,
+                    _ => break,
                 }
             }
+            complete = messages.len() <= cap;
             Ok(())
         }
         .await;

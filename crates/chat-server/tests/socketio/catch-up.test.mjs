@@ -30,36 +30,43 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
   const alice = 21 + 2 * round;
   const bob = alice + 1;
   describe(`join_conversation with lastSeq over ${name}`, () => {
-    test("sends what came after lastSeq, then live messages, each once, in order, while sends go on", async () => {
+    test("sends what came after lastSeq, then live messages, each once, in order, while sends go on (5 rounds)", async () => {
       const first = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "start" });
       assert.equal(first.status, 201, JSON.stringify(first.body));
       const conversation = first.body.data.conversation_id;
-      for (let n = 0; n < 30; n++) {
-        await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: `before ${n}` });
-      }
-      const lastSeq = first.body.data.seq + 10;
-      const socket = await client(bob, transports);
-      const received = [];
-      socket.on("new_message", (message) => received.push(message));
-      // Sends keep arriving while the join reads its catch-up.
-      const during = (async () => {
-        for (let n = 0; n < 60; n++) {
-          await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: `during ${n}` });
+      for (let round = 0; round < 5; round++) {
+        let latest = 0;
+        for (let n = 0; n < 30; n++) {
+          const sent = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: `before ${n}` });
+          latest = sent.body.data.seq;
         }
-      })();
-      const joined = await ask(socket, "join_conversation", { conversationId: conversation, lastSeq });
-      assert.equal(joined.success, true, JSON.stringify(joined));
-      assert.equal(joined.data.complete, true);
-      assert.ok(joined.data.replayed >= 20, JSON.stringify(joined.data));
-      await during;
-      const stored = await historyAfter(bob, conversation, lastSeq);
-      assert.equal(stored.length, 80);
-      await receiveAtLeast(socket, received, stored.length);
-      assert.deepEqual(
-        received.map((m) => m.seq),
-        stored.map((m) => m.seq),
-        "every message after lastSeq once, in order",
-      );
+        const lastSeq = latest - 20;
+        const socket = await client(bob, transports);
+        const received = [];
+        socket.on("new_message", (message) => received.push(message));
+        // Sends keep arriving, four at a time, while the join reads its catch-up.
+        const during = Promise.all(
+          [0, 1, 2, 3].map(async (lane) => {
+            for (let n = 0; n < 15; n++) {
+              await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: `during ${lane}.${n}` });
+            }
+          }),
+        );
+        const joined = await ask(socket, "join_conversation", { conversationId: conversation, lastSeq });
+        assert.equal(joined.success, true, JSON.stringify(joined));
+        assert.equal(joined.data.complete, true);
+        assert.ok(joined.data.replayed >= 20, JSON.stringify(joined.data));
+        await during;
+        const stored = await historyAfter(bob, conversation, lastSeq);
+        assert.equal(stored.length, 80);
+        await receiveAtLeast(socket, received, stored.length);
+        assert.deepEqual(
+          received.map((m) => m.seq),
+          stored.map((m) => m.seq),
+          `round ${round + 1}: every message after lastSeq once, in order`,
+        );
+        socket.close();
+      }
     });
 
     test("a lastSeq that is not a non-negative integer is refused naming it", async () => {
