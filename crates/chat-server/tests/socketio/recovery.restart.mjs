@@ -217,6 +217,19 @@ async function assertExactlyTheHistory(server, state, id, conversation) {
 }
 
 const SERVER = { current: null, proxy: null, base: () => SERVER.proxy.url };
+
+/**
+ * Two fresh users with a conversation (its first message sent before the receiver joins), and
+ * the receiver connected through the proxy over `transports`, in the conversation's room.
+ */
+async function opened(transports) {
+  const [alice, bob] = await pair();
+  const first = await rest(SERVER.base(), alice, "POST", "/api/chat/send", { receiverId: bob, content: "hello" });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const conversation = first.body.data.conversation_id;
+  const state = await receiver(SERVER.proxy.url, bob, conversation, transports);
+  return { alice, bob, conversation, state };
+}
 let nextUser = 1;
 
 /** Two fresh users who exist on the server (a first request with a token provisions its user). */
@@ -242,10 +255,7 @@ describe("connection state recovery, backed by PostgreSQL", () => {
 
   for (const { name, transports } of TRANSPORTS) {
     test(`over ${name}: a connection cut mid-burst recovers with every message once, in order`, async () => {
-      const [alice, bob] = await pair();
-      const first = await rest(SERVER.base(), alice, "POST", "/api/chat/send", { receiverId: bob, content: "hello" });
-      const conversation = first.body.data.conversation_id;
-      const state = await receiver(SERVER.proxy.url, bob, conversation, transports);
+      const { alice, bob, conversation, state } = await opened(transports);
       let cut = false;
       await sendAll(SERVER, alice, bob, 1, 300, () => {
         if (!cut && state.received.length >= 60) {
@@ -262,10 +272,7 @@ describe("connection state recovery, backed by PostgreSQL", () => {
   }
 
   test("a client that had received nothing yet (a pid, no offset) recovers", async () => {
-    const [alice, bob] = await pair();
-    const first = await rest(SERVER.base(), alice, "POST", "/api/chat/send", { receiverId: bob, content: "hello" });
-    const conversation = first.body.data.conversation_id;
-    const state = await receiver(SERVER.proxy.url, bob, conversation, ["websocket"]);
+    const { alice, bob, conversation, state } = await opened(["websocket"]);
     assert.equal(state.received.length, 0);
     SERVER.proxy.blackhole();
     await sendAll(SERVER, alice, bob, 1, 5);
@@ -282,10 +289,7 @@ describe("connection state recovery, backed by PostgreSQL", () => {
   });
 
   test("a second and a third recovery in a row, before the server noticed the dead transports, each recover", async () => {
-    const [alice, bob] = await pair();
-    const first = await rest(SERVER.base(), alice, "POST", "/api/chat/send", { receiverId: bob, content: "hello" });
-    const conversation = first.body.data.conversation_id;
-    const state = await receiver(SERVER.proxy.url, bob, conversation, ["websocket"]);
+    const { alice, bob, conversation, state } = await opened(["websocket"]);
     for (let round = 1; round <= 3; round++) {
       await sendAll(SERVER, alice, bob, round * 100, 20);
       SERVER.proxy.blackhole();
@@ -298,10 +302,7 @@ describe("connection state recovery, backed by PostgreSQL", () => {
   });
 
   test("a client offline for 12 s recovers", async () => {
-    const [alice, bob] = await pair();
-    const first = await rest(SERVER.base(), alice, "POST", "/api/chat/send", { receiverId: bob, content: "hello" });
-    const conversation = first.body.data.conversation_id;
-    const state = await receiver(SERVER.proxy.url, bob, conversation, TRANSPORTS[0].transports);
+    const { alice, bob, conversation, state } = await opened(TRANSPORTS[0].transports);
     await sendAll(SERVER, alice, bob, 1, 10);
     const offline = SERVER.proxy.offline(12000);
     await sendAll(SERVER, alice, bob, 11, 10);
@@ -314,10 +315,7 @@ describe("connection state recovery, backed by PostgreSQL", () => {
 
   for (const signal of ["SIGTERM", "SIGKILL"]) {
     test(`a server stopped with ${signal} mid-burst and started again: the client recovers with every message once, in order`, async () => {
-      const [alice, bob] = await pair();
-      const first = await rest(SERVER.base(), alice, "POST", "/api/chat/send", { receiverId: bob, content: "hello" });
-      const conversation = first.body.data.conversation_id;
-      const state = await receiver(SERVER.proxy.url, bob, conversation, TRANSPORTS[0].transports);
+      const { alice, bob, conversation, state } = await opened(TRANSPORTS[0].transports);
       let restarted = null;
       await sendAll(SERVER, alice, bob, 1, 200, (n) => {
         if (n === 80 && !restarted) {
