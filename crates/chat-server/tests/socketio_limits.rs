@@ -285,3 +285,66 @@ async fn with_recovery_off_the_connect_answer_has_no_pid_and_events_no_offset() 
         assert_eq!(offset.is_some(), recovering, "{setting}: {event}");
     }
 }
+
+/// The CONNECT answer's `pid`, after a CONNECT with this `auth`.
+async fn connect_with(ws: &mut Ws, auth: serde_json::Value) -> String {
+    ws.send(Message::text(format!("40{auth}"))).await.unwrap();
+    let Next::Text(answer) = next(ws).await else {
+        panic!("no CONNECT answer")
+    };
+    let answer: serde_json::Value = serde_json::from_str(&answer[2..]).unwrap();
+    answer["pid"].as_str().expect("a pid").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_is_refused_past_the_cap_or_for_another_user_and_lastseq_catches_up_in_part() {
+    let app = TestApp::spawn_with(&[("CHAT_RECOVERY_MAX_EVENTS", "3")]).await;
+    app.users(&[1, 2, 3]).await;
+    let conversation = app.send(1, 2, "first").await["conversation_id"].clone();
+    let mut ws = session(&app).await;
+    let pid = connect_with(&mut ws, json!({ "token": token(2) })).await;
+    let join = json!(["join_conversation", { "conversationId": conversation }]);
+    ws.send(Message::text(format!("420{join}"))).await.unwrap();
+    assert_eq!(
+        next(&mut ws).await,
+        Next::Text(r#"430[{"success":true}]"#.into())
+    );
+    drop(ws);
+    for n in 0..5 {
+        app.send(1, 2, &format!("while away {n}")).await;
+    }
+
+    let mut stranger = session(&app).await;
+    let theirs = json!({ "token": token(3), "pid": pid });
+    assert_ne!(
+        connect_with(&mut stranger, theirs).await,
+        pid,
+        "another user's session"
+    );
+
+    let mut back = session(&app).await;
+    let again = connect_with(&mut back, json!({ "token": token(2), "pid": pid })).await;
+    assert_ne!(again, pid, "5 missed, over the cap of 3: a new session");
+    let join = json!(["join_conversation", { "conversationId": conversation, "lastSeq": 1 }]);
+    back.send(Message::text(format!("421{join}")))
+        .await
+        .unwrap();
+    let mut seqs = Vec::new();
+    let ack = loop {
+        let Next::Text(frame) = next(&mut back).await else {
+            panic!("closed")
+        };
+        if let Some(ack) = frame.strip_prefix("431") {
+            break serde_json::from_str::<serde_json::Value>(ack).unwrap();
+        }
+        let event: serde_json::Value = serde_json::from_str(&frame[2..]).unwrap();
+        seqs.push(event[1]["seq"].as_i64().unwrap());
+    };
+    assert_eq!(
+        seqs,
+        [2, 3, 4],
+        "the cap's worth after lastSeq, oldest first"
+    );
+    assert_eq!(ack[0]["data"]["complete"], false, "{ack}");
+    assert_eq!(ack[0]["data"]["lastSeq"], 4, "{ack}");
+}

@@ -77,7 +77,15 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
                     return Ok(());
                 }
                 Err(NotRecovered::Store(error)) => return Err(unavailable(&error)),
-                Err(reason) => tracing::debug!(%user, ?reason, "socket session not recovered"),
+                Err(reason) => {
+                    tracing::debug!(%user, ?reason, "socket session not recovered");
+                    // A session claimed but refused (too far behind, say) is let go, so that
+                    // it expires like any other.
+                    let store = self.chat.store();
+                    if let Err(error) = store.leave_session(&pid, socket.id()).await {
+                        return Err(unavailable(&error));
+                    }
+                }
             }
         }
         let pid = uuid::Uuid::new_v4().simple().to_string();
