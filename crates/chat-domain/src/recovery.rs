@@ -37,7 +37,7 @@ pub trait RecoveryRepo {
     ) -> impl Future<Output = Result<(), ChatError>> + Send;
 
     /// Records that the session joined a conversation's room at `since` (a second join
-    /// keeps the first token).
+    /// keeps the first token; a session forgotten meanwhile records nothing).
     fn join_session(
         &self,
         pid: &str,
@@ -62,13 +62,12 @@ pub trait RecoveryRepo {
         owner: &str,
     ) -> impl Future<Output = Result<(), ChatError>> + Send;
 
-    /// Marks every held session as left now: at start-up, for the sessions of a process that
-    /// died without saying so. Returns how many.
-    fn orphan_sessions(&self) -> impl Future<Output = Result<u64, ChatError>> + Send;
-
-    /// Forgets sessions left more than `window` ago. Returns how many.
+    /// Forgets sessions let go more than `window` ago, and sessions held for longer than
+    /// `max_held` (a process that was killed never let its sessions go; a live socket that old
+    /// loses only its recoverability). Returns how many.
     fn prune_sessions(
         &self,
         window: Duration,
+        max_held: Duration,
     ) -> impl Future<Output = Result<u64, ChatError>> + Send;
 }

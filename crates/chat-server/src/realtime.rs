@@ -64,13 +64,6 @@ pub(crate) async fn hub<S: Store>(
         offsets: settings.recovery.enabled,
     });
     bus.subscribe(&hub);
-    let orphaned = store.orphan_sessions().await?;
-    if orphaned > 0 {
-        tracing::info!(
-            sessions = orphaned,
-            "socket sessions of an earlier run are recoverable within the window"
-        );
-    }
     hub.start_at(
         store.stream_head().await?,
         Arc::new(StoreBackfill(store.clone())),
@@ -78,13 +71,18 @@ pub(crate) async fn hub<S: Store>(
     Ok(hub)
 }
 
-/// Forgets, every minute, the socket sessions left longer ago than the recovery window.
+/// How long a socket session may stay held before it is forgotten: a process that was killed
+/// never let its sessions go, and other nodes' live sessions must not be taken for its.
+const MAX_HELD_SESSION: Duration = Duration::from_secs(24 * 3600);
+
+/// Forgets, every minute, the socket sessions let go longer ago than the recovery window, and
+/// those held longer than [`MAX_HELD_SESSION`].
 pub(crate) fn prune_sessions<S: Store>(store: S, window: Duration) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            match store.prune_sessions(window).await {
+            match store.prune_sessions(window, MAX_HELD_SESSION).await {
                 Ok(0) => {}
                 Ok(pruned) => {
                     tracing::debug!(sessions = pruned, "expired socket sessions forgotten")

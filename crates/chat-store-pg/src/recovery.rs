@@ -76,7 +76,8 @@ impl RecoveryRepo for PgStore {
         let mut conn = self.conn().await?;
         diesel::sql_query(
             "INSERT INTO recovery_session_rooms (pid, conversation_id, since) \
-             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM recovery_sessions WHERE pid = $1) \
+             ON CONFLICT DO NOTHING",
         )
         .bind::<Text, _>(pid)
         .bind::<BigInt, _>(conversation.get())
@@ -130,22 +131,15 @@ impl RecoveryRepo for PgStore {
         Ok(())
     }
 
-    async fn orphan_sessions(&self) -> Result<u64, ChatError> {
-        let mut conn = self.conn().await?;
-        let orphaned =
-            diesel::sql_query("UPDATE recovery_sessions SET left_at = now() WHERE left_at IS NULL")
-                .execute(&mut conn)
-                .await
-                .map_err(query_error)?;
-        Ok(u64::try_from(orphaned).unwrap_or(0))
-    }
-
-    async fn prune_sessions(&self, window: Duration) -> Result<u64, ChatError> {
+    async fn prune_sessions(&self, window: Duration, max_held: Duration) -> Result<u64, ChatError> {
         let mut conn = self.conn().await?;
         let pruned = diesel::sql_query(
-            "DELETE FROM recovery_sessions WHERE left_at <= now() - make_interval(secs => $1)",
+            "DELETE FROM recovery_sessions \
+             WHERE left_at <= now() - make_interval(secs => $1) \
+                OR (left_at IS NULL AND created_at <= now() - make_interval(secs => $2))",
         )
         .bind::<Double, _>(seconds(window))
+        .bind::<Double, _>(seconds(max_held))
         .execute(&mut conn)
         .await
         .map_err(query_error)?;

@@ -196,13 +196,31 @@ pub async fn a_recovery_session_is_claimed_by_its_user_within_the_window<S: Stor
             .unwrap()
             .is_some()
     );
-    assert_eq!(store.orphan_sessions().await.unwrap(), 1);
-    assert_eq!(store.prune_sessions(Duration::ZERO).await.unwrap(), 1);
+    let day = Duration::from_secs(86_400);
+    assert_eq!(
+        store.prune_sessions(Duration::ZERO, day).await.unwrap(),
+        0,
+        "a held session stays"
+    );
+    store.open_session("p2", BOB, "s9", base).await.unwrap();
+    store.leave_session("p1", "s4").await.unwrap();
+    assert_eq!(store.prune_sessions(day, day).await.unwrap(), 0);
+    assert_eq!(
+        store.prune_sessions(Duration::ZERO, day).await.unwrap(),
+        1,
+        "a session let go past the window goes"
+    );
     assert_eq!(
         store
             .claim_session("p1", ALICE, "s5", window)
             .await
             .unwrap(),
         None
+    );
+    store.join_session("p1", room, joined).await.unwrap();
+    assert_eq!(
+        store.prune_sessions(day, Duration::ZERO).await.unwrap(),
+        1,
+        "a session held past the longest hold goes"
     );
 }

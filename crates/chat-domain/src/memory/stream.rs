@@ -14,6 +14,7 @@ use super::MemoryStore;
 pub(super) struct StoredSession {
     session: RecoverySession,
     owner: String,
+    opened: Instant,
     left: Option<Instant>,
 }
 
@@ -116,6 +117,7 @@ impl RecoveryRepo for MemoryStore {
                 rooms: Vec::new(),
             },
             owner: owner.to_owned(),
+            opened: Instant::now(),
             left: None,
         };
         self.lock().sessions.insert(pid.to_owned(), session);
@@ -167,23 +169,13 @@ impl RecoveryRepo for MemoryStore {
         Ok(())
     }
 
-    async fn orphan_sessions(&self) -> Result<u64, ChatError> {
-        let mut orphaned = 0;
-        for stored in self.lock().sessions.values_mut() {
-            if stored.left.is_none() {
-                stored.left = Some(Instant::now());
-                orphaned += 1;
-            }
-        }
-        Ok(orphaned)
-    }
-
-    async fn prune_sessions(&self, window: Duration) -> Result<u64, ChatError> {
+    async fn prune_sessions(&self, window: Duration, max_held: Duration) -> Result<u64, ChatError> {
         let mut state = self.lock();
         let before = state.sessions.len();
-        state
-            .sessions
-            .retain(|_, s| s.left.is_none_or(|left| left.elapsed() < window));
+        state.sessions.retain(|_, s| match s.left {
+            Some(left) => left.elapsed() < window,
+            None => s.opened.elapsed() < max_held,
+        });
         Ok(u64::try_from(before - state.sessions.len()).unwrap_or(0))
     }
 }

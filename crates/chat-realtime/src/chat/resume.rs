@@ -163,6 +163,14 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         let id = conversation_id(payload)?;
         let last_seq = last_seq(payload)?;
         let detail = self.chat.conversation(user, id).await?;
+        let newest = detail.conversation.last_seq;
+        if last_seq.is_some_and(|after| after > newest) {
+            // A cursor of another server (or a restored database) would hide live messages.
+            return Err(ChatError::invalid(
+                "lastSeq",
+                format!("is ahead of the conversation, whose last seq is {newest}"),
+            ));
+        }
         let room = Room::Conversation(id);
         let joined = match last_seq {
             None => self.hub.join(socket, room),

@@ -69,10 +69,10 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
       }
     });
 
-    test("a lastSeq that is not a non-negative integer is refused naming it", async () => {
+    test("a lastSeq that is not a non-negative integer, or is ahead of the conversation, is refused naming it", async () => {
       const first = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "x" });
       const socket = await client(bob, transports);
-      for (const lastSeq of [-1, "ten", 1.5]) {
+      for (const lastSeq of [-1, "ten", 1.5, 1e9]) {
         const answer = await ask(socket, "join_conversation", {
           conversationId: first.body.data.conversation_id,
           lastSeq,
