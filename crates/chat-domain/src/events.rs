@@ -53,6 +53,17 @@ pub enum ChatEvent {
     MessageDeleted(MessageDeleted),
 }
 
+impl ChatEvent {
+    /// The conversation the event belongs to (which orders it).
+    pub fn conversation_id(&self) -> ConversationId {
+        match self {
+            ChatEvent::MessageSent(sent) => sent.message.conversation_id,
+            ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
+            ChatEvent::MessagesRead(read) => read.conversation_id,
+        }
+    }
+}
+
 /// Where the domain publishes events, each with its place in the stream; the bus that carries
 /// them to the realtime hubs implements it. Publishing must not block: an implementation
 /// queues and returns. A sink may lose an event (the receivers fill gaps from the store by

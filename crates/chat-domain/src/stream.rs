@@ -98,12 +98,31 @@ impl StreamToken {
         self
     }
 
+    /// The token of a reader that started at `self`, read every writer before `at.writer` up
+    /// to `head`, and `at.writer` up to `at`: how far a read in writer order has come.
+    pub fn read_through(self, head: &StreamToken, at: StreamPosition) -> StreamToken {
+        let mut positions = self.0;
+        for (writer, slot) in positions.iter_mut().enumerate().take(at.writer) {
+            *slot = (*slot).max(head.get(writer));
+        }
+        StreamToken(positions).with(at)
+    }
+
     /// Whether no writer of this token is ahead of `other`'s.
     pub fn is_within(&self, other: &StreamToken) -> bool {
         self.0
             .iter()
             .zip(other.0)
             .all(|(mine, theirs)| *mine <= theirs)
+    }
+}
+
+/// The token that covers every one of these positions, and nothing more.
+impl FromIterator<StreamPosition> for StreamToken {
+    fn from_iter<I: IntoIterator<Item = StreamPosition>>(positions: I) -> Self {
+        positions.into_iter().fold(StreamToken::START, |token, at| {
+            token.max(&StreamToken::START.with(at))
+        })
     }
 }
 
@@ -132,11 +151,7 @@ pub struct StreamEvent {
 impl StreamEvent {
     /// The conversation the event belongs to.
     pub fn conversation_id(&self) -> ConversationId {
-        match &self.event {
-            ChatEvent::MessageSent(sent) => sent.message.conversation_id,
-            ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
-            ChatEvent::MessagesRead(read) => read.conversation_id,
-        }
+        self.event.conversation_id()
     }
 }
 
@@ -186,5 +201,19 @@ mod tests {
         assert_eq!(moved.get(2), 9);
         assert_eq!(writer_of(ConversationId(17)), 1);
         assert!(writer_of(ConversationId(-3)) < STREAM_WRITERS);
+    }
+
+    #[test]
+    fn a_read_in_writer_order_has_done_the_writers_before_the_last_event() {
+        let since = StreamToken::new([1, 2, 3, 4, 5, 6, 7, 8]);
+        let head = StreamToken::new([10, 20, 30, 40, 50, 60, 70, 80]);
+        let at = StreamPosition {
+            writer: 2,
+            position: 9,
+        };
+        assert_eq!(
+            since.read_through(&head, at),
+            StreamToken::new([10, 20, 9, 4, 5, 6, 7, 8])
+        );
     }
 }

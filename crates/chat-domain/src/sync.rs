@@ -3,8 +3,7 @@
 //! socket.
 
 use crate::{
-    ChatError, ChatService, EventSink, Store, StreamEvent, StreamPosition, StreamScope,
-    StreamToken, UserId,
+    ChatError, ChatService, EventSink, Store, StreamEvent, StreamScope, StreamToken, UserId,
 };
 
 /// One page of changes and the token to ask for the next.
@@ -16,18 +15,6 @@ pub struct SyncPage {
     pub next: StreamToken,
     /// Whether more changes were already there past this page.
     pub more: bool,
-}
-
-impl StreamToken {
-    /// The token of a reader that started at `self`, read every writer before `at.writer` up
-    /// to `head`, and `at.writer` up to `at`: how far a read in writer order has come.
-    pub fn read_through(self, head: &StreamToken, at: StreamPosition) -> StreamToken {
-        let mut positions = *self.positions();
-        for (writer, slot) in positions.iter_mut().enumerate().take(at.writer) {
-            *slot = (*slot).max(head.get(writer));
-        }
-        StreamToken::new(positions).with(at)
-    }
 }
 
 impl<S: Store, E: EventSink> ChatService<S, E> {
@@ -70,24 +57,5 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             _ => head.max(&since),
         };
         Ok(SyncPage { events, next, more })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_read_in_writer_order_has_done_the_writers_before_the_last_event() {
-        let since = StreamToken::new([1, 2, 3, 4, 5, 6, 7, 8]);
-        let head = StreamToken::new([10, 20, 30, 40, 50, 60, 70, 80]);
-        let at = StreamPosition {
-            writer: 2,
-            position: 9,
-        };
-        assert_eq!(
-            since.read_through(&head, at),
-            StreamToken::new([10, 20, 9, 4, 5, 6, 7, 8])
-        );
     }
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chat_domain::{
     ChatError, ChatEvent, ConversationId, Message, MessageDeleted, MessageId, MessageSent,
-    MessagesRead, STREAM_WRITERS, Seq, StreamEvent, StreamPosition, StreamRepo, StreamScope,
-    StreamToken, UserId, UserRef, writer_of,
+    MessagesRead, Seq, StreamEvent, StreamPosition, StreamRepo, StreamScope, StreamToken, UserId,
+    UserRef, writer_of,
 };
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -260,14 +260,7 @@ impl StreamRepo for PgStore {
                 .load(&mut conn)
                 .await
                 .map_err(query_error)?;
-        let mut head = [0; STREAM_WRITERS];
-        for row in rows {
-            let at = row.position();
-            if let Some(slot) = head.get_mut(at.writer) {
-                *slot = at.position;
-            }
-        }
-        Ok(StreamToken::new(head))
+        Ok(rows.iter().map(PositionRow::position).collect())
     }
 
     async fn stream_range(

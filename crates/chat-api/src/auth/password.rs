@@ -161,21 +161,24 @@ mod tests {
 
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn work_beyond_the_running_and_the_queue_is_turned_away_at_once() {
-        let gate = Arc::new(Gate::new(HashingLimits {
-            concurrent: 1,
-            queue: 1,
-        }));
+    /// Runs work in `gate` that holds its permit until the returned sender sends, then gives
+    /// `value`; returns once the work has started.
+    async fn occupy<T: Send + 'static>(
+        gate: &Arc<Gate>,
+        value: T,
+    ) -> (
+        tokio::task::JoinHandle<Result<T, ChatError>>,
+        mpsc::Sender<()>,
+    ) {
         let (started, has_started) = mpsc::channel();
         let (release, released) = mpsc::channel::<()>();
         let running = tokio::spawn({
-            let gate = Arc::clone(&gate);
+            let gate = Arc::clone(gate);
             async move {
                 gate.run(move || {
                     started.send(()).unwrap();
                     released.recv().unwrap();
-                    1
+                    value
                 })
                 .await
             }
@@ -183,6 +186,16 @@ mod tests {
         tokio::task::spawn_blocking(move || has_started.recv().unwrap())
             .await
             .unwrap();
+        (running, release)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_beyond_the_running_and_the_queue_is_turned_away_at_once() {
+        let gate = Arc::new(Gate::new(HashingLimits {
+            concurrent: 1,
+            queue: 1,
+        }));
+        let (running, release) = occupy(&gate, 1).await;
         let waiting = tokio::spawn({
             let gate = Arc::clone(&gate);
             async move { gate.run(|| 2).await }
@@ -208,21 +221,7 @@ mod tests {
             concurrent: 1,
             queue: 0,
         }));
-        let (started, has_started) = mpsc::channel();
-        let (release, released) = mpsc::channel::<()>();
-        let abandoned = tokio::spawn({
-            let gate = Arc::clone(&gate);
-            async move {
-                gate.run(move || {
-                    started.send(()).unwrap();
-                    released.recv().unwrap();
-                })
-                .await
-            }
-        });
-        tokio::task::spawn_blocking(move || has_started.recv().unwrap())
-            .await
-            .unwrap();
+        let (abandoned, release) = occupy(&gate, ()).await;
         abandoned.abort();
         assert!(abandoned.await.unwrap_err().is_cancelled());
         let refused = gate.run(|| ()).await;

@@ -170,20 +170,13 @@ impl State {
 
     /// Records an event in its conversation's writer; returns its position.
     pub(super) fn record(&mut self, event: ChatEvent) -> StreamPosition {
-        let event = StreamEvent {
-            position: StreamPosition {
-                writer: 0,
-                position: 0,
-            },
-            event,
-        };
         let writer = writer_of(event.conversation_id());
         let log = &mut self.stream[writer];
         let position = StreamPosition {
             writer,
             position: i64::try_from(log.len()).unwrap_or(i64::MAX) + 1,
         };
-        log.push(StreamEvent { position, ..event });
+        log.push(StreamEvent { position, event });
         position
     }
 

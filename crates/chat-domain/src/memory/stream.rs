@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use crate::{
-    ChatError, ChatEvent, ConversationId, RecoveryRepo, RecoverySession, STREAM_WRITERS, Seq,
-    StreamEvent, StreamRepo, StreamScope, StreamToken, UserId, writer_of,
+    ChatError, ChatEvent, ConversationId, RecoveryRepo, RecoverySession, Seq, StreamEvent,
+    StreamRepo, StreamScope, StreamToken, UserId, writer_of,
 };
 
 use super::MemoryStore;
@@ -21,11 +21,12 @@ pub(super) struct StoredSession {
 impl StreamRepo for MemoryStore {
     async fn stream_head(&self) -> Result<StreamToken, ChatError> {
         let state = self.lock();
-        let mut head = [0; STREAM_WRITERS];
-        for (slot, log) in head.iter_mut().zip(&state.stream) {
-            *slot = i64::try_from(log.len()).unwrap_or(i64::MAX);
-        }
-        Ok(StreamToken::new(head))
+        Ok(state
+            .stream
+            .iter()
+            .filter_map(|log| log.last())
+            .map(|e| e.position)
+            .collect())
     }
 
     async fn stream_range(

@@ -25,9 +25,7 @@ struct Stored(Vec<StreamEvent>);
 
 impl Backfill for Stored {
     fn head(&self) -> BoxFuture<'_, Result<StreamToken, ChatError>> {
-        let head = self.0.iter().fold(StreamToken::START, |head, e| {
-            head.max(&StreamToken::START.with(e.position))
-        });
+        let head: StreamToken = self.0.iter().map(|e| e.position).collect();
         Box::pin(async move { Ok(head) })
     }
 

@@ -40,11 +40,7 @@ impl Payload {
     }
 
     /// The value of `field`; refused, naming the field, when it holds binary data.
-    pub(crate) fn field(&self, field: &'static str) -> Result<Option<&Value>, ChatError> {
-        self.get(field)
-    }
-
-    fn get(&self, field: &'static str) -> Result<Option<&Value>, ChatError> {
+    pub(crate) fn get(&self, field: &'static str) -> Result<Option<&Value>, ChatError> {
         if self.binary.iter().any(|key| key == field) {
             return Err(ChatError::invalid(field, "must not be binary data"));
         }

@@ -259,7 +259,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
 
 /// The optional `lastSeq` of a join: a non-negative integer.
 fn last_seq(payload: &Payload) -> Result<Option<Seq>, ChatError> {
-    match payload.field("lastSeq")? {
+    match payload.get("lastSeq")? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
