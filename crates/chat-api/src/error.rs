@@ -112,7 +112,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Domain(e) => match e {
-                ChatError::NotFound { .. } => StatusCode::NOT_FOUND,
+                ChatError::NotFound { .. } | ChatError::UnknownUsers { .. } => {
+                    StatusCode::NOT_FOUND
+                }
+                ChatError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ChatError::Invalid { .. } => StatusCode::BAD_REQUEST,
                 ChatError::Conflict(_) => StatusCode::CONFLICT,
                 ChatError::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -140,6 +143,11 @@ impl ResponseError for ApiError {
                 e.code(),
                 e.client_message(),
                 Some(json!([{ "field": field, "message": reason }])),
+            ),
+            ApiError::Domain(e @ ChatError::UnknownUsers { field, .. }) => (
+                e.code(),
+                e.client_message(),
+                Some(json!([{ "field": field, "message": e.client_message() }])),
             ),
             ApiError::Domain(e @ (ChatError::Unavailable(_) | ChatError::Internal(_))) => {
                 let cause = std::error::Error::source(e).map(ToString::to_string);

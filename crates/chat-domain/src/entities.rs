@@ -63,6 +63,8 @@ pub struct Conversation {
     pub kind: ConversationKind,
     /// A group's name; direct conversations have none.
     pub title: Option<String>,
+    /// A group's picture, if set.
+    pub avatar_url: Option<String>,
     /// The highest `seq` handed out so far (0 before the first message).
     pub last_seq: Seq,
     /// How many messages are visible (not deleted).

@@ -46,6 +46,18 @@ pub enum ChatError {
         /// What is wrong with it, for a person to read.
         reason: String,
     },
+    /// Ids in a list that name no user (a group's new members, say); nothing was written.
+    #[error("{field}: no user with id {}", join_ids(ids))]
+    UnknownUsers {
+        /// The list, as the client named it (e.g. `memberIds`).
+        field: &'static str,
+        /// The ids that name nobody, ascending.
+        ids: Vec<crate::UserId>,
+    },
+    /// The caller is a member but their role does not allow this (renaming a group as a
+    /// plain member, say); the reason says which role would.
+    #[error("{0}")]
+    Forbidden(String),
     /// The write collides with an existing record (e.g. a reused client message id).
     #[error("{0}")]
     Conflict(String),
@@ -78,7 +90,8 @@ impl ChatError {
     /// A stable snake_case code that clients can branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            ChatError::NotFound { .. } => "not_found",
+            ChatError::NotFound { .. } | ChatError::UnknownUsers { .. } => "not_found",
+            ChatError::Forbidden(_) => "forbidden",
             ChatError::Invalid { .. } => "invalid_input",
             ChatError::Conflict(_) => "conflict",
             ChatError::Unauthenticated => "unauthenticated",
@@ -108,6 +121,11 @@ impl ChatError {
         ChatError::NotFound { entity }
     }
 
+    /// Shorthand for a refusal by role.
+    pub fn forbidden(reason: impl Into<String>) -> Self {
+        ChatError::Forbidden(reason.into())
+    }
+
     /// Shorthand for an input error on one field.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         ChatError::Invalid {
@@ -115,6 +133,11 @@ impl ChatError {
             reason: reason.into(),
         }
     }
+}
+
+fn join_ids(ids: &[crate::UserId]) -> String {
+    let ids: Vec<String> = ids.iter().map(|id| id.get().to_string()).collect();
+    ids.join(", ")
 }
 
 #[cfg(test)]
@@ -127,6 +150,7 @@ mod tests {
             ChatError::not_found(Entity::User),
             ChatError::invalid("content", "empty"),
             ChatError::Conflict("taken".into()),
+            ChatError::forbidden("owners only"),
             ChatError::Unauthenticated,
             ChatError::RateLimited {
                 retry_after: std::time::Duration::from_millis(50),
@@ -141,5 +165,15 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn unknown_users_are_not_found_and_named() {
+        let error = ChatError::UnknownUsers {
+            field: "memberIds",
+            ids: vec![crate::UserId(4), crate::UserId(9)],
+        };
+        assert_eq!(error.code(), "not_found");
+        assert_eq!(error.client_message(), "memberIds: no user with id 4, 9");
     }
 }

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{ConversationId, Message, MessageId, Seq, StreamEvent, UserId, UserRef};
+use crate::{
+    ConversationDetail, ConversationId, Message, MessageId, Role, Seq, StreamEvent, UserId, UserRef,
+};
 
 /// A message was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,28 @@ pub struct MessageDeleted {
     pub deleted_by: UserId,
 }
 
+/// A group was created or its settings changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationChanged {
+    /// The conversation as it is now, with its members (whom a creation is announced to).
+    pub conversation: ConversationDetail,
+    /// Who made the change.
+    pub by: UserId,
+}
+
+/// A member joined a group, left or was removed, or got a new role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberChanged {
+    /// The group.
+    pub conversation_id: ConversationId,
+    /// The member the change is about.
+    pub member: UserRef,
+    /// Their role now (for a removal: the role they had).
+    pub role: Role,
+    /// Who made the change (the member themselves when they left).
+    pub by: UserId,
+}
+
 /// Everything the domain announces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatEvent {
@@ -51,6 +75,16 @@ pub enum ChatEvent {
     MessagesRead(MessagesRead),
     /// See [`MessageDeleted`].
     MessageDeleted(MessageDeleted),
+    /// A group was created; see [`ConversationChanged`].
+    ConversationCreated(ConversationChanged),
+    /// A group's title or picture changed; see [`ConversationChanged`].
+    ConversationUpdated(ConversationChanged),
+    /// Someone joined a group; see [`MemberChanged`].
+    MemberAdded(MemberChanged),
+    /// Someone left a group or was removed; see [`MemberChanged`].
+    MemberRemoved(MemberChanged),
+    /// A member's role changed; see [`MemberChanged`].
+    MemberRoleChanged(MemberChanged),
 }
 
 impl ChatEvent {
@@ -60,6 +94,12 @@ impl ChatEvent {
             ChatEvent::MessageSent(sent) => sent.message.conversation_id,
             ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
             ChatEvent::MessagesRead(read) => read.conversation_id,
+            ChatEvent::ConversationCreated(changed) | ChatEvent::ConversationUpdated(changed) => {
+                changed.conversation.conversation.id
+            }
+            ChatEvent::MemberAdded(changed)
+            | ChatEvent::MemberRemoved(changed)
+            | ChatEvent::MemberRoleChanged(changed) => changed.conversation_id,
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::{ChatError, Limits, case_key, nfc};
 
 /// Rejects the characters that no text column may hold (PostgreSQL refuses NUL) and that no
 /// client means to send.
-fn check_text(field: &'static str, value: &str) -> Result<(), ChatError> {
+pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), ChatError> {
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
@@ -183,16 +183,22 @@ impl ClientMessageId {
 
     /// Validates a client message id.
     pub fn parse(raw: impl Into<String>) -> Result<Self, ChatError> {
+        Self::parse_field("clientMessageId", raw)
+    }
+
+    /// Validates a client-chosen id given in `field` (`clientRequestId` for a group's
+    /// creation follows the same rule).
+    pub fn parse_field(field: &'static str, raw: impl Into<String>) -> Result<Self, ChatError> {
         let raw = raw.into();
         if raw.is_empty() || raw.len() > Self::MAX_LEN {
             return Err(ChatError::invalid(
-                "clientMessageId",
+                field,
                 format!("must be 1 to {} bytes", Self::MAX_LEN),
             ));
         }
         if !raw.chars().all(|c| c.is_ascii_graphic()) {
             return Err(ChatError::invalid(
-                "clientMessageId",
+                field,
                 "must be printable ASCII without spaces",
             ));
         }

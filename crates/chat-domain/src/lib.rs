@@ -9,9 +9,12 @@ mod case;
 mod entities;
 mod error;
 mod events;
+mod group_service;
+mod groups;
 mod ids;
 mod input;
 mod limits;
+mod member_cache;
 mod notice;
 mod paging;
 mod pairs;
@@ -36,7 +39,15 @@ pub use entities::{
     UnreadCount, User, UserRef,
 };
 pub use error::{BoxError, ChatError, Entity};
-pub use events::{ChatEvent, DiscardEvents, EventSink, MessageDeleted, MessageSent, MessagesRead};
+pub use events::{
+    ChatEvent, ConversationChanged, DiscardEvents, EventSink, MemberChanged, MessageDeleted,
+    MessageSent, MessagesRead,
+};
+pub use group_service::CreatedGroup;
+pub use groups::{
+    GroupChange, GroupPatch, GroupTitle, GroupWrite, NewGroup, Seniority, authorize,
+    keeps_an_owner, successor,
+};
 pub use ids::{ConversationId, MessageId, Seq, UserId};
 pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Username};
 pub use limits::Limits;
@@ -44,11 +55,11 @@ pub use notice::NoticeBudget;
 pub use paging::{MessageWindow, PageRequest, Paged};
 pub use policy::Policy;
 pub use ports::{
-    AccountRepo, Appended, ConversationRepo, DirectPair, Directory, Health, MessageRepo,
+    AccountRepo, Appended, ConversationRepo, DirectPair, Directory, GroupRepo, Health, MessageRepo,
     NewMessage, Store, StreamRepo, StreamScope, UpsertUser, UserRepo,
 };
 pub use rate_limit::{KeyedLimiter, Rate, SendRate};
 pub use recovery::{RecoveryRepo, RecoverySession};
-pub use service::{ChatService, ConversationMessages, SendMessage, SentMessage};
+pub use service::{ChatService, ConversationMessages, Recipient, SendMessage, SentMessage};
 pub use stream::{STREAM_WRITERS, StreamEvent, StreamPosition, StreamToken, writer_of};
 pub use sync::SyncPage;

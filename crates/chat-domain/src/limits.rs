@@ -15,6 +15,10 @@ pub struct Limits {
     pub default_message_page: u32,
     /// Page size of a conversation list when the client names none.
     pub default_conversation_page: u32,
+    /// Most members a group may have, its creator included.
+    pub max_group_members: usize,
+    /// Longest group title, in characters.
+    pub max_title_chars: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +30,8 @@ impl Default for Limits {
             max_page_size: 100,
             default_message_page: 50,
             default_conversation_page: 20,
+            max_group_members: 1_000,
+            max_title_chars: 100,
         }
     }
 }

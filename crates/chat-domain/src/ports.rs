@@ -8,10 +8,10 @@
 use std::future::Future;
 
 use crate::{
-    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Message,
-    MessageBody, MessageId, MessageWindow, PageRequest, Paged, ReadReceipt, RecoveryRepo,
-    SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken, UnreadCount, User, UserId,
-    Username,
+    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, GroupChange,
+    GroupWrite, Message, MessageBody, MessageId, MessageWindow, NewGroup, PageRequest, Paged,
+    ReadReceipt, RecoveryRepo, SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken,
+    UnreadCount, User, UserId, Username,
 };
 
 /// A user record to create, or to refresh when it exists.
@@ -229,6 +229,14 @@ pub trait MessageRepo {
         page: PageRequest,
     ) -> impl Future<Output = Result<Paged<Message>, ChatError>> + Send;
 
+    /// One visible message of a conversation, if `viewer` is a member.
+    fn message(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        id: MessageId,
+    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
+
     /// Soft-deletes a visible message if `sender` sent it, keeping the conversation's counters
     /// and last-message preview right, and records it in the stream. Returns the message as
     /// it was.
@@ -237,6 +245,34 @@ pub trait MessageRepo {
         sender: UserId,
         id: MessageId,
     ) -> impl Future<Output = Result<Option<(Message, StreamPosition)>, ChatError>> + Send;
+}
+
+/// Groups: creating them and changing their members and settings. Each write checks the
+/// actor's role with [`crate::authorize`] inside its own transaction and records what it did
+/// in the stream, like a message.
+pub trait GroupRepo {
+    /// Creates a group owned by its creator, with the listed members, and records its
+    /// creation. Every listed user must exist: otherwise [`ChatError::UnknownUsers`] names
+    /// the others and nothing is written. A `client_request_id` the creator used before
+    /// answers with the group it created, and no events.
+    fn create_group(
+        &self,
+        group: NewGroup,
+    ) -> impl Future<Output = Result<GroupWrite, ChatError>> + Send;
+
+    /// Applies `change` for `actor`: `None` when the actor is not a member of the
+    /// conversation (or it does not exist), [`ChatError::Forbidden`] when their role does not
+    /// allow it, `NotFound` (user) when it names someone who is not a member (removal, role),
+    /// [`ChatError::UnknownUsers`] when it adds ids that name nobody. Members already in are
+    /// not added again and a role set to what it is changes nothing: such a change writes no
+    /// event. When the last owner leaves, [`crate::successor`] becomes owner in the same
+    /// transaction.
+    fn change_group(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        change: GroupChange,
+    ) -> impl Future<Output = Result<Option<GroupWrite>, ChatError>> + Send;
 }
 
 /// What an append did.
@@ -315,6 +351,7 @@ pub trait Store:
     UserRepo
     + AccountRepo
     + ConversationRepo
+    + GroupRepo
     + MessageRepo
     + StreamRepo
     + RecoveryRepo
@@ -330,6 +367,7 @@ impl<T> Store for T where
     T: UserRepo
         + AccountRepo
         + ConversationRepo
+        + GroupRepo
         + MessageRepo
         + StreamRepo
         + RecoveryRepo

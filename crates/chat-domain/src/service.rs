@@ -8,17 +8,28 @@ use crate::{
     Entity, EventSink, KeyedLimiter, Limits, Message, MessageBody, MessageDeleted, MessageId,
     MessageSent, MessageWindow, MessagesRead, PageRequest, Paged, Policy, ReadReceipt, SearchQuery,
     Store, StreamEvent, StreamPosition, UnreadCount, UpsertUser, User, UserId, Username,
+    member_cache::MemberCache,
     pairs::PairCache,
     ports::{Appended, DirectPair, NewMessage},
 };
 
-/// A validated request to send a direct message.
+/// Where a message goes: to a user (their direct conversation with the sender, created on
+/// first contact, as the seed's `receiverId`) or into a conversation by id (direct or group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// The direct conversation with this user.
+    User(UserId),
+    /// This conversation, of which the sender must be a member.
+    Conversation(ConversationId),
+}
+
+/// A validated request to send a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendMessage {
     /// The caller.
     pub sender: UserId,
-    /// The other user of the pair.
-    pub receiver: UserId,
+    /// Where it goes.
+    pub to: Recipient,
     /// The text.
     pub content: MessageBody,
     /// An optional attachment link.
@@ -28,7 +39,7 @@ pub struct SendMessage {
 }
 
 impl SendMessage {
-    /// Validates a send's raw fields as every transport receives them.
+    /// Validates a direct send's raw fields as every transport receives them.
     pub fn parse(
         sender: UserId,
         receiver: UserId,
@@ -37,9 +48,28 @@ impl SendMessage {
         client_message_id: Option<String>,
         limits: &Limits,
     ) -> Result<Self, ChatError> {
+        Self::parse_to(
+            sender,
+            Recipient::User(receiver),
+            content,
+            attachment_url,
+            client_message_id,
+            limits,
+        )
+    }
+
+    /// Validates a send's raw fields for any recipient.
+    pub fn parse_to(
+        sender: UserId,
+        to: Recipient,
+        content: String,
+        attachment_url: Option<String>,
+        client_message_id: Option<String>,
+        limits: &Limits,
+    ) -> Result<Self, ChatError> {
         Ok(SendMessage {
             sender,
-            receiver,
+            to,
             content: MessageBody::parse(content, limits)?,
             attachment_url: attachment_url
                 .map(|url| AttachmentUrl::parse(url, limits))
@@ -80,6 +110,8 @@ pub struct ChatService<S, E> {
     policy: Arc<Policy>,
     send_rate: Arc<KeyedLimiter<UserId>>,
     pairs: Arc<PairCache>,
+    /// Conversations sent into by id, with their members; forgotten when their members change.
+    pub(crate) groups: Arc<MemberCache>,
 }
 
 impl<S: Clone, E> Clone for ChatService<S, E> {
@@ -90,6 +122,7 @@ impl<S: Clone, E> Clone for ChatService<S, E> {
             policy: Arc::clone(&self.policy),
             send_rate: Arc::clone(&self.send_rate),
             pairs: Arc::clone(&self.pairs),
+            groups: Arc::clone(&self.groups),
         }
     }
 }
@@ -103,6 +136,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             send_rate: Arc::new(KeyedLimiter::new(policy.send_rate)),
             policy: Arc::new(policy),
             pairs: Arc::default(),
+            groups: Arc::default(),
         }
     }
 
@@ -124,14 +158,14 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Creates or refreshes a user known to the host application.
     pub async fn upsert_user(&self, user: UpsertUser) -> Result<User, ChatError> {
         let written = self.store.upsert_user(user).await;
-        self.pairs.clear();
+        self.names_changed();
         written
     }
 
     /// Creates or refreshes many users at once, for hosts that provision ahead of time.
     pub async fn upsert_users(&self, users: Vec<UpsertUser>) -> Result<Vec<User>, ChatError> {
         let written = self.store.upsert_users(users).await;
-        self.pairs.clear();
+        self.names_changed();
         written
     }
 
@@ -145,7 +179,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         let renames = username.is_some();
         let user = self.store.ensure_user(id, username).await;
         if renames {
-            self.pairs.clear();
+            self.names_changed();
         }
         user
     }
@@ -178,21 +212,13 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .await
     }
 
-    /// Sends a direct message, creating the pair's conversation on first contact, and
-    /// announces it once stored.
+    /// Sends a message into a conversation the sender belongs to (for a direct send, the
+    /// pair's conversation, created on first contact) and announces it once stored.
     pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
         self.send_rate
             .check(&cmd.sender)
             .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
-        let pair = DirectPair::new(cmd.sender, cmd.receiver)?;
-        let conversation = match self.pairs.get(pair) {
-            Some(known) => known,
-            None => {
-                let found = Arc::new(self.conversation_between(cmd.sender, cmd.receiver).await?);
-                self.pairs.insert(pair, Arc::clone(&found));
-                found
-            }
-        };
+        let conversation = self.destination(cmd.sender, cmd.to).await?;
         let appended = self
             .store
             .append_message(NewMessage {
@@ -217,7 +243,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             }
             Some(Appended::Retried(message)) => (message, true),
             None => {
-                self.pairs.forget(pair);
+                self.forget(cmd.sender, cmd.to, conversation.conversation.id);
                 return Err(ChatError::not_found(Entity::Conversation));
             }
         };
@@ -226,6 +252,43 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             message,
             replayed,
         })
+    }
+
+    /// The conversation a send goes to, with its members, from the caches when known.
+    async fn destination(
+        &self,
+        sender: UserId,
+        to: Recipient,
+    ) -> Result<Arc<ConversationDetail>, ChatError> {
+        match to {
+            Recipient::User(receiver) => {
+                let pair = DirectPair::new(sender, receiver)?;
+                if let Some(known) = self.pairs.get(pair) {
+                    return Ok(known);
+                }
+                let found = Arc::new(self.conversation_between(sender, receiver).await?);
+                self.pairs.insert(pair, Arc::clone(&found));
+                Ok(found)
+            }
+            Recipient::Conversation(id) => {
+                if let Some(known) = self.groups.get(id) {
+                    return Ok(known);
+                }
+                let found = Arc::new(self.member_view(sender, id).await?);
+                self.groups.insert(id, Arc::clone(&found));
+                Ok(found)
+            }
+        }
+    }
+
+    /// Drops what the caches know of a send's destination, which turned out stale.
+    fn forget(&self, sender: UserId, to: Recipient, conversation: ConversationId) {
+        if let Recipient::User(receiver) = to
+            && let Ok(pair) = DirectPair::new(sender, receiver)
+        {
+            self.pairs.forget(pair);
+        }
+        self.groups.forget(conversation);
     }
 
     /// The direct conversation between the caller and another user, created if needed; the
@@ -367,12 +430,18 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         Ok(deleted)
     }
 
+    /// Forgets the cached member lists, whose names may be out of date.
+    fn names_changed(&self) {
+        self.pairs.clear();
+        self.groups.clear();
+    }
+
     /// Publishes what a committed write did, at its place in the stream.
-    fn announce(&self, position: StreamPosition, event: ChatEvent) {
+    pub(crate) fn announce(&self, position: StreamPosition, event: ChatEvent) {
         self.events.publish(StreamEvent { position, event });
     }
 
-    async fn member_view(
+    pub(crate) async fn member_view(
         &self,
         caller: UserId,
         conversation: ConversationId,

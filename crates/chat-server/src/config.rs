@@ -173,6 +173,8 @@ impl Config {
             max_message_chars: positive(src, "CHAT_MAX_MESSAGE_CHARS", 5_000)?,
             max_page_size: u32::try_from(positive(src, "CHAT_MAX_PAGE_SIZE", 100)?)
                 .map_err(|_| bad("CHAT_MAX_PAGE_SIZE", "is too large"))?,
+            max_group_members: positive(src, "CHAT_MAX_GROUP_MEMBERS", 1_000)?,
+            max_title_chars: positive(src, "CHAT_MAX_TITLE_CHARS", 100)?,
             ..Limits::default()
         };
         let defaults = SendRate::default();

@@ -21,7 +21,7 @@ use crate::{PgStore, query_error};
 /// [`ConversationMemberRow`] reads them.
 macro_rules! detail_columns {
     () => {
-        "c.id, c.kind, c.title, c.last_seq, c.message_count, c.last_message, c.last_message_at,
+        "c.id, c.kind, c.title, c.avatar_url, c.last_seq, c.message_count, c.last_message, c.last_message_at,
          c.created_at, c.updated_at,
          m.user_id, m.role, m.last_read_seq, m.last_read_at, m.joined_at,
          u.username"

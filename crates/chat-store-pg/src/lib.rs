@@ -8,6 +8,7 @@ mod append_batch;
 mod conversations;
 mod error;
 mod group_commit;
+mod groups;
 mod messages;
 mod migrate;
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod recovery;
 mod rows;
 mod schema;
 mod stream;
+mod stream_decode;
 mod username_keys;
 mod users;
 

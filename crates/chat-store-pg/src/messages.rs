@@ -187,6 +187,30 @@ impl MessageRepo for PgStore {
         Ok(Paged { items, total })
     }
 
+    async fn message(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        id: MessageId,
+    ) -> Result<Option<Message>, ChatError> {
+        let mut conn = self.conn().await?;
+        let found: Option<MessageRow> = messages::table
+            .filter(messages::id.eq(id.get()))
+            .filter(messages::conversation_id.eq(conversation.get()))
+            .filter(messages::deleted_at.is_null())
+            .filter(exists(
+                conversation_members::table
+                    .filter(conversation_members::conversation_id.eq(conversation.get()))
+                    .filter(conversation_members::user_id.eq(viewer.get())),
+            ))
+            .select(MessageRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        Ok(found.map(Message::from))
+    }
+
     async fn delete_message(
         &self,
         sender: UserId,

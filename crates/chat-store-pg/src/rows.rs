@@ -45,6 +45,7 @@ pub(crate) struct ConversationRow {
     pub(crate) id: i64,
     kind: String,
     title: Option<String>,
+    avatar_url: Option<String>,
     last_seq: i64,
     message_count: i64,
     last_message: Option<String>,
@@ -66,6 +67,7 @@ impl TryFrom<ConversationRow> for Conversation {
             id: ConversationId(row.id),
             kind,
             title: row.title,
+            avatar_url: row.avatar_url,
             last_seq: Seq(row.last_seq),
             message_count: row.message_count,
             last_message: row.last_message,
@@ -73,6 +75,25 @@ impl TryFrom<ConversationRow> for Conversation {
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
+    }
+}
+
+/// A role as the database spells it.
+pub(crate) fn role_of(name: &str) -> Result<Role, ChatError> {
+    match name {
+        "owner" => Ok(Role::Owner),
+        "admin" => Ok(Role::Admin),
+        "member" => Ok(Role::Member),
+        other => Err(corrupt("role", other)),
+    }
+}
+
+/// How the database spells a role.
+pub(crate) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owner",
+        Role::Admin => "admin",
+        Role::Member => "member",
     }
 }
 
@@ -88,12 +109,7 @@ pub(crate) struct MemberRow {
 
 impl MemberRow {
     pub(crate) fn into_member(self, username: String) -> Result<Member, ChatError> {
-        let role = match self.role.as_str() {
-            "owner" => Role::Owner,
-            "admin" => Role::Admin,
-            "member" => Role::Member,
-            other => return Err(corrupt("conversation_members.role", other)),
-        };
+        let role = role_of(&self.role)?;
         Ok(Member {
             user: UserRef {
                 id: UserId(self.user_id),

@@ -34,6 +34,9 @@ diesel::table! {
         last_message_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        avatar_url -> Nullable<Text>,
+        created_by -> Nullable<Int8>,
+        client_request_id -> Nullable<Text>,
     }
 }
 
@@ -83,6 +86,8 @@ diesel::table! {
         user_id -> Int8,
         seq -> Int8,
         created_at -> Timestamptz,
+        actor_id -> Nullable<Int8>,
+        role -> Nullable<Text>,
     }
 }
 

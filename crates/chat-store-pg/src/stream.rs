@@ -1,19 +1,17 @@
 //! The event stream port: recording an event under its writer, and reading events back to fill
 //! a gap, to replay a recovered session or to answer a sync.
 
-use std::collections::HashMap;
-
 use chat_domain::{
-    ChatError, ChatEvent, ConversationId, Message, MessageDeleted, MessageId, MessageSent,
-    MessagesRead, Seq, StreamEvent, StreamPosition, StreamRepo, StreamScope, StreamToken, UserId,
-    UserRef, writer_of,
+    ChatError, ConversationId, MessageId, Role, Seq, StreamEvent, StreamPosition, StreamRepo,
+    StreamScope, StreamToken, UserId, writer_of,
 };
-use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt, Nullable, SmallInt, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Nullable, SmallInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::rows::role_name;
+use crate::stream_decode::{EVENT_COLUMNS, EventRow, events};
 use crate::{PgStore, query_error};
 
 /// Bumps the conversation's writer and inserts the event at its new position. Run it as the
@@ -25,15 +23,10 @@ WITH bumped AS (
      WHERE writer = ($1 % 8)
  RETURNING writer, position
 )
-INSERT INTO stream_events (writer, position, conversation_id, kind, message_id, user_id, seq)
-SELECT writer, position, $1, $2, $3, $4, $5 FROM bumped
+INSERT INTO stream_events (writer, position, conversation_id, kind, message_id, user_id, seq,
+                           actor_id, role)
+SELECT writer, position, $1, $2, $3, $4, $5, $6, $7 FROM bumped
 RETURNING writer, position";
-
-/// The columns of an event row with its message, if any.
-const EVENT_COLUMNS: &str = "
-SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
-       e.created_at, x.content, x.attachment_url, x.client_message_id,
-       x.created_at AS message_created_at, x.updated_at AS message_updated_at";
 
 /// One writer's events in a range of positions.
 const RANGE: &str = "
@@ -76,25 +69,31 @@ SELECT COALESCE(
     (SELECT max(m.seq) FROM messages m WHERE m.conversation_id = $1),
     0) AS seq";
 
-/// The members of some conversations, for the events of messages sent there.
-const MEMBERS: &str = "
-SELECT m.conversation_id, m.user_id, u.username
-  FROM conversation_members m JOIN users u ON u.id = m.user_id
- WHERE m.conversation_id = ANY($1)
- ORDER BY m.conversation_id, m.user_id";
-
 /// An event to record.
 pub(crate) struct Record {
     pub(crate) conversation: ConversationId,
-    /// `deleted` or `read` (messages are recorded by the append itself).
+    /// `deleted`, `read`, `created`, `updated` (messages are recorded by the append itself;
+    /// membership events by [`record_member`]).
     pub(crate) kind: &'static str,
     pub(crate) message: Option<MessageId>,
     pub(crate) user: UserId,
     pub(crate) seq: Seq,
 }
 
+/// A membership event to record: `member_added`, `member_removed` or `member_role`.
+pub(crate) struct MemberRecord {
+    pub(crate) conversation: ConversationId,
+    pub(crate) kind: &'static str,
+    /// The member the change is about.
+    pub(crate) member: UserId,
+    /// Who made it.
+    pub(crate) actor: UserId,
+    /// The member's role after it (before it, for a removal).
+    pub(crate) role: Role,
+}
+
 #[derive(QueryableByName)]
-struct PositionRow {
+pub(crate) struct PositionRow {
     #[diesel(sql_type = SmallInt)]
     writer: i16,
     #[diesel(sql_type = BigInt)]
@@ -102,7 +101,7 @@ struct PositionRow {
 }
 
 impl PositionRow {
-    fn position(&self) -> StreamPosition {
+    pub(crate) fn position(&self) -> StreamPosition {
         StreamPosition {
             writer: usize::try_from(self.writer).unwrap_or(0),
             position: self.position,
@@ -121,135 +120,29 @@ pub(crate) async fn record(
         .bind::<Nullable<BigInt>, _>(event.message.map(MessageId::get))
         .bind::<BigInt, _>(event.user.get())
         .bind::<BigInt, _>(event.seq.get())
+        .bind::<Nullable<BigInt>, _>(None::<i64>)
+        .bind::<Nullable<Text>, _>(None::<&str>)
         .get_result(conn)
         .await?;
     Ok(row.position())
 }
 
-#[derive(QueryableByName)]
-struct EventRow {
-    #[diesel(embed)]
-    at: PositionRow,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = BigInt)]
-    conversation_id: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    message_id: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Text>)]
-    content: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    attachment_url: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    client_message_id: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    message_created_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    message_updated_at: Option<DateTime<Utc>>,
-}
-
-#[derive(QueryableByName)]
-struct MemberRow {
-    #[diesel(sql_type = BigInt)]
-    conversation_id: i64,
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
-    #[diesel(sql_type = Text)]
-    username: String,
-}
-
-impl EventRow {
-    fn into_event(self, members: &HashMap<i64, Vec<UserRef>>) -> Result<StreamEvent, ChatError> {
-        let corrupt =
-            || ChatError::Internal(format!("stream event {:?} is malformed", self.kind).into());
-        let conversation_id = ConversationId(self.conversation_id);
-        let event = match self.kind.as_str() {
-            "message" => {
-                let (Some(id), Some(content), Some(created_at), Some(updated_at)) = (
-                    self.message_id,
-                    self.content.clone(),
-                    self.message_created_at,
-                    self.message_updated_at,
-                ) else {
-                    return Err(corrupt());
-                };
-                ChatEvent::MessageSent(MessageSent {
-                    message: Message {
-                        id: MessageId(id),
-                        conversation_id,
-                        seq: Seq(self.seq),
-                        sender_id: UserId(self.user_id),
-                        content,
-                        attachment_url: self.attachment_url.clone(),
-                        client_message_id: self.client_message_id.clone(),
-                        created_at,
-                        updated_at,
-                    },
-                    members: members
-                        .get(&self.conversation_id)
-                        .cloned()
-                        .unwrap_or_default(),
-                })
-            }
-            "deleted" => ChatEvent::MessageDeleted(MessageDeleted {
-                conversation_id,
-                message_id: MessageId(self.message_id.ok_or_else(corrupt)?),
-                seq: Seq(self.seq),
-                deleted_by: UserId(self.user_id),
-            }),
-            "read" => ChatEvent::MessagesRead(MessagesRead {
-                conversation_id,
-                user_id: UserId(self.user_id),
-                last_read_seq: Seq(self.seq),
-                read_at: self.created_at,
-            }),
-            _ => return Err(corrupt()),
-        };
-        Ok(StreamEvent {
-            position: self.at.position(),
-            event,
-        })
-    }
-}
-
-/// Turns rows into events, reading the members of the conversations whose messages they hold.
-async fn events(
+/// Records one membership event; see [`RECORD`] for when to call it.
+pub(crate) async fn record_member(
     conn: &mut AsyncPgConnection,
-    rows: Vec<EventRow>,
-) -> Result<Vec<StreamEvent>, ChatError> {
-    let mut conversations: Vec<i64> = rows
-        .iter()
-        .filter(|r| r.kind == "message")
-        .map(|r| r.conversation_id)
-        .collect();
-    conversations.sort_unstable();
-    conversations.dedup();
-    let mut members: HashMap<i64, Vec<UserRef>> = HashMap::new();
-    if !conversations.is_empty() {
-        let rows: Vec<MemberRow> = diesel::sql_query(MEMBERS)
-            .bind::<Array<BigInt>, _>(&conversations)
-            .load(conn)
-            .await
-            .map_err(query_error)?;
-        for row in rows {
-            members
-                .entry(row.conversation_id)
-                .or_default()
-                .push(UserRef {
-                    id: UserId(row.user_id),
-                    username: row.username,
-                });
-        }
-    }
-    rows.into_iter()
-        .map(|row| row.into_event(&members))
-        .collect()
+    event: MemberRecord,
+) -> Result<StreamPosition, DieselError> {
+    let row: PositionRow = diesel::sql_query(RECORD)
+        .bind::<BigInt, _>(event.conversation.get())
+        .bind::<Text, _>(event.kind)
+        .bind::<Nullable<BigInt>, _>(None::<i64>)
+        .bind::<BigInt, _>(event.member.get())
+        .bind::<BigInt, _>(0_i64)
+        .bind::<Nullable<BigInt>, _>(Some(event.actor.get()))
+        .bind::<Nullable<Text>, _>(Some(role_name(event.role)))
+        .get_result(conn)
+        .await?;
+    Ok(row.position())
 }
 
 impl StreamRepo for PgStore {

@@ -73,8 +73,8 @@ pub(crate) struct SyncPage {
     has_more: bool,
 }
 
-fn change(event: ChatEvent) -> SyncChange {
-    match event {
+fn change(event: ChatEvent) -> Option<SyncChange> {
+    Some(match event {
         ChatEvent::MessageSent(sent) => SyncChange::Message {
             conversation_id: sent.message.conversation_id.get(),
             message: MessageView::fresh(&sent.message, &sent.members),
@@ -93,7 +93,8 @@ fn change(event: ChatEvent) -> SyncChange {
                 .read_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         },
-    }
+        _ => return None,
+    })
 }
 
 /// Changes in the caller's conversations since a token.
@@ -132,7 +133,11 @@ pub(crate) async fn sync<S: Store, E: EventSink>(
     };
     let page = state.chat.sync(user.0, since, limit).await?;
     Ok(ok(SyncPage {
-        changes: page.events.into_iter().map(|e| change(e.event)).collect(),
+        changes: page
+            .events
+            .into_iter()
+            .filter_map(|e| change(e.event))
+            .collect(),
         next: page.next.to_string(),
         has_more: page.more,
     }))

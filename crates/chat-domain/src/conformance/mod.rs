@@ -52,6 +52,15 @@ macro_rules! store_conformance_tests {
             concurrent_sends_get_distinct_gapless_seqs,
             the_stream_reads_back_every_event_as_published_gapless_per_writer,
             a_recovery_session_is_claimed_by_its_user_within_the_window,
+            a_group_is_created_with_its_owner_and_announced_once,
+            a_group_with_unknown_members_names_them_and_writes_nothing,
+            group_sends_reach_every_member_in_seq_order,
+            roles_decide_who_may_change_a_group_and_refusals_write_nothing,
+            adding_is_idempotent_and_removing_a_stranger_is_not_found,
+            the_last_owner_leaving_hands_ownership_on,
+            a_removed_member_gets_nothing_from_any_port,
+            a_stranger_gets_nothing_from_any_port,
+            read_state_is_per_member_and_seen_by_follows_the_watermarks,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -95,7 +104,7 @@ async fn setup_with<S: Store>(store: S, policy: Policy) -> (Service<S>, Recorded
 fn send(from: UserId, to: UserId, text: &str) -> SendMessage {
     SendMessage {
         sender: from,
-        receiver: to,
+        to: crate::Recipient::User(to),
         content: MessageBody::parse(text, &Limits::default()).unwrap(),
         attachment_url: None,
         client_message_id: None,
@@ -127,12 +136,14 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ChatError>, entity: En
     }
 }
 
+mod groups;
 mod history;
 mod reading;
 mod sending;
 mod stream;
 mod users;
 
+pub use groups::*;
 pub use history::*;
 pub use reading::*;
 pub use sending::*;

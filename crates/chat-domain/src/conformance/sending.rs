@@ -93,7 +93,7 @@ pub async fn a_retried_send_is_answered_and_a_reused_id_is_a_conflict<S: Store>(
     let reused = service.send_message(changed).await;
     assert!(matches!(reused, Err(ChatError::Conflict(_))), "{reused:?}");
     cmd.sender = BOB;
-    cmd.receiver = ALICE;
+    cmd.to = crate::Recipient::User(ALICE);
     service.send_message(cmd).await.unwrap();
     let history = service
         .messages(

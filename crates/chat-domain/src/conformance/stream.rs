@@ -46,6 +46,34 @@ fn key(e: &StreamEvent) -> EventKey {
             r.last_read_seq,
             vec![r.user_id],
         ),
+        ChatEvent::ConversationCreated(c) | ChatEvent::ConversationUpdated(c) => (
+            e.position,
+            conversation,
+            if matches!(e.event, ChatEvent::ConversationCreated(_)) {
+                "created"
+            } else {
+                "updated"
+            },
+            0,
+            Seq::ZERO,
+            vec![c.by],
+        ),
+        ChatEvent::MemberAdded(m)
+        | ChatEvent::MemberRemoved(m)
+        | ChatEvent::MemberRoleChanged(m) => (
+            e.position,
+            conversation,
+            match (&e.event, m.role) {
+                (ChatEvent::MemberAdded(_), _) => "added",
+                (ChatEvent::MemberRemoved(_), _) => "removed",
+                (_, crate::Role::Owner) => "role owner",
+                (_, crate::Role::Admin) => "role admin",
+                (_, crate::Role::Member) => "role member",
+            },
+            0,
+            Seq::ZERO,
+            vec![m.member.id, m.by],
+        ),
     }
 }
 

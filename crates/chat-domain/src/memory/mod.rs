@@ -2,6 +2,7 @@
 //! persistence. It follows the same contract as the PostgreSQL store; the conformance suite
 //! proves it.
 
+mod groups;
 mod state;
 mod stream;
 mod users;
@@ -190,6 +191,19 @@ impl MessageRepo for MemoryStore {
             });
         }
         Ok(state.search(conversation, query, page))
+    }
+
+    async fn message(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+        id: MessageId,
+    ) -> Result<Option<Message>, ChatError> {
+        let state = self.lock();
+        if !state.is_member(conversation, viewer) {
+            return Ok(None);
+        }
+        Ok(state.message(conversation, id))
     }
 
     async fn delete_message(

@@ -14,17 +14,29 @@ use crate::{
 };
 
 #[derive(Debug)]
-struct StoredConversation {
-    conversation: Conversation,
-    last_message_seq: Option<Seq>,
+pub(super) struct StoredConversation {
+    pub(super) conversation: Conversation,
+    pub(super) last_message_seq: Option<Seq>,
 }
 
 #[derive(Debug)]
-struct StoredMember {
-    role: Role,
-    last_read_seq: Seq,
-    last_read_at: Option<DateTime<Utc>>,
-    joined_at: DateTime<Utc>,
+pub(super) struct StoredMember {
+    pub(super) role: Role,
+    pub(super) last_read_seq: Seq,
+    pub(super) last_read_at: Option<DateTime<Utc>>,
+    pub(super) joined_at: DateTime<Utc>,
+}
+
+impl StoredMember {
+    /// A member who has read nothing yet.
+    pub(super) fn new(role: Role, now: DateTime<Utc>) -> Self {
+        StoredMember {
+            role,
+            last_read_seq: Seq::ZERO,
+            last_read_at: None,
+            joined_at: now,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -39,12 +51,14 @@ pub(super) struct State {
     pub(super) direct: HashMap<DirectPair, ConversationId>,
     /// Built-in accounts by lowercased username: the user and the password hash.
     pub(super) accounts: HashMap<String, (UserId, String)>,
-    conversations: BTreeMap<ConversationId, StoredConversation>,
-    members: BTreeMap<(ConversationId, UserId), StoredMember>,
+    pub(super) conversations: BTreeMap<ConversationId, StoredConversation>,
+    pub(super) members: BTreeMap<(ConversationId, UserId), StoredMember>,
+    /// Groups by their creator's `clientRequestId`.
+    pub(super) group_requests: HashMap<(UserId, String), ConversationId>,
     messages: BTreeMap<MessageId, StoredMessage>,
     by_seq: BTreeMap<(ConversationId, Seq), MessageId>,
     client_ids: HashMap<(UserId, String), MessageId>,
-    last_conversation_id: i64,
+    pub(super) last_conversation_id: i64,
     last_message_id: i64,
     /// Each writer's events; an event's position is its index plus one.
     pub(super) stream: [Vec<StreamEvent>; STREAM_WRITERS],
@@ -120,13 +134,8 @@ impl State {
         };
         self.conversations.insert(id, stored);
         for user in [pair.low(), pair.high()] {
-            let member = StoredMember {
-                role: Role::Member,
-                last_read_seq: Seq::ZERO,
-                last_read_at: None,
-                joined_at: now,
-            };
-            self.members.insert((id, user), member);
+            self.members
+                .insert((id, user), StoredMember::new(Role::Member, now));
         }
         self.direct.insert(pair, id);
         Ok(self.detail(id))
@@ -150,6 +159,14 @@ impl State {
             .map(|c| self.detail(c.id))
             .collect();
         Paged { items, total }
+    }
+
+    /// One visible message of a conversation.
+    pub(super) fn message(&self, conversation: ConversationId, id: MessageId) -> Option<Message> {
+        self.messages
+            .get(&id)
+            .filter(|m| !m.deleted && m.message.conversation_id == conversation)
+            .map(|m| m.message.clone())
     }
 
     fn visible(&self, conversation: ConversationId) -> impl DoubleEndedIterator<Item = &Message> {
@@ -384,11 +401,13 @@ impl State {
     }
 }
 
-fn empty_conversation(id: ConversationId, now: DateTime<Utc>) -> Conversation {
+/// A new conversation without messages; a direct one unless changed.
+pub(super) fn empty_conversation(id: ConversationId, now: DateTime<Utc>) -> Conversation {
     Conversation {
         id,
         kind: ConversationKind::Direct,
         title: None,
+        avatar_url: None,
         last_seq: Seq::ZERO,
         message_count: 0,
         last_message: None,

@@ -102,6 +102,11 @@ pub(super) fn room_frame(event: &ChatEvent, offset: Option<&str>) -> Frame {
         ChatEvent::MessageDeleted(deleted) => {
             offset_frame("message_deleted", &deleted_payload(deleted), offset)
         }
+        group => offset_frame(
+            "conversation_changed",
+            &serde_json::json!({ "conversationId": group.conversation_id() }),
+            offset,
+        ),
     }
 }
 
@@ -162,6 +167,7 @@ impl Hub {
                 ChatEvent::MessagesRead(read) => read.conversation_id,
                 ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
                 ChatEvent::MessageSent(_) => return,
+                group => group.conversation_id(),
             };
             let sockets = self.rooms().in_room(Room::Conversation(conversation), None);
             if !sockets.is_empty() {

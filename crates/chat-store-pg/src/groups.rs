@@ -1,0 +1,497 @@
+//! The group port: creating groups and changing their members and settings. Each change
+//! locks the conversation's row first (so that changes to one group are serialized), checks
+//! the actor's role with the domain's policy inside the same transaction, and records its
+//! events last, like every other write to the stream.
+
+use chat_domain::{
+    ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId,
+    ConversationKind, Entity, GroupChange, GroupPatch, GroupRepo, GroupWrite, MemberChanged,
+    NewGroup, Role, Seniority, StreamEvent, UserId, UserRef, authorize, keeps_an_owner, successor,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::conversations::detail_by_id;
+use crate::rows::{ConversationMemberRow, ConversationRow, assemble, role_name};
+use crate::schema::conversations;
+use crate::stream::{MemberRecord, Record, record, record_member};
+use crate::{PgStore, query_error};
+
+/// A transaction's failure: the database's, or a rule of the domain (nothing is written).
+enum Failed {
+    Database(DieselError),
+    Refused(ChatError),
+}
+
+impl From<DieselError> for Failed {
+    fn from(error: DieselError) -> Self {
+        Failed::Database(error)
+    }
+}
+
+impl From<ChatError> for Failed {
+    fn from(error: ChatError) -> Self {
+        Failed::Refused(error)
+    }
+}
+
+impl From<Failed> for ChatError {
+    fn from(failed: Failed) -> Self {
+        match failed {
+            Failed::Database(error) => query_error(error),
+            Failed::Refused(error) => error,
+        }
+    }
+}
+
+/// The ids among `$1` that name no user, ascending.
+const UNKNOWN_USERS: &str = "
+SELECT t.id FROM unnest($1::bigint[]) AS t(id)
+ WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.id) ORDER BY t.id";
+
+/// Creates the group row, unless the creator's request id names one already.
+const CREATE: &str = "
+INSERT INTO conversations (kind, title, created_by, client_request_id)
+VALUES ('group', $1, $2, $3)
+ON CONFLICT (created_by, client_request_id) DO NOTHING
+RETURNING id";
+
+/// The actor's role in a conversation and its kind, locking the conversation's row.
+const ACTOR: &str = "
+SELECT c.kind, m.role
+  FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id
+ WHERE c.id = $1 AND m.user_id = $2
+   FOR UPDATE OF c";
+
+/// The members of a conversation with what the ownership hand-over weighs.
+const SENIORITY: &str = "
+SELECT user_id AS id, role, joined_at FROM conversation_members WHERE conversation_id = $1";
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct ActorRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    role: String,
+}
+
+#[derive(QueryableByName)]
+struct SeniorityRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    role: String,
+    #[diesel(sql_type = Timestamptz)]
+    joined_at: DateTime<Utc>,
+}
+
+/// Refuses ids that name no user, naming them as `field`.
+async fn check_users(
+    conn: &mut AsyncPgConnection,
+    field: &'static str,
+    ids: &[i64],
+) -> Result<(), Failed> {
+    let unknown: Vec<IdRow> = diesel::sql_query(UNKNOWN_USERS)
+        .bind::<Array<BigInt>, _>(ids)
+        .load(conn)
+        .await?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Failed::Refused(ChatError::UnknownUsers {
+        field,
+        ids: unknown.into_iter().map(|r| UserId(r.id)).collect(),
+    }))
+}
+
+/// A conversation with its members as they are now (possibly none: everyone left).
+pub(crate) async fn current(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<ConversationDetail, ChatError> {
+    let rows: Vec<ConversationMemberRow> =
+        detail_by_id(id).load(conn).await.map_err(query_error)?;
+    match assemble(rows)?.into_iter().next() {
+        Some(detail) => Ok(detail),
+        None => memberless(conn, id).await,
+    }
+}
+
+/// A conversation that nobody belongs to any more.
+pub(crate) async fn memberless(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> Result<ConversationDetail, ChatError> {
+    let row: ConversationRow = conversations::table
+        .find(id)
+        .select(ConversationRow::as_select())
+        .get_result(conn)
+        .await
+        .map_err(query_error)?;
+    Ok(ConversationDetail {
+        conversation: row.try_into()?,
+        members: Vec::new(),
+    })
+}
+
+/// Records a membership event and returns it as published.
+async fn member_event(
+    conn: &mut AsyncPgConnection,
+    kind: &'static str,
+    changed: MemberChanged,
+) -> Result<StreamEvent, Failed> {
+    let position = record_member(
+        conn,
+        MemberRecord {
+            conversation: changed.conversation_id,
+            kind,
+            member: changed.member.id,
+            actor: changed.by,
+            role: changed.role,
+        },
+    )
+    .await?;
+    let event = match kind {
+        "member_added" => ChatEvent::MemberAdded(changed),
+        "member_removed" => ChatEvent::MemberRemoved(changed),
+        _ => ChatEvent::MemberRoleChanged(changed),
+    };
+    Ok(StreamEvent { position, event })
+}
+
+/// Records a creation or an update of settings and returns it as published.
+async fn conversation_event(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    by: UserId,
+    created: bool,
+) -> Result<StreamEvent, Failed> {
+    let conversation = current(conn, id).await?;
+    let kind = if created { "created" } else { "updated" };
+    let position = record(
+        conn,
+        Record {
+            conversation: ConversationId(id),
+            kind,
+            message: None,
+            user: by,
+            seq: chat_domain::Seq::ZERO,
+        },
+    )
+    .await?;
+    let changed = ConversationChanged { conversation, by };
+    let event = if created {
+        ChatEvent::ConversationCreated(changed)
+    } else {
+        ChatEvent::ConversationUpdated(changed)
+    };
+    Ok(StreamEvent { position, event })
+}
+
+async fn username(conn: &mut AsyncPgConnection, id: UserId) -> Result<UserRef, Failed> {
+    use crate::schema::users;
+    let name: String = users::table
+        .find(id.get())
+        .select(users::username)
+        .get_result(conn)
+        .await?;
+    Ok(UserRef { id, username: name })
+}
+
+async fn create(conn: &mut AsyncPgConnection, group: &NewGroup) -> Result<GroupWrite, Failed> {
+    let request = group.client_request_id.as_ref().map(|id| id.as_str());
+    let created: Option<IdRow> = diesel::sql_query(CREATE)
+        .bind::<Text, _>(group.title.as_str())
+        .bind::<BigInt, _>(group.creator.get())
+        .bind::<Nullable<Text>, _>(request)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(IdRow { id }) = created else {
+        let earlier: i64 = conversations::table
+            .filter(conversations::created_by.eq(group.creator.get()))
+            .filter(conversations::client_request_id.eq(request))
+            .select(conversations::id)
+            .get_result(conn)
+            .await?;
+        return Ok(GroupWrite {
+            conversation: current(conn, earlier).await?,
+            events: Vec::new(),
+        });
+    };
+    let everyone: Vec<i64> = std::iter::once(group.creator)
+        .chain(group.members.iter().copied())
+        .map(UserId::get)
+        .collect();
+    check_users(conn, "memberIds", &everyone).await?;
+    diesel::sql_query(
+        "INSERT INTO conversation_members (conversation_id, user_id, role)
+         SELECT $1, u, CASE WHEN u = $2 THEN 'owner' ELSE 'member' END
+           FROM unnest($3::bigint[]) AS u",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<BigInt, _>(group.creator.get())
+    .bind::<Array<BigInt>, _>(&everyone)
+    .execute(conn)
+    .await?;
+    let event = conversation_event(conn, id, group.creator, true).await?;
+    let ChatEvent::ConversationCreated(changed) = &event.event else {
+        return Err(Failed::Refused(ChatError::Internal(
+            "a creation recorded another event".into(),
+        )));
+    };
+    Ok(GroupWrite {
+        conversation: changed.conversation.clone(),
+        events: vec![event],
+    })
+}
+
+async fn update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    actor: UserId,
+    patch: GroupPatch,
+) -> Result<Vec<StreamEvent>, Failed> {
+    let avatar = patch
+        .avatar_url
+        .clone()
+        .map(|a| a.map(|u| u.as_str().to_owned()));
+    let changed: Option<IdRow> = diesel::sql_query(
+        "UPDATE conversations
+            SET title = COALESCE($2, title),
+                avatar_url = CASE WHEN $3 THEN $4 ELSE avatar_url END,
+                updated_at = now()
+          WHERE id = $1
+            AND (title, avatar_url) IS DISTINCT FROM
+                (COALESCE($2, title), CASE WHEN $3 THEN $4 ELSE avatar_url END)
+      RETURNING id",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Nullable<Text>, _>(patch.title.as_ref().map(|t| t.as_str()))
+    .bind::<Bool, _>(avatar.is_some())
+    .bind::<Nullable<Text>, _>(avatar.flatten())
+    .get_result(conn)
+    .await
+    .optional()?;
+    if changed.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![conversation_event(conn, id, actor, false).await?])
+}
+
+async fn add(
+    conn: &mut AsyncPgConnection,
+    id: ConversationId,
+    actor: UserId,
+    users: &[UserId],
+) -> Result<Vec<StreamEvent>, Failed> {
+    let ids: Vec<i64> = users.iter().map(|u| u.get()).collect();
+    check_users(conn, "userIds", &ids).await?;
+    let mut added: Vec<IdRow> = diesel::sql_query(
+        "INSERT INTO conversation_members (conversation_id, user_id, role)
+         SELECT $1, u, 'member' FROM unnest($2::bigint[]) AS u
+         ON CONFLICT DO NOTHING RETURNING user_id AS id",
+    )
+    .bind::<BigInt, _>(id.get())
+    .bind::<Array<BigInt>, _>(&ids)
+    .load(conn)
+    .await?;
+    added.sort_unstable_by_key(|r| r.id);
+    let mut events = Vec::with_capacity(added.len());
+    for IdRow { id: user } in added {
+        let member = username(conn, UserId(user)).await?;
+        let changed = MemberChanged {
+            conversation_id: id,
+            member,
+            role: Role::Member,
+            by: actor,
+        };
+        events.push(member_event(conn, "member_added", changed).await?);
+    }
+    Ok(events)
+}
+
+async fn seniority(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Seniority>, Failed> {
+    let rows: Vec<SeniorityRow> = diesel::sql_query(SENIORITY)
+        .bind::<BigInt, _>(id)
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Seniority {
+                user: UserId(r.id),
+                role: crate::rows::role_of(&r.role)?,
+                joined_at: r.joined_at,
+            })
+        })
+        .collect()
+}
+
+async fn set_role(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    user: UserId,
+    role: Role,
+) -> Result<(), Failed> {
+    diesel::sql_query(
+        "UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<BigInt, _>(user.get())
+    .bind::<Text, _>(role_name(role))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn remove(
+    conn: &mut AsyncPgConnection,
+    id: ConversationId,
+    actor: UserId,
+    user: UserId,
+    role: Role,
+) -> Result<Vec<StreamEvent>, Failed> {
+    let member = username(conn, user).await?;
+    diesel::sql_query(
+        "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind::<BigInt, _>(id.get())
+    .bind::<BigInt, _>(user.get())
+    .execute(conn)
+    .await?;
+    let remaining = seniority(conn, id.get()).await?;
+    let heir = if role == Role::Owner {
+        successor(&remaining)
+    } else {
+        None
+    };
+    let mut events = Vec::new();
+    if let Some(heir) = heir {
+        set_role(conn, id.get(), heir, Role::Owner).await?;
+    }
+    let removed = MemberChanged {
+        conversation_id: id,
+        member,
+        role,
+        by: actor,
+    };
+    events.push(member_event(conn, "member_removed", removed).await?);
+    if let Some(heir) = heir {
+        let promoted = MemberChanged {
+            conversation_id: id,
+            member: username(conn, heir).await?,
+            role: Role::Owner,
+            by: actor,
+        };
+        events.push(member_event(conn, "member_role", promoted).await?);
+    }
+    Ok(events)
+}
+
+async fn change_role(
+    conn: &mut AsyncPgConnection,
+    id: ConversationId,
+    actor: UserId,
+    (user, old, role): (UserId, Role, Role),
+) -> Result<Vec<StreamEvent>, Failed> {
+    if old == role {
+        return Ok(Vec::new());
+    }
+    if old == Role::Owner {
+        let owners = seniority(conn, id.get())
+            .await?
+            .iter()
+            .filter(|m| m.role == Role::Owner)
+            .count();
+        keeps_an_owner(owners.saturating_sub(1))?;
+    }
+    set_role(conn, id.get(), user, role).await?;
+    let changed = MemberChanged {
+        conversation_id: id,
+        member: username(conn, user).await?,
+        role,
+        by: actor,
+    };
+    Ok(vec![member_event(conn, "member_role", changed).await?])
+}
+
+async fn change(
+    conn: &mut AsyncPgConnection,
+    actor: UserId,
+    id: ConversationId,
+    change: GroupChange,
+) -> Result<Option<GroupWrite>, Failed> {
+    let me: Option<ActorRow> = diesel::sql_query(ACTOR)
+        .bind::<BigInt, _>(id.get())
+        .bind::<BigInt, _>(actor.get())
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(me) = me else {
+        return Ok(None);
+    };
+    let kind = match me.kind.as_str() {
+        "group" => ConversationKind::Group,
+        _ => ConversationKind::Direct,
+    };
+    let target = match &change {
+        GroupChange::RemoveMember(user) | GroupChange::SetRole(user, _) => Some(*user),
+        GroupChange::Update(_) | GroupChange::AddMembers(_) => None,
+    };
+    let target_role = match target {
+        Some(user) => seniority(conn, id.get())
+            .await?
+            .into_iter()
+            .find(|m| m.user == user)
+            .map(|m| m.role),
+        None => None,
+    };
+    let actor_role = crate::rows::role_of(&me.role)?;
+    authorize(kind, actor, actor_role, &change, target_role)?;
+    let missing = || Failed::Refused(ChatError::not_found(Entity::User));
+    let events = match change {
+        GroupChange::Update(patch) => update(conn, id.get(), actor, patch).await?,
+        GroupChange::AddMembers(users) => add(conn, id, actor, &users).await?,
+        GroupChange::RemoveMember(user) => {
+            remove(conn, id, actor, user, target_role.ok_or_else(missing)?).await?
+        }
+        GroupChange::SetRole(user, role) => {
+            let old = target_role.ok_or_else(missing)?;
+            change_role(conn, id, actor, (user, old, role)).await?
+        }
+    };
+    Ok(Some(GroupWrite {
+        conversation: current(conn, id.get()).await?,
+        events,
+    }))
+}
+
+impl GroupRepo for PgStore {
+    async fn create_group(&self, group: NewGroup) -> Result<GroupWrite, ChatError> {
+        let mut conn = self.conn().await?;
+        Ok(conn
+            .transaction::<_, Failed, _>(async |conn| create(conn, &group).await)
+            .await?)
+    }
+
+    async fn change_group(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        change_: GroupChange,
+    ) -> Result<Option<GroupWrite>, ChatError> {
+        let mut conn = self.conn().await?;
+        Ok(conn
+            .transaction::<_, Failed, _>(async |conn| change(conn, actor, id, change_).await)
+            .await?)
+    }
+}

@@ -1,0 +1,225 @@
+//! Reading stream events back: the columns of an event row, and turning rows into the
+//! domain's events with the members, names and conversations they carry.
+
+use std::collections::HashMap;
+
+use chat_domain::{
+    ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId, MemberChanged,
+    Message, MessageDeleted, MessageId, MessageSent, MessagesRead, Seq, StreamEvent, UserId,
+    UserRef,
+};
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::conversations::detail_by_id;
+use crate::query_error;
+use crate::rows::{ConversationMemberRow, assemble, role_of};
+use crate::stream::PositionRow;
+
+/// The columns of an event row with its message, if any, and the name of the member a
+/// membership event is about.
+pub(crate) const EVENT_COLUMNS: &str = "
+SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
+       e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
+       x.created_at AS message_created_at, x.updated_at AS message_updated_at,
+       (SELECT u.username FROM users u
+         WHERE u.id = e.user_id AND e.kind LIKE 'member%') AS member_username";
+
+/// The members of some conversations, for the events of messages sent there.
+const MEMBERS: &str = "
+SELECT m.conversation_id, m.user_id, u.username
+  FROM conversation_members m JOIN users u ON u.id = m.user_id
+ WHERE m.conversation_id = ANY($1)
+ ORDER BY m.conversation_id, m.user_id";
+
+#[derive(QueryableByName)]
+pub(crate) struct EventRow {
+    #[diesel(embed)]
+    at: PositionRow,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    message_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    actor_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    content: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    attachment_url: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    client_message_id: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    message_created_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    message_updated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    member_username: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct MemberRow {
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = Text)]
+    username: String,
+}
+
+/// What rows of some kinds need besides themselves: the members of conversations that
+/// messages went to, and the conversations that were created or changed.
+#[derive(Default)]
+struct Context {
+    members: HashMap<i64, Vec<UserRef>>,
+    details: HashMap<i64, ConversationDetail>,
+}
+
+impl EventRow {
+    fn into_event(self, context: &Context) -> Result<StreamEvent, ChatError> {
+        let corrupt =
+            || ChatError::Internal(format!("stream event {:?} is malformed", self.kind).into());
+        let conversation_id = ConversationId(self.conversation_id);
+        let event = match self.kind.as_str() {
+            "message" => {
+                let (Some(id), Some(content), Some(created_at), Some(updated_at)) = (
+                    self.message_id,
+                    self.content.clone(),
+                    self.message_created_at,
+                    self.message_updated_at,
+                ) else {
+                    return Err(corrupt());
+                };
+                ChatEvent::MessageSent(MessageSent {
+                    message: Message {
+                        id: MessageId(id),
+                        conversation_id,
+                        seq: Seq(self.seq),
+                        sender_id: UserId(self.user_id),
+                        content,
+                        attachment_url: self.attachment_url.clone(),
+                        client_message_id: self.client_message_id.clone(),
+                        created_at,
+                        updated_at,
+                    },
+                    members: context
+                        .members
+                        .get(&self.conversation_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                })
+            }
+            "deleted" => ChatEvent::MessageDeleted(MessageDeleted {
+                conversation_id,
+                message_id: MessageId(self.message_id.ok_or_else(corrupt)?),
+                seq: Seq(self.seq),
+                deleted_by: UserId(self.user_id),
+            }),
+            "read" => ChatEvent::MessagesRead(MessagesRead {
+                conversation_id,
+                user_id: UserId(self.user_id),
+                last_read_seq: Seq(self.seq),
+                read_at: self.created_at,
+            }),
+            "created" | "updated" => {
+                let changed = ConversationChanged {
+                    conversation: context
+                        .details
+                        .get(&self.conversation_id)
+                        .cloned()
+                        .ok_or_else(corrupt)?,
+                    by: UserId(self.user_id),
+                };
+                if self.kind == "created" {
+                    ChatEvent::ConversationCreated(changed)
+                } else {
+                    ChatEvent::ConversationUpdated(changed)
+                }
+            }
+            "member_added" | "member_removed" | "member_role" => {
+                let changed = MemberChanged {
+                    conversation_id,
+                    member: UserRef {
+                        id: UserId(self.user_id),
+                        username: self.member_username.clone().unwrap_or_default(),
+                    },
+                    role: role_of(self.role.as_deref().ok_or_else(corrupt)?)?,
+                    by: UserId(self.actor_id.ok_or_else(corrupt)?),
+                };
+                match self.kind.as_str() {
+                    "member_added" => ChatEvent::MemberAdded(changed),
+                    "member_removed" => ChatEvent::MemberRemoved(changed),
+                    _ => ChatEvent::MemberRoleChanged(changed),
+                }
+            }
+            _ => return Err(corrupt()),
+        };
+        Ok(StreamEvent {
+            position: self.at.position(),
+            event,
+        })
+    }
+}
+
+/// The conversations of some rows of `kinds`, distinct.
+fn conversations_of(rows: &[EventRow], kinds: &[&str]) -> Vec<i64> {
+    let mut conversations: Vec<i64> = rows
+        .iter()
+        .filter(|r| kinds.contains(&r.kind.as_str()))
+        .map(|r| r.conversation_id)
+        .collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    conversations
+}
+
+/// Turns rows into events, reading what their kinds need besides the row.
+pub(crate) async fn events(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<EventRow>,
+) -> Result<Vec<StreamEvent>, ChatError> {
+    let mut context = Context::default();
+    let sent_to = conversations_of(&rows, &["message"]);
+    if !sent_to.is_empty() {
+        let found: Vec<MemberRow> = diesel::sql_query(MEMBERS)
+            .bind::<Array<BigInt>, _>(&sent_to)
+            .load(conn)
+            .await
+            .map_err(query_error)?;
+        for row in found {
+            context
+                .members
+                .entry(row.conversation_id)
+                .or_default()
+                .push(UserRef {
+                    id: UserId(row.user_id),
+                    username: row.username,
+                });
+        }
+    }
+    for id in conversations_of(&rows, &["created", "updated"]) {
+        let found: Vec<ConversationMemberRow> =
+            detail_by_id(id).load(conn).await.map_err(query_error)?;
+        if let Some(detail) = assemble(found)?.into_iter().next() {
+            context.details.insert(id, detail);
+        } else {
+            context
+                .details
+                .insert(id, crate::groups::memberless(conn, id).await?);
+        }
+    }
+    rows.into_iter()
+        .map(|row| row.into_event(&context))
+        .collect()
+}
