@@ -1,9 +1,12 @@
-//! The JSON records of the wire contract, with the seed's field names (`sender_id`,
-//! `createdAt`, ...), built from domain entities.
+//! The JSON records of the REST answers, with the seed's field names (`sender_id`,
+//! `createdAt`, ...), built from domain entities: what the handlers answer and what the
+//! OpenAPI document describes are the same types. (Records Socket.IO shows too live in
+//! [`chat_domain::wire`].)
 
+pub(crate) use chat_domain::wire::events::MarkedRead;
 pub(crate) use chat_domain::wire::{MessageView, UserSummary};
 use chat_domain::wire::{iso, iso_opt};
-use chat_domain::{ConversationDetail, Member, Paged, User};
+use chat_domain::{ConversationDetail, Member, Paged, UnreadCount, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -135,4 +138,74 @@ impl Pagination {
     pub(crate) fn of<T>(paged: &Paged<T>, page: u32, limit: u32) -> Self {
         Self::new(paged.total, page, limit)
     }
+}
+
+/// `data` of `GET /api/chat/conversations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConversationPage {
+    /// The caller's conversations, newest activity first.
+    pub(crate) conversations: Vec<ConversationView>,
+    /// Where this page sits in the whole list.
+    pub(crate) pagination: Pagination,
+}
+
+/// `data` of the message lists (history and search).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MessagePage {
+    /// Messages, newest first.
+    pub(crate) messages: Vec<MessageView>,
+    /// Where this page sits in the whole list (`page` is 1 when a cursor was used).
+    pub(crate) pagination: Pagination,
+}
+
+/// `data` of `GET /api/users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserPage {
+    /// The users found.
+    pub(crate) users: Vec<UserView>,
+    /// Where this page sits in the whole list.
+    pub(crate) pagination: Pagination,
+}
+
+/// `data` of `GET /api/chat/unread-count`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnreadTotal {
+    /// Unread messages over all the caller's conversations.
+    #[serde(rename = "unreadCount")]
+    #[schema(examples(3))]
+    pub(crate) unread_count: i64,
+}
+
+/// One item of `GET /api/chat/unread`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConversationUnread {
+    /// The conversation.
+    conversation_id: i64,
+    /// Its unread messages (never 0: conversations without any are left out).
+    unread_count: i64,
+}
+
+impl From<&UnreadCount> for ConversationUnread {
+    fn from(unread: &UnreadCount) -> Self {
+        ConversationUnread {
+            conversation_id: unread.conversation_id.get(),
+            unread_count: unread.unread_count,
+        }
+    }
+}
+
+/// `data` of `POST /api/auth/login`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Session {
+    /// A Bearer token (HS256, signed with `JWT_SECRET`) for the other endpoints.
+    pub(crate) token: String,
+    /// The account's profile.
+    pub(crate) user: UserView,
+}
+
+/// `data` of `PUT /api/admin/users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UpsertedUsers {
+    /// The users as stored, in the order given.
+    pub(crate) users: Vec<UserView>,
 }

@@ -6,9 +6,9 @@ use chat_domain::{ChatEvent, EventSink, Store, StreamToken};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::envelope::ok;
+use crate::envelope::{Envelope, ok};
+use crate::error::ErrorEnvelope;
 use crate::input::positive;
-use crate::openapi::{Envelope, ErrorEnvelope};
 use crate::views::MessageView;
 use crate::{ApiError, AppState, AuthUser};
 

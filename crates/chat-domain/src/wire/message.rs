@@ -1,23 +1,11 @@
 //! The message record as every transport shows it, with the seed's field names
 //! (`sender_id`, `createdAt`, ...): REST answers and Socket.IO events carry the same JSON.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
+use super::{iso, iso_opt};
 use crate::{ConversationDetail, Member, Message, UserRef};
-
-/// Times as the seed's stack writes them: ISO-8601 UTC with milliseconds.
-pub fn iso<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
-}
-
-/// [`iso`] for optional times (`null` when absent).
-pub fn iso_opt<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match time {
-        Some(time) => iso(time, s),
-        None => s.serialize_none(),
-    }
-}
 
 /// `{ id, username }`, as messages and conversations embed users.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
