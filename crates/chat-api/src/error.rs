@@ -9,9 +9,54 @@ use actix_web::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use chat_domain::ChatError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::request_id;
+
+/// The error envelope: `{ success: false, message, code, errors?, requestId? }`. 500 and 503
+/// answers never carry internal details; their `requestId` (also sent as `X-Request-Id`)
+/// points to the server's log.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorEnvelope {
+    /// Always `false`.
+    #[schema(examples(false))]
+    success: bool,
+    /// What went wrong, for people.
+    #[schema(examples("content is required"))]
+    message: String,
+    /// A stable code for programs: `invalid_input`, `unauthenticated`, `not_found`,
+    /// `conflict`, `payload_too_large`, `rate_limited`, `unavailable` or `internal`.
+    #[schema(examples("invalid_input"))]
+    code: &'static str,
+    /// The fields at fault, on a 400 that can name one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    errors: Option<Vec<FieldError>>,
+    /// The request's id, on 500 and 503 answers.
+    // Present on exactly those answers; `null` there in the rare case of no request id.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, nullable = false)]
+    request_id: Option<Option<String>>,
+}
+
+/// One bad field of a 400 answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FieldError {
+    /// The field, as the client named it (`receiverId`, `content`, `users[0].id`, ...).
+    field: String,
+    /// What is wrong with it.
+    message: String,
+}
+
+impl FieldError {
+    fn one(field: &str, message: &str) -> Option<Vec<FieldError>> {
+        Some(vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }])
+    }
+}
 
 /// Everything a handler can fail with.
 #[derive(Debug)]
@@ -139,15 +184,13 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let request_id = request_id::current();
         let (code, message, errors) = match self {
-            ApiError::Domain(e @ ChatError::Invalid { field, reason }) => (
-                e.code(),
-                e.client_message(),
-                Some(json!([{ "field": field, "message": reason }])),
-            ),
+            ApiError::Domain(e @ ChatError::Invalid { field, reason }) => {
+                (e.code(), e.client_message(), FieldError::one(field, reason))
+            }
             ApiError::Domain(e @ ChatError::UnknownUsers { field, .. }) => (
                 e.code(),
                 e.client_message(),
-                Some(json!([{ "field": field, "message": e.client_message() }])),
+                FieldError::one(field, &e.client_message()),
             ),
             ApiError::Domain(e @ (ChatError::Unavailable(_) | ChatError::Internal(_))) => {
                 let cause = std::error::Error::source(e).map(ToString::to_string);
@@ -160,8 +203,8 @@ impl ResponseError for ApiError {
                 "invalid_input",
                 message.clone(),
                 field
-                    .as_ref()
-                    .map(|f| json!([{ "field": f, "message": message }])),
+                    .as_deref()
+                    .and_then(|field| FieldError::one(field, message)),
             ),
             ApiError::PayloadTooLarge { limit } => (
                 "payload_too_large",
@@ -185,13 +228,16 @@ impl ResponseError for ApiError {
                 None,
             ),
         };
-        let mut body = json!({ "success": false, "message": message, "code": code });
-        if let Some(errors) = errors {
-            body["errors"] = errors;
-        }
-        if status.is_server_error() {
-            body["requestId"] = json!(request_id);
-        }
+        let body = ErrorEnvelope {
+            success: false,
+            message,
+            code,
+            errors,
+            request_id: status.is_server_error().then_some(request_id),
+        };
+        // Through `Value`, as every answer goes (see `envelope::json_body`); an envelope of
+        // strings always serializes.
+        let body = serde_json::to_value(&body).unwrap_or_default();
         let mut response = HttpResponse::build(status).json(body);
         if let Some(retry_after) = self.retry_after() {
             // Whole seconds, rounded up, never 0.

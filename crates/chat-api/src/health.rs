@@ -1,12 +1,35 @@
 //! Probes for orchestrators: `/healthz` says the process serves requests, `/readyz` that it
 //! can reach its database too.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chat_domain::{EventSink, Store};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::openapi::{NotReady, ProbeStatus};
+use crate::envelope::json_body;
+
+/// `GET /healthz` and a ready `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ProbeStatus {
+    /// `ok` (healthz) or `ready` (readyz).
+    #[schema(examples("ok"))]
+    status: &'static str,
+}
+
+/// `GET /readyz` when the database cannot be reached.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct NotReady {
+    /// Always `false`.
+    success: bool,
+    /// Always `unavailable`.
+    #[schema(examples("unavailable"))]
+    status: &'static str,
+    /// What is wrong, without internals.
+    #[schema(examples("The database is unavailable"))]
+    message: &'static str,
+}
 
 /// Liveness: the process serves requests.
 ///
@@ -20,7 +43,7 @@ use crate::openapi::{NotReady, ProbeStatus};
 )]
 #[tracing::instrument(name = "healthz")]
 pub(crate) async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    json_body(StatusCode::OK, &ProbeStatus { status: "ok" })
 }
 
 /// Readiness: the process can reach its database.
@@ -39,14 +62,17 @@ pub(crate) async fn readyz<S: Store, E: EventSink>(
     state: web::Data<AppState<S, E>>,
 ) -> HttpResponse {
     match state.chat.ready().await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Ok(()) => json_body(StatusCode::OK, &ProbeStatus { status: "ready" }),
         Err(error) => {
             tracing::warn!(error = %error, cause = ?std::error::Error::source(&error), "not ready");
-            HttpResponse::ServiceUnavailable().json(json!({
-                "success": false,
-                "status": "unavailable",
-                "message": "The database is unavailable",
-            }))
+            json_body(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &NotReady {
+                    success: false,
+                    status: "unavailable",
+                    message: "The database is unavailable",
+                },
+            )
         }
     }
 }

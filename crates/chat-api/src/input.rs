@@ -3,7 +3,7 @@
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::web;
-use chat_domain::{Limits, MessageWindow, PageRequest, Seq};
+use chat_domain::{ChatError, Limits, MessageWindow, PageRequest, Seq, fields};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -61,23 +61,28 @@ pub(crate) fn query_config() -> web::QueryConfig {
     })
 }
 
-/// A positive integer from a path segment or parameter.
-pub(crate) fn positive(field: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::field(field, format!("{field} must be a positive integer")))
+/// An error of the field reader as REST words it: `errors[].message` is the whole sentence
+/// (`receiverId must be a positive integer`), as on every REST field error of this kind.
+fn field_error(error: ChatError) -> ApiError {
+    match error {
+        ChatError::Invalid { field, .. } => ApiError::field(field, error.client_message()),
+        other => ApiError::Domain(other),
+    }
 }
 
-fn optional_positive(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+/// A positive integer from a path segment or parameter.
+pub(crate) fn positive(field: &'static str, raw: &str) -> Result<i64, ApiError> {
+    fields::positive_integer_text(field, raw).map_err(field_error)
+}
+
+fn optional_positive(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
     raw.map(|raw| positive(field, raw)).transpose()
 }
 
 /// An `after` cursor: a `seq`, or 0 for "before the first message", so that `after=0` reads
 /// from the start, as a client that has seen nothing asks. (`before` has no such edge: every
 /// message's `seq` is at least 1, so `before=1` is already the empty past of the first one.)
-fn optional_after(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+fn optional_after(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
     raw.map(|raw| {
         raw.trim()
             .parse::<i64>()
@@ -93,24 +98,36 @@ fn optional_after(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiErro
     .transpose()
 }
 
-/// A positive integer from JSON, given as a number or a string of digits (as forms send it).
-pub(crate) fn positive_json(field: &str, value: Option<&Value>) -> Result<i64, ApiError> {
-    let invalid = || ApiError::field(field, format!("{field} must be a positive integer"));
-    match value {
-        None | Some(Value::Null) => Err(ApiError::field(field, format!("{field} is required"))),
-        Some(Value::Number(n)) => n.as_i64().filter(|n| *n > 0).ok_or_else(invalid),
-        Some(Value::String(s)) => positive(field, s).map_err(|_| invalid()),
-        Some(_) => Err(invalid()),
-    }
+/// A required positive integer of a JSON body ([`fields::positive_integer`], as sockets read
+/// their payloads).
+pub(crate) fn positive_json(field: &'static str, value: Option<&Value>) -> Result<i64, ApiError> {
+    fields::positive_integer(field, value).map_err(field_error)
 }
 
-/// A string from JSON; `None` when absent or null.
-pub(crate) fn string_json(field: &str, value: Option<&Value>) -> Result<Option<String>, ApiError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::field(field, format!("{field} must be a string"))),
-    }
+/// An optional string of a JSON body ([`fields::optional_string`]).
+pub(crate) fn string_json(
+    field: &'static str,
+    value: Option<&Value>,
+) -> Result<Option<String>, ApiError> {
+    fields::optional_string(field, value).map_err(field_error)
+}
+
+/// A required string of a JSON body ([`fields::required_string`]).
+pub(crate) fn required_string_json(
+    field: &'static str,
+    value: Option<&Value>,
+) -> Result<String, ApiError> {
+    fields::required_string(field, value).map_err(field_error)
+}
+
+/// A required list of user ids of a JSON body ([`fields::positive_integers`]), at most `max`.
+pub(crate) fn user_ids_json(
+    field: &'static str,
+    value: Option<&Value>,
+    max: usize,
+) -> Result<Vec<chat_domain::UserId>, ApiError> {
+    let ids = fields::positive_integers(field, value, max).map_err(field_error)?;
+    Ok(ids.into_iter().map(chat_domain::UserId).collect())
 }
 
 /// The query parameters list endpoints understand; unknown ones are ignored.
@@ -184,6 +201,22 @@ mod tests {
         );
         assert!(positive_json("receiverId", Some(&serde_json::json!(true))).is_err());
         assert!(positive_json("receiverId", None).is_err());
+    }
+
+    #[test]
+    fn a_field_error_names_the_field_in_its_whole_sentence() {
+        let Err(ApiError::BadRequest { field, message }) =
+            positive_json("receiverId", Some(&serde_json::json!(0)))
+        else {
+            panic!("accepted");
+        };
+        assert_eq!(field.as_deref(), Some("receiverId"));
+        assert_eq!(message, "receiverId must be a positive integer");
+        let Err(ApiError::BadRequest { message, .. }) = required_string_json("content", None)
+        else {
+            panic!("accepted");
+        };
+        assert_eq!(message, "content is required");
     }
 
     #[test]

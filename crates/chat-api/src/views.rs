@@ -1,71 +1,17 @@
-//! The JSON records of the wire contract, with the seed's field names (`sender_id`,
-//! `createdAt`, ...), built from domain entities.
+//! The JSON records of the REST answers, with the seed's field names (`sender_id`,
+//! `createdAt`, ...), built from domain entities: what the handlers answer and what the
+//! OpenAPI document describes are the same types. (Records Socket.IO shows too live in
+//! [`chat_domain::wire`].)
 
-pub(crate) use chat_domain::wire::{MessageView, UserSummary};
-use chat_domain::wire::{iso, iso_opt};
-use chat_domain::{ConversationDetail, Member, Paged, User};
+pub(crate) use chat_domain::wire::events::MarkedRead;
+use chat_domain::wire::iso;
+pub(crate) use chat_domain::wire::{
+    ConversationDetailView, ConversationView, MessageView, ReadBy, UserSummary,
+};
+use chat_domain::{Paged, UnreadCount, User};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-fn summary(member: Option<&Member>) -> Option<UserSummary> {
-    member.map(|m| UserSummary::from(&m.user))
-}
-
-/// A conversation between two users (smaller id first) with its last message, with the field
-/// names of the service this server replaces.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = Conversation)]
-pub(crate) struct ConversationView {
-    /// The conversation id.
-    id: i64,
-    /// The member with the smaller id.
-    #[schema(required = true)]
-    participant_1_id: Option<i64>,
-    /// The member with the larger id.
-    #[schema(required = true)]
-    participant_2_id: Option<i64>,
-    /// The newest visible message's text, or null.
-    #[schema(required = true)]
-    last_message: Option<String>,
-    /// When the newest visible message was sent, or null.
-    #[serde(serialize_with = "iso_opt")]
-    #[schema(required = true)]
-    last_message_at: Option<DateTime<Utc>>,
-    /// When the conversation began.
-    #[serde(rename = "createdAt", serialize_with = "iso")]
-    created_at: DateTime<Utc>,
-    /// When it last changed.
-    #[serde(rename = "updatedAt", serialize_with = "iso")]
-    updated_at: DateTime<Utc>,
-    /// `{ id, username }` of `participant_1_id`.
-    #[schema(required = true)]
-    participant1: Option<UserSummary>,
-    /// `{ id, username }` of `participant_2_id`.
-    #[schema(required = true)]
-    participant2: Option<UserSummary>,
-    /// The `seq` of the newest message: a client that has seen it is up to date.
-    last_seq: i64,
-}
-
-impl From<&ConversationDetail> for ConversationView {
-    fn from(detail: &ConversationDetail) -> Self {
-        let c = &detail.conversation;
-        let (first, second) = (detail.members.first(), detail.members.get(1));
-        ConversationView {
-            id: c.id.get(),
-            participant_1_id: first.map(|m| m.user.id.get()),
-            participant_2_id: second.map(|m| m.user.id.get()),
-            last_message: c.last_message.clone(),
-            last_message_at: c.last_message_at,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            participant1: summary(first),
-            participant2: summary(second),
-            last_seq: c.last_seq.get(),
-        }
-    }
-}
 
 /// A user's public profile.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -135,4 +81,81 @@ impl Pagination {
     pub(crate) fn of<T>(paged: &Paged<T>, page: u32, limit: u32) -> Self {
         Self::new(paged.total, page, limit)
     }
+}
+
+/// `data` of `GET /api/chat/conversations`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConversationPage {
+    /// The caller's conversations, newest activity first.
+    pub(crate) conversations: Vec<ConversationView>,
+    /// Where this page sits in the whole list.
+    pub(crate) pagination: Pagination,
+}
+
+/// `data` of the message lists (history and search).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MessagePage {
+    /// Messages, newest first.
+    pub(crate) messages: Vec<MessageView>,
+    /// Where this page sits in the whole list (`page` is 1 when a cursor was used).
+    pub(crate) pagination: Pagination,
+}
+
+/// `data` of `GET /api/users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserPage {
+    /// The users found.
+    pub(crate) users: Vec<UserView>,
+    /// Where this page sits in the whole list.
+    pub(crate) pagination: Pagination,
+}
+
+/// `data` of `GET /api/chat/unread-count`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UnreadTotal {
+    /// Unread messages over all the caller's conversations.
+    #[serde(rename = "unreadCount")]
+    #[schema(examples(3))]
+    pub(crate) unread_count: i64,
+}
+
+/// One item of `GET /api/chat/unread`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConversationUnread {
+    /// The conversation.
+    conversation_id: i64,
+    /// Its unread messages (never 0: conversations without any are left out).
+    unread_count: i64,
+}
+
+impl From<&UnreadCount> for ConversationUnread {
+    fn from(unread: &UnreadCount) -> Self {
+        ConversationUnread {
+            conversation_id: unread.conversation_id.get(),
+            unread_count: unread.unread_count,
+        }
+    }
+}
+
+/// `data` of `POST /api/auth/login`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Session {
+    /// A Bearer token (HS256, signed with `JWT_SECRET`) for the other endpoints.
+    pub(crate) token: String,
+    /// The account's profile.
+    pub(crate) user: UserView,
+}
+
+/// `data` of `PUT /api/admin/users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UpsertedUsers {
+    /// The users as stored, in the order given.
+    pub(crate) users: Vec<UserView>,
+}
+
+/// `data` of `GET /api/chat/conversations/{id}/messages/{messageId}/reads`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MessageReads {
+    /// The members other than the sender who have read the message, by user id.
+    pub(crate) reads: Vec<ReadBy>,
 }

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    ConversationDetail, ConversationId, Message, MessageId, Role, Seq, StreamEvent, UserId, UserRef,
+    ConversationDetail, ConversationId, ConversationKind, Message, MessageId, Role, Seq,
+    StreamEvent, UserId, UserRef,
 };
 
 /// A message was stored.
@@ -16,6 +17,8 @@ pub struct MessageSent {
     pub message: Message,
     /// Every member of the conversation, sender included, so that delivery needs no lookup.
     pub members: Vec<UserRef>,
+    /// Direct or group (a group message has no receiver).
+    pub kind: ConversationKind,
 }
 
 /// A member's read watermark moved.

@@ -57,11 +57,20 @@ pub struct AttachmentUrl(String);
 impl AttachmentUrl {
     /// Validates a URL from a client.
     pub fn parse(raw: impl Into<String>, limits: &Limits) -> Result<Self, ChatError> {
-        const FIELD: &str = "attachmentUrl";
+        Self::parse_field("attachmentUrl", raw, limits)
+    }
+
+    /// Validates a URL from a client given in `field` (a group's `avatarUrl` follows the same
+    /// rule).
+    pub fn parse_field(
+        field: &'static str,
+        raw: impl Into<String>,
+        limits: &Limits,
+    ) -> Result<Self, ChatError> {
         let raw = raw.into();
         if raw.len() > limits.max_attachment_url_len {
             return Err(ChatError::invalid(
-                FIELD,
+                field,
                 format!("must be at most {} bytes", limits.max_attachment_url_len),
             ));
         }
@@ -69,10 +78,10 @@ impl AttachmentUrl {
         let rest = lower
             .strip_prefix("https://")
             .or_else(|| lower.strip_prefix("http://"))
-            .ok_or_else(|| ChatError::invalid(FIELD, "must be an absolute http(s) URL"))?;
+            .ok_or_else(|| ChatError::invalid(field, "must be an absolute http(s) URL"))?;
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if host.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ChatError::invalid(FIELD, "must be an absolute http(s) URL"));
+            return Err(ChatError::invalid(field, "must be an absolute http(s) URL"));
         }
         Ok(AttachmentUrl(raw))
     }

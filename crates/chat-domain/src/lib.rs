@@ -9,6 +9,7 @@ mod case;
 mod entities;
 mod error;
 mod events;
+pub mod fields;
 mod group_service;
 mod groups;
 mod ids;

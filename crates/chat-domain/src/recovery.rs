@@ -46,7 +46,9 @@ pub trait RecoveryRepo {
     ) -> impl Future<Output = Result<(), ChatError>> + Send;
 
     /// Hands the session to `owner` if it is `user`'s and was held, or left less than
-    /// `window` ago; `None` otherwise (unknown, someone else's, or too old).
+    /// `window` ago; `None` otherwise (unknown, someone else's, or too old). Its rooms are
+    /// only those of conversations the user still belongs to: a member removed meanwhile does
+    /// not get the room back.
     fn claim_session(
         &self,
         pid: &str,

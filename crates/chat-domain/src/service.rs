@@ -237,6 +237,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                     ChatEvent::MessageSent(MessageSent {
                         message: message.clone(),
                         members: members.collect(),
+                        kind: conversation.conversation.kind,
                     }),
                 );
                 (message, false)

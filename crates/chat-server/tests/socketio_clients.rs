@@ -30,7 +30,7 @@ async fn socket_io_client_passes_the_node_suite() {
     // Fails before a server is started when the client is not installed.
     node_tests();
     let app = TestApp::spawn().await;
-    let users: Vec<i64> = (1..=24).collect();
+    let users: Vec<i64> = (1..=36).collect();
     app.users(&users).await;
     let first = app.send(1, 2, "conversation 1").await;
     assert_eq!(
@@ -52,6 +52,18 @@ async fn concurrent_bursts_reach_every_receiving_socket_in_stored_seq_order_on_f
     let users: Vec<i64> = (1..=80).collect();
     app.users(&users).await;
     run_node(&app, &users, &["burst-order.stress.mjs"]).await;
+}
+
+/// `groups.test.mjs` again, on a server with four workers: a group's sends from a socket and
+/// over REST at once are handled on several threads, and every member's sockets (two devices
+/// for one of them) must still see them once each, in seq order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_sends_reach_every_member_in_seq_order_on_four_workers() {
+    node_tests();
+    let app = TestApp::spawn_with(&[("CHAT_WORKERS", "4")]).await;
+    let users: Vec<i64> = (1..=36).collect();
+    app.users(&users).await;
+    run_node(&app, &users, &["groups.test.mjs"]).await;
 }
 
 /// `recovery.restart.mjs`: connection state recovery with no client option, after a cut

@@ -18,10 +18,13 @@ WITH claimed AS (
     UPDATE recovery_sessions SET owner = $3, left_at = NULL
      WHERE pid = $1 AND user_id = $2
        AND (left_at IS NULL OR left_at > now() - make_interval(secs => $4))
- RETURNING pid, base
+ RETURNING pid, base, user_id
 )
 SELECT claimed.base, r.conversation_id, r.since
-  FROM claimed LEFT JOIN recovery_session_rooms r ON r.pid = claimed.pid
+  FROM claimed LEFT JOIN recovery_session_rooms r
+    ON r.pid = claimed.pid
+   AND EXISTS (SELECT 1 FROM conversation_members m
+                WHERE m.conversation_id = r.conversation_id AND m.user_id = claimed.user_id)
  ORDER BY r.conversation_id";
 
 #[derive(QueryableByName)]

@@ -1,12 +1,12 @@
 //! Reading stream events back: the columns of an event row, and turning rows into the
 //! domain's events with the members, names and conversations they carry.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chat_domain::{
-    ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId, MemberChanged,
-    Message, MessageDeleted, MessageId, MessageSent, MessagesRead, Seq, StreamEvent, UserId,
-    UserRef,
+    ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId,
+    ConversationKind, MemberChanged, Message, MessageDeleted, MessageId, MessageSent, MessagesRead,
+    Seq, StreamEvent, UserId, UserRef,
 };
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -29,8 +29,9 @@ SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id,
 
 /// The members of some conversations, for the events of messages sent there.
 const MEMBERS: &str = "
-SELECT m.conversation_id, m.user_id, u.username
+SELECT m.conversation_id, m.user_id, u.username, c.kind
   FROM conversation_members m JOIN users u ON u.id = m.user_id
+  JOIN conversations c ON c.id = m.conversation_id
  WHERE m.conversation_id = ANY($1)
  ORDER BY m.conversation_id, m.user_id";
 
@@ -76,6 +77,8 @@ struct MemberRow {
     user_id: i64,
     #[diesel(sql_type = Text)]
     username: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
 }
 
 /// What rows of some kinds need besides themselves: the members of conversations that
@@ -83,6 +86,8 @@ struct MemberRow {
 #[derive(Default)]
 struct Context {
     members: HashMap<i64, Vec<UserRef>>,
+    /// The conversations of `members` that are direct.
+    direct: HashSet<i64>,
     details: HashMap<i64, ConversationDetail>,
 }
 
@@ -118,6 +123,11 @@ impl EventRow {
                         .get(&self.conversation_id)
                         .cloned()
                         .unwrap_or_default(),
+                    kind: if context.direct.contains(&self.conversation_id) {
+                        ConversationKind::Direct
+                    } else {
+                        ConversationKind::Group
+                    },
                 })
             }
             "deleted" => ChatEvent::MessageDeleted(MessageDeleted {
@@ -198,6 +208,9 @@ pub(crate) async fn events(
             .await
             .map_err(query_error)?;
         for row in found {
+            if row.kind == "direct" {
+                context.direct.insert(row.conversation_id);
+            }
             context
                 .members
                 .entry(row.conversation_id)

@@ -82,12 +82,11 @@ impl Authenticator {
     }
 }
 
-/// The token in an `Authorization: Bearer <token>` header.
+/// The token in an `Authorization: Bearer <token>` header, read as a Socket.IO handshake
+/// reads it ([`chat_domain::wire::bearer_token`]).
 pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
     let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    chat_domain::wire::bearer_token(value)
 }
 
 /// The authenticated caller; a handler that takes it answers 401 to anonymous requests.

@@ -1,19 +1,18 @@
 //! The OpenAPI 3.1 document of the REST API, derived at compile time by utoipa from the
-//! `#[utoipa::path]` annotations on the handlers and the `ToSchema` view types. The answers
-//! every authenticated or database-backed operation shares (401, 500, 503) are added here
-//! once, as shared response components, instead of on each handler.
-
-mod schemas;
+//! `#[utoipa::path]` annotations on the handlers and the `ToSchema` types the handlers answer
+//! with (the envelopes, the views and the `data` records: nothing here mirrors them). The
+//! answers every authenticated or database-backed operation shares (401, 500, 503) are added
+//! here once, as shared response components, instead of on each handler. The document is
+//! committed as `docs/openapi.json` and a test compares the two.
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::routes::{accounts, admin, chat, sync, users};
+use crate::error::{ErrorEnvelope, FieldError};
+use crate::routes::{accounts, admin, chat, groups, sync, users};
 use crate::{health, views};
-
-pub(crate) use schemas::*;
 
 /// Security scheme of the host application's (or a built-in account's) user tokens.
 pub(crate) const USER_TOKEN: &str = "bearer_jwt";
@@ -43,6 +42,14 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         chat::unread_count,
         chat::unread,
         sync::sync,
+        groups::create,
+        groups::conversation,
+        groups::update,
+        groups::add_members,
+        groups::remove_member,
+        groups::set_role,
+        groups::post_message,
+        groups::reads,
         chat::delete,
         users::search,
         users::me,
@@ -63,6 +70,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
     modifiers(&SecuritySchemes, &SharedResponses),
     tags(
         (name = "chat", description = "Messages and conversations: send, list, read, search, delete."),
+        (name = "groups", description = "Group conversations (members, roles, settings), one conversation with its members, sends by conversation id, \"seen by\"."),
         (name = "users", description = "Profiles and the user directory."),
         (name = "accounts", description = "Built-in accounts (when `CHAT_BUILTIN_ACCOUNTS` is on)."),
         (name = "admin", description = "Server-to-server API, authenticated by `CHAT_ADMIN_TOKEN`."),
@@ -170,6 +178,7 @@ impl Modify for SharedResponses {
                 &mut item.get,
                 &mut item.post,
                 &mut item.put,
+                &mut item.patch,
                 &mut item.delete,
             ];
             for operation in operations.into_iter().flatten() {
@@ -215,6 +224,29 @@ mod tests {
             }
         }
         found
+    }
+
+    /// The committed document, which reviewers read and clients generate code from.
+    const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+
+    #[test]
+    fn the_document_matches_the_committed_snapshot() {
+        // Through `Value`, whose keys are sorted: a stable order for the file.
+        let generated = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document()).expect("the document serializes")
+        );
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(SNAPSHOT, &generated).expect("docs/openapi.json is writable");
+            return;
+        }
+        let committed = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json differs from the document the code generates: a schema, path or \
+             description changed. If the change is intended, regenerate the file with \
+             `UPDATE_OPENAPI=1 cargo test -p chat-api openapi` and commit it."
+        );
     }
 
     #[test]

@@ -5,15 +5,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chat_domain::{ChatError, EventSink, Password, Store, Username};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::client_address::attempts_key;
-use crate::envelope::{ok, with_message};
-use crate::input::{Object, string_json};
-use crate::openapi::{Envelope, ErrorEnvelope, Session};
+use crate::envelope::{Envelope, ok, with_message};
+use crate::error::ErrorEnvelope;
+use crate::input::{Object, required_string_json};
 use crate::state::BuiltinAccounts;
-use crate::views::UserView;
+use crate::views::{Session, UserView};
 use crate::{ApiError, AppState};
 
 type State<S, E> = web::Data<AppState<S, E>>;
@@ -32,12 +32,8 @@ pub(crate) struct Credentials {
 
 impl Credentials {
     fn parse(&self) -> Result<(Username, Password), ApiError> {
-        let required = |field: &'static str, value: Option<&Value>| {
-            string_json(field, value)?
-                .ok_or_else(|| ApiError::field(field, format!("{field} is required")))
-        };
-        let username = Username::parse(required("username", self.username.as_ref())?)?;
-        let password = Password::parse(required("password", self.password.as_ref())?)?;
+        let username = Username::parse(required_string_json("username", self.username.as_ref())?)?;
+        let password = Password::parse(required_string_json("password", self.password.as_ref())?)?;
         Ok((username, password))
     }
 }
@@ -130,5 +126,8 @@ pub(crate) async fn login<S: Store, E: EventSink>(
         .issuer
         .issue(user.id, &user.username)
         .map_err(|e| ChatError::Internal(Box::new(e)))?;
-    Ok(ok(json!({ "token": token, "user": UserView::from(&user) })))
+    Ok(ok(Session {
+        token,
+        user: UserView::from(&user),
+    }))
 }

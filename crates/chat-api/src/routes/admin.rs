@@ -5,14 +5,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chat_domain::{EventSink, Store, UpsertUser, UserId, Username};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::bearer_token;
-use crate::envelope::ok;
+use crate::envelope::{Envelope, ok};
+use crate::error::ErrorEnvelope;
 use crate::input::Object;
-use crate::openapi::{Envelope, ErrorEnvelope, UpsertedUsers};
-use crate::views::UserView;
+use crate::views::{UpsertedUsers, UserView};
 use crate::{ApiError, AppState};
 
 type State<S, E> = web::Data<AppState<S, E>>;
@@ -116,8 +115,8 @@ pub(crate) async fn upsert_users<S: Store, E: EventSink>(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let written = state.chat.upsert_users(users).await?;
-    let views: Vec<UserView> = written.iter().map(UserView::from).collect();
-    Ok(ok(json!({ "users": views })))
+    let users = written.iter().map(UserView::from).collect();
+    Ok(ok(UpsertedUsers { users }))
 }
 
 #[cfg(test)]

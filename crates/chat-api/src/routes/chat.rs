@@ -7,16 +7,16 @@ use chat_domain::{
     ConversationId, EventSink, MessageId, MessageWindow, SearchQuery, SendMessage, Store, UserId,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::envelope::{ok, with_message};
-use crate::input::{ListQuery, Object, positive, positive_json, string_json};
-use crate::openapi::{
-    ConversationPage, ConversationUnread, Done, Envelope, ErrorEnvelope, MessagePage, ReadReceipt,
-    UnreadTotal,
+use crate::envelope::{Done, Envelope, done, ok, with_message};
+use crate::error::ErrorEnvelope;
+use crate::input::{ListQuery, Object, positive, positive_json, required_string_json, string_json};
+use crate::views::{
+    ConversationPage, ConversationUnread, ConversationView, MarkedRead, MessagePage, MessageView,
+    Pagination, UnreadTotal,
 };
-use crate::views::{ConversationView, MessageView, Pagination};
 use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
@@ -75,8 +75,7 @@ pub(crate) async fn send<S: Store, E: EventSink>(
     let Object(body) = body.into_inner();
     let limits = state.chat.limits();
     let receiver = UserId(positive_json("receiverId", body.receiver_id.as_ref())?);
-    let content = string_json("content", body.content.as_ref())?
-        .ok_or_else(|| ApiError::field("content", "content is required"))?;
+    let content = required_string_json("content", body.content.as_ref())?;
     let cmd = SendMessage::parse(
         user.0,
         receiver,
@@ -118,10 +117,10 @@ pub(crate) async fn conversations<S: Store, E: EventSink>(
     let page = query.page(limits.default_conversation_page, limits)?;
     let found = state.chat.conversations(user.0, page).await?;
     let list: Vec<ConversationView> = found.items.iter().map(ConversationView::from).collect();
-    Ok(ok(json!({
-        "conversations": list,
-        "pagination": Pagination::of(&found, page.page, page.limit),
-    })))
+    Ok(ok(ConversationPage {
+        conversations: list,
+        pagination: Pagination::of(&found, page.page, page.limit),
+    }))
 }
 
 /// A conversation's messages, newest first.
@@ -161,10 +160,10 @@ pub(crate) async fn messages<S: Store, E: EventSink>(
         MessageWindow::Page(page) => page.page,
         MessageWindow::Before { .. } | MessageWindow::After { .. } => 1,
     };
-    Ok(ok(json!({
-        "messages": MessageView::all(&found.conversation, &found.messages),
-        "pagination": Pagination::new(found.total, page, window.limit()),
-    })))
+    Ok(ok(MessagePage {
+        messages: MessageView::all(&found.conversation, &found.messages),
+        pagination: Pagination::new(found.total, page, window.limit()),
+    }))
 }
 
 /// Mark every message the caller received in a conversation as read.
@@ -176,7 +175,7 @@ pub(crate) async fn messages<S: Store, E: EventSink>(
     tag = "chat",
     params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
     responses(
-        (status = 200, description = "Done; `message` is \"Messages marked as read\" and `updated` counts the messages that became read.", body = Envelope<ReadReceipt>),
+        (status = 200, description = "Done; `message` is \"Messages marked as read\" and `updated` counts the messages that became read.", body = Envelope<MarkedRead>),
         (status = 400, description = "A bad parameter; `errors` names it.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation, or the caller is not in it (the same answer, so that existence does not leak).", body = ErrorEnvelope),
     ),
@@ -193,7 +192,9 @@ pub(crate) async fn mark_read<S: Store, E: EventSink>(
     Ok(with_message(
         StatusCode::OK,
         "Messages marked as read",
-        json!({ "updated": receipt.updated }),
+        MarkedRead {
+            updated: receipt.updated,
+        },
     ))
 }
 
@@ -211,7 +212,9 @@ pub(crate) async fn unread_count<S: Store, E: EventSink>(
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let count = state.chat.unread_count(user.0).await?;
-    Ok(ok(json!({ "unreadCount": count })))
+    Ok(ok(UnreadTotal {
+        unread_count: count,
+    }))
 }
 
 /// Unread messages per conversation (conversations with none are left out).
@@ -228,10 +231,7 @@ pub(crate) async fn unread<S: Store, E: EventSink>(
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let counts = state.chat.unread_by_conversation(user.0).await?;
-    let list: Vec<Value> = counts
-        .iter()
-        .map(|u| json!({ "conversation_id": u.conversation_id, "unread_count": u.unread_count }))
-        .collect();
+    let list: Vec<ConversationUnread> = counts.iter().map(ConversationUnread::from).collect();
     Ok(ok(list))
 }
 
@@ -271,10 +271,10 @@ pub(crate) async fn search<S: Store, E: EventSink>(
     let term = SearchQuery::parse(raw, limits)?;
     let page = query.page(limits.default_message_page, limits)?;
     let found = state.chat.search(user.0, conversation, &term, page).await?;
-    Ok(ok(json!({
-        "messages": MessageView::all(&found.conversation, &found.messages),
-        "pagination": Pagination::new(found.total, page.page, page.limit),
-    })))
+    Ok(ok(MessagePage {
+        messages: MessageView::all(&found.conversation, &found.messages),
+        pagination: Pagination::new(found.total, page.page, page.limit),
+    }))
 }
 
 /// Delete one of the caller's own messages (a soft delete: it is never returned again).
@@ -298,8 +298,5 @@ pub(crate) async fn delete<S: Store, E: EventSink>(
 ) -> Result<HttpResponse, ApiError> {
     let message = MessageId(positive("id", &id)?);
     state.chat.delete_message(user.0, message).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "message": "Message deleted successfully",
-    })))
+    Ok(done("Message deleted successfully"))
 }

@@ -2,13 +2,14 @@
 //! token, for apps that catch up over REST (after recovery was refused, or instead of it).
 
 use actix_web::{HttpResponse, web};
+use chat_domain::wire::{ConversationNotice, MembershipNotice};
 use chat_domain::{ChatEvent, EventSink, Store, StreamToken};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::envelope::ok;
+use crate::envelope::{Envelope, ok};
+use crate::error::ErrorEnvelope;
 use crate::input::positive;
-use crate::openapi::{Envelope, ErrorEnvelope};
 use crate::views::MessageView;
 use crate::{ApiError, AppState, AuthUser};
 
@@ -58,6 +59,17 @@ pub(crate) enum SyncChange {
         #[serde(rename = "readAt")]
         read_at: String,
     },
+    /// A group was created (the caller's own groups, and groups they were added to).
+    ConversationCreated(ConversationNotice),
+    /// A group's title or picture changed.
+    ConversationUpdated(ConversationNotice),
+    /// Someone joined a group.
+    MemberAdded(MembershipNotice),
+    /// Someone left a group or was removed (never the caller: a removed member reads nothing
+    /// more of the group).
+    MemberRemoved(MembershipNotice),
+    /// A member's role changed.
+    MemberRoleChanged(MembershipNotice),
 }
 
 /// A page of changes.
@@ -73,11 +85,11 @@ pub(crate) struct SyncPage {
     has_more: bool,
 }
 
-fn change(event: ChatEvent) -> Option<SyncChange> {
-    Some(match event {
+fn change(event: ChatEvent) -> SyncChange {
+    match event {
         ChatEvent::MessageSent(sent) => SyncChange::Message {
             conversation_id: sent.message.conversation_id.get(),
-            message: MessageView::fresh(&sent.message, &sent.members),
+            message: MessageView::fresh(&sent),
         },
         ChatEvent::MessageDeleted(deleted) => SyncChange::Deleted {
             conversation_id: deleted.conversation_id.get(),
@@ -93,8 +105,16 @@ fn change(event: ChatEvent) -> Option<SyncChange> {
                 .read_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         },
-        _ => return None,
-    })
+        ChatEvent::ConversationCreated(changed) => {
+            SyncChange::ConversationCreated((&changed).into())
+        }
+        ChatEvent::ConversationUpdated(changed) => {
+            SyncChange::ConversationUpdated((&changed).into())
+        }
+        ChatEvent::MemberAdded(changed) => SyncChange::MemberAdded((&changed).into()),
+        ChatEvent::MemberRemoved(changed) => SyncChange::MemberRemoved((&changed).into()),
+        ChatEvent::MemberRoleChanged(changed) => SyncChange::MemberRoleChanged((&changed).into()),
+    }
 }
 
 /// Changes in the caller's conversations since a token.
@@ -133,11 +153,7 @@ pub(crate) async fn sync<S: Store, E: EventSink>(
     };
     let page = state.chat.sync(user.0, since, limit).await?;
     Ok(ok(SyncPage {
-        changes: page
-            .events
-            .into_iter()
-            .filter_map(|e| change(e.event))
-            .collect(),
+        changes: page.events.into_iter().map(|e| change(e.event)).collect(),
         next: page.next.to_string(),
         has_more: page.more,
     }))

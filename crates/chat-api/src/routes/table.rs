@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, sync, users};
+use super::{accounts, admin, chat, groups, sync, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -44,6 +44,22 @@ pub enum Endpoint {
     Unread,
     /// `GET /api/chat/sync`: changes since a stream token.
     Sync,
+    /// `POST /api/chat/groups`: create a group.
+    CreateGroup,
+    /// `GET /api/chat/conversations/{id}`: one conversation with its members.
+    Conversation,
+    /// `PATCH /api/chat/conversations/{id}`: a group's title or picture.
+    UpdateConversation,
+    /// `POST /api/chat/conversations/{id}/members`.
+    AddMembers,
+    /// `DELETE /api/chat/conversations/{id}/members/{userId}`: remove or leave.
+    RemoveMember,
+    /// `PATCH /api/chat/conversations/{id}/members/{userId}`: a member's role.
+    SetRole,
+    /// `POST /api/chat/conversations/{id}/messages`: send into a conversation by id.
+    PostMessage,
+    /// `GET /api/chat/conversations/{id}/messages/{messageId}/reads`: "seen by".
+    MessageReads,
     /// `DELETE /api/chat/messages/{id}`.
     DeleteMessage,
     /// `GET /api/users`: find users.
@@ -63,7 +79,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 20] = [
+    pub const ALL: [Endpoint; 28] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -77,6 +93,14 @@ impl Endpoint {
         Endpoint::UnreadCount,
         Endpoint::Unread,
         Endpoint::Sync,
+        Endpoint::CreateGroup,
+        Endpoint::Conversation,
+        Endpoint::UpdateConversation,
+        Endpoint::AddMembers,
+        Endpoint::RemoveMember,
+        Endpoint::SetRole,
+        Endpoint::PostMessage,
+        Endpoint::MessageReads,
         Endpoint::DeleteMessage,
         Endpoint::Users,
         Endpoint::Me,
@@ -89,9 +113,15 @@ impl Endpoint {
     /// The HTTP method.
     pub const fn method(self) -> Method {
         match self {
-            Endpoint::Send | Endpoint::Register | Endpoint::Login => Method::POST,
+            Endpoint::Send
+            | Endpoint::Register
+            | Endpoint::Login
+            | Endpoint::CreateGroup
+            | Endpoint::AddMembers
+            | Endpoint::PostMessage => Method::POST,
             Endpoint::MarkRead | Endpoint::AdminUpsertUsers => Method::PUT,
-            Endpoint::DeleteMessage => Method::DELETE,
+            Endpoint::UpdateConversation | Endpoint::SetRole => Method::PATCH,
+            Endpoint::DeleteMessage | Endpoint::RemoveMember => Method::DELETE,
             Endpoint::OpenApiJson
             | Endpoint::DocsRoot
             | Endpoint::DocsAsset
@@ -103,6 +133,8 @@ impl Endpoint {
             | Endpoint::UnreadCount
             | Endpoint::Unread
             | Endpoint::Sync
+            | Endpoint::Conversation
+            | Endpoint::MessageReads
             | Endpoint::Users
             | Endpoint::Me
             | Endpoint::UserById => Method::GET,
@@ -126,6 +158,14 @@ impl Endpoint {
             Endpoint::UnreadCount => "/api/chat/unread-count",
             Endpoint::Unread => "/api/chat/unread",
             Endpoint::Sync => "/api/chat/sync",
+            Endpoint::CreateGroup => "/api/chat/groups",
+            Endpoint::Conversation | Endpoint::UpdateConversation => "/api/chat/conversations/{id}",
+            Endpoint::AddMembers => "/api/chat/conversations/{id}/members",
+            Endpoint::RemoveMember | Endpoint::SetRole => {
+                "/api/chat/conversations/{id}/members/{userId}"
+            }
+            Endpoint::PostMessage => "/api/chat/conversations/{id}/messages",
+            Endpoint::MessageReads => "/api/chat/conversations/{id}/messages/{messageId}/reads",
             Endpoint::DeleteMessage => "/api/chat/messages/{id}",
             Endpoint::Users => "/api/users",
             Endpoint::Me => "/api/users/me",
@@ -179,6 +219,14 @@ impl Endpoint {
             Endpoint::UnreadCount => route.to(chat::unread_count::<S, E>),
             Endpoint::Unread => route.to(chat::unread::<S, E>),
             Endpoint::Sync => route.to(sync::sync::<S, E>),
+            Endpoint::CreateGroup => route.to(groups::create::<S, E>),
+            Endpoint::Conversation => route.to(groups::conversation::<S, E>),
+            Endpoint::UpdateConversation => route.to(groups::update::<S, E>),
+            Endpoint::AddMembers => route.to(groups::add_members::<S, E>),
+            Endpoint::RemoveMember => route.to(groups::remove_member::<S, E>),
+            Endpoint::SetRole => route.to(groups::set_role::<S, E>),
+            Endpoint::PostMessage => route.to(groups::post_message::<S, E>),
+            Endpoint::MessageReads => route.to(groups::reads::<S, E>),
             Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),
             Endpoint::Users => route.to(users::search::<S, E>),
             Endpoint::Me => route.to(users::me::<S, E>),

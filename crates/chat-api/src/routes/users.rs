@@ -3,12 +3,11 @@
 
 use actix_web::{HttpResponse, web};
 use chat_domain::{EventSink, SearchQuery, Store, UserId};
-use serde_json::json;
 
-use crate::envelope::ok;
+use crate::envelope::{Envelope, ok};
+use crate::error::ErrorEnvelope;
 use crate::input::{ListQuery, positive};
-use crate::openapi::{Envelope, ErrorEnvelope, UserPage};
-use crate::views::{Pagination, UserView};
+use crate::views::{Pagination, UserPage, UserView};
 use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
@@ -92,7 +91,8 @@ pub(crate) async fn search<S: Store, E: EventSink>(
     };
     let found = state.chat.find_users(user.0, term.as_ref(), page).await?;
     let users: Vec<UserView> = found.items.iter().map(UserView::from).collect();
-    Ok(ok(
-        json!({ "users": users, "pagination": Pagination::of(&found, page.page, page.limit) }),
-    ))
+    Ok(ok(UserPage {
+        users,
+        pagination: Pagination::of(&found, page.page, page.limit),
+    }))
 }

@@ -321,6 +321,14 @@ pub async fn a_removed_member_gets_nothing_from_any_port<S: Store>(store: S) {
         .unwrap()
         .message;
     let before_removal = store.stream_head().await.unwrap();
+    store
+        .open_session("carol-1", CAROL, "s1", before_removal)
+        .await
+        .unwrap();
+    store
+        .join_session("carol-1", id, before_removal)
+        .await
+        .unwrap();
     service
         .change_group(ALICE, id, GroupChange::RemoveMember(CAROL))
         .await
@@ -328,6 +336,16 @@ pub async fn a_removed_member_gets_nothing_from_any_port<S: Store>(store: S) {
     service.send_message(post(BOB, id, "after")).await.unwrap();
     events.take();
     outsider_sees_nothing(&store, CAROL, id, kept.id, before_removal).await;
+    let window = std::time::Duration::from_secs(60);
+    let claimed = store
+        .claim_session("carol-1", CAROL, "s2", window)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.map(|s| s.rooms),
+        Some(Vec::new()),
+        "a recovered session does not get the room of a group its user left"
+    );
     assert_not_found(
         service.send_message(post(CAROL, id, "still here?")).await,
         Entity::Conversation,

@@ -264,15 +264,11 @@ impl State {
             deleted: false,
         };
         self.messages.insert(message.id, stored);
-        let members = self
-            .detail(conversation_id)
-            .members
-            .into_iter()
-            .map(|m| m.user)
-            .collect();
+        let detail = self.detail(conversation_id);
         let position = self.record(ChatEvent::MessageSent(MessageSent {
             message: message.clone(),
-            members,
+            members: detail.members.into_iter().map(|m| m.user).collect(),
+            kind: detail.conversation.kind,
         }));
         Ok(Some(Appended::New(message, position)))
     }

@@ -157,7 +157,11 @@ impl RecoveryRepo for MemoryStore {
         }
         stored.owner = owner.to_owned();
         stored.left = None;
-        Ok(Some(stored.session.clone()))
+        let mut session = stored.session.clone();
+        session
+            .rooms
+            .retain(|(conversation, _)| state.is_member(*conversation, user));
+        Ok(Some(session))
     }
 
     async fn leave_session(&self, pid: &str, owner: &str) -> Result<(), ChatError> {

@@ -6,13 +6,11 @@ use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use chat_domain::wire::{MessageView, iso};
+use chat_domain::wire::events::ServerEvent;
 use chat_domain::{
-    ChatError, ChatEvent, ConversationId, EventSink, MessageDeleted, MessageSent, MessagesRead,
-    STREAM_WRITERS, StreamEvent, StreamRepo, StreamToken, UserId,
+    ChatError, ChatEvent, EventSink, MessageSent, STREAM_WRITERS, StreamEvent, StreamRepo,
+    StreamToken,
 };
-use serde::Serialize;
-use serde_json::json;
 
 use super::hub::{Hub, deliver, deliver_keyed};
 use super::order::Gap;
@@ -61,10 +59,9 @@ pub(super) fn message_key(sent: &MessageSent) -> (i64, i64) {
 }
 
 /// Encodes an event of the main namespace once, with its recovery offset when there is one, as
-/// the frame every receiver shares. The payloads are the chat's own types, which always
-/// serialize.
-pub(super) fn offset_frame(event: &str, payload: &impl Serialize, offset: Option<&str>) -> Frame {
-    let outbound = OutboundEvent::new(&Namespace::MAIN, event, payload);
+/// the frame every receiver shares.
+pub(super) fn offset_frame(event: &ServerEvent, offset: Option<&str>) -> Frame {
+    let outbound = OutboundEvent::new(&Namespace::MAIN, event.name(), event);
     match offset {
         Some(offset) => Frame::message(outbound.with_offset(offset)),
         None => Frame::message(outbound),
@@ -73,71 +70,19 @@ pub(super) fn offset_frame(event: &str, payload: &impl Serialize, offset: Option
 
 /// `message_notification`: a new message, for members whose sockets are not in its room.
 pub(super) fn notification_frame(sent: &MessageSent, offset: Option<&str>) -> Frame {
-    #[derive(Serialize)]
-    struct Notification<'a> {
-        #[serde(rename = "conversationId")]
-        conversation_id: ConversationId,
-        #[serde(rename = "senderId")]
-        sender_id: UserId,
-        message: &'a MessageView,
-    }
-    let view = MessageView::fresh(&sent.message, &sent.members);
-    let notification = Notification {
-        conversation_id: sent.message.conversation_id,
-        sender_id: sent.message.sender_id,
-        message: &view,
-    };
-    offset_frame("message_notification", &notification, offset)
+    offset_frame(&ServerEvent::notification(sent), offset)
 }
 
 /// The frame an event's room gets: `new_message`, `messages_read` or `message_deleted`.
 pub(super) fn room_frame(event: &ChatEvent, offset: Option<&str>) -> Frame {
-    match event {
-        ChatEvent::MessageSent(sent) => offset_frame(
-            "new_message",
-            &MessageView::fresh(&sent.message, &sent.members),
-            offset,
-        ),
-        ChatEvent::MessagesRead(read) => offset_frame("messages_read", &read_payload(read), offset),
-        ChatEvent::MessageDeleted(deleted) => {
-            offset_frame("message_deleted", &deleted_payload(deleted), offset)
-        }
-        group => offset_frame(
-            "conversation_changed",
-            &serde_json::json!({ "conversationId": group.conversation_id() }),
-            offset,
-        ),
-    }
+    offset_frame(&ServerEvent::in_room(event), offset)
 }
 
-#[derive(Serialize)]
-struct Read {
-    #[serde(rename = "conversationId")]
-    conversation_id: ConversationId,
-    #[serde(rename = "userId")]
-    user_id: UserId,
-    #[serde(rename = "readAt", serialize_with = "iso")]
-    read_at: chrono::DateTime<chrono::Utc>,
-    #[serde(rename = "lastReadSeq")]
-    last_read_seq: i64,
-}
-
-fn read_payload(event: &MessagesRead) -> Read {
-    Read {
-        conversation_id: event.conversation_id,
-        user_id: event.user_id,
-        read_at: event.read_at,
-        last_read_seq: event.last_read_seq.get(),
-    }
-}
-
-fn deleted_payload(event: &MessageDeleted) -> serde_json::Value {
-    json!({
-        "conversationId": event.conversation_id,
-        "messageId": event.message_id,
-        "seq": event.seq,
-        "deletedBy": event.deleted_by,
-    })
+/// Each socket once, in the order first named.
+fn distinct(mut sockets: Vec<SioSocket>) -> Vec<SioSocket> {
+    let mut seen = std::collections::HashSet::new();
+    sockets.retain(|socket| seen.insert(socket.id().to_owned()));
+    sockets
 }
 
 impl Hub {
@@ -162,19 +107,50 @@ impl Hub {
     fn deliver_event(&self, event: &ChatEvent, frontier: &StreamToken) {
         let offset = self.config.offsets.then(|| frontier.to_string());
         let offset = offset.as_deref();
-        let ChatEvent::MessageSent(sent) = event else {
-            let conversation = match event {
-                ChatEvent::MessagesRead(read) => read.conversation_id,
-                ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
-                ChatEvent::MessageSent(_) => return,
-                group => group.conversation_id(),
-            };
-            let sockets = self.rooms().in_room(Room::Conversation(conversation), None);
-            if !sockets.is_empty() {
-                deliver(&sockets, &room_frame(event, offset));
+        if let ChatEvent::MessageSent(sent) = event {
+            return self.deliver_message(event, sent, offset);
+        }
+        let room = Room::Conversation(event.conversation_id());
+        let sockets = {
+            let mut rooms = self.rooms();
+            match event {
+                ChatEvent::MessageSent(_)
+                | ChatEvent::MessagesRead(_)
+                | ChatEvent::MessageDeleted(_) => rooms.in_room(room, None),
+                // A new or changed group reaches every member's sockets, in its room or not,
+                // so that conversation lists update live.
+                ChatEvent::ConversationCreated(changed)
+                | ChatEvent::ConversationUpdated(changed) => changed
+                    .conversation
+                    .members
+                    .iter()
+                    .flat_map(|m| rooms.of_user(m.user.id))
+                    .collect(),
+                // The room, and the member concerned wherever their sockets are.
+                ChatEvent::MemberAdded(changed) | ChatEvent::MemberRoleChanged(changed) => {
+                    let mut sockets = rooms.in_room(room, None);
+                    sockets.extend(rooms.of_user(changed.member.id));
+                    sockets
+                }
+                // The same, and the member's sockets leave the room at once: nothing of the
+                // group reaches them after this.
+                ChatEvent::MemberRemoved(changed) => {
+                    let mut sockets = rooms.in_room(room, None);
+                    rooms.evict(changed.member.id, room);
+                    sockets.extend(rooms.of_user(changed.member.id));
+                    sockets
+                }
             }
-            return;
         };
+        let sockets = distinct(sockets);
+        if !sockets.is_empty() {
+            deliver(&sockets, &room_frame(event, offset));
+        }
+    }
+
+    /// A new message: `new_message` to its room, `message_notification` to the other
+    /// members' sockets that are not in it.
+    fn deliver_message(&self, event: &ChatEvent, sent: &MessageSent, offset: Option<&str>) {
         let room = Room::Conversation(sent.message.conversation_id);
         let (in_room, outside) = {
             let rooms = self.rooms();

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_domain::{
-    ChatError, ChatEvent, ConversationId, Message, MessageId, MessageSent, Seq, StreamEvent,
-    StreamPosition, StreamToken, UserId, UserRef, writer_of,
+    ChatError, ChatEvent, ConversationId, ConversationKind, Message, MessageId, MessageSent, Seq,
+    StreamEvent, StreamPosition, StreamToken, UserId, UserRef, writer_of,
 };
 use serde_json::Value;
 
@@ -76,6 +76,7 @@ fn message(seq: i64) -> StreamEvent {
                     username: "bob".into(),
                 },
             ],
+            kind: ConversationKind::Direct,
         }),
     }
 }

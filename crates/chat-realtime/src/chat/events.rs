@@ -1,7 +1,10 @@
 //! Reading client event payloads and writing acknowledgements, in the wire's shapes.
 
+use chat_domain::fields;
+use chat_domain::wire::events::{AckData, AckDone, AckRefused};
 use chat_domain::{ChatError, ConversationId};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::socketio::Data;
 
@@ -57,61 +60,51 @@ impl From<Value> for Payload {
     }
 }
 
-/// A positive integer field, given as a number or a string of digits.
-pub(crate) fn positive(payload: &Payload, field: &'static str) -> Result<i64, ChatError> {
-    let invalid = || ChatError::invalid(field, "must be a positive integer");
-    match payload.get(field)? {
-        None | Some(Value::Null) => Err(ChatError::invalid(field, "is required")),
-        Some(Value::Number(n)) => n.as_i64().filter(|n| *n > 0).ok_or_else(invalid),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n: &i64| *n > 0)
-            .ok_or_else(invalid),
-        Some(_) => Err(invalid()),
+impl Payload {
+    /// A required positive integer field (a number or a string of digits), read as REST reads
+    /// its bodies ([`fields::positive_integer`]).
+    pub(crate) fn positive(&self, field: &'static str) -> Result<i64, ChatError> {
+        fields::positive_integer(field, self.get(field)?)
+    }
+
+    /// An optional string field ([`fields::optional_string`]).
+    pub(crate) fn string(&self, field: &'static str) -> Result<Option<String>, ChatError> {
+        fields::optional_string(field, self.get(field)?)
+    }
+
+    /// A required string field ([`fields::required_string`]).
+    pub(crate) fn required_string(&self, field: &'static str) -> Result<String, ChatError> {
+        fields::required_string(field, self.get(field)?)
     }
 }
 
 /// The `conversationId` of a payload.
 pub(crate) fn conversation_id(payload: &Payload) -> Result<ConversationId, ChatError> {
-    positive(payload, "conversationId").map(ConversationId)
+    payload.positive("conversationId").map(ConversationId)
 }
 
-/// An optional string field.
-pub(crate) fn string(payload: &Payload, field: &'static str) -> Result<Option<String>, ChatError> {
-    match payload.get(field)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ChatError::invalid(field, "must be a string")),
-    }
+/// A wire record as JSON. Acks always went out through `serde_json::Value`, whose keys are
+/// sorted, and still do, so that their bytes stay as clients know them. The wire types always
+/// serialize (no map has non-string keys).
+pub(crate) fn to_json(record: &impl Serialize) -> Value {
+    serde_json::to_value(record).unwrap_or(Value::Null)
 }
 
 /// `{ success: true, data? }`.
-pub(crate) fn ok(data: Option<Value>) -> Vec<Data> {
-    let mut ack = json!({ "success": true });
-    if let Some(data) = data {
-        ack["data"] = data;
-    }
-    vec![Data::Json(ack)]
+pub(crate) fn ok(data: Option<AckData>) -> Vec<Data> {
+    vec![Data::Json(to_json(&AckDone::new(data)))]
 }
 
-/// `{ success: false, message, code, retryAfterMs? }`.
+/// `{ success: false, message, code, retryAfterMs?, field? }`.
 pub(crate) fn failed(error: &ChatError) -> Value {
-    let mut ack =
-        json!({ "success": false, "message": error.client_message(), "code": error.code() });
-    if let ChatError::RateLimited { retry_after } = error {
-        ack["retryAfterMs"] = json!(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
-    }
-    if let ChatError::Invalid { field, .. } = error {
-        ack["field"] = json!(field);
-    }
-    ack
+    to_json(&AckRefused::from(error))
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use serde_json::json;
 
     use super::*;
 
@@ -144,13 +137,13 @@ mod tests {
             ),
         ])];
         let payload = Payload::from_args(args);
-        assert_eq!(string(&payload, "content").unwrap().as_deref(), Some("hi"));
-        assert_eq!(positive(&payload, "receiverId").unwrap(), 2);
+        assert_eq!(payload.string("content").unwrap().as_deref(), Some("hi"));
+        assert_eq!(payload.positive("receiverId").unwrap(), 2);
         let binary_content = Payload::from_args(vec![Data::Object(vec![(
             "content".to_owned(),
             Data::Binary(bytes::Bytes::from_static(b"hi")),
         )])]);
-        let refused = string(&binary_content, "content").unwrap_err();
+        let refused = binary_content.string("content").unwrap_err();
         assert!(
             matches!(
                 &refused,

@@ -4,11 +4,16 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use chat_domain::wire::MessageView;
-use chat_domain::{ChatError, ChatService, EventSink, NoticeBudget, SendMessage, Store, UserId};
-use serde_json::{Map, Value, json};
+use chat_domain::wire::events::{
+    AckData, ErrorNotice, MarkedRead, MemberActivity, Presence, ServerEvent,
+};
+use chat_domain::wire::{MessageView, bearer_token, handshake_token};
+use chat_domain::{
+    ChatError, ChatService, EventSink, NoticeBudget, Recipient, SendMessage, Store, UserId,
+};
+use serde_json::{Map, Value};
 
-use super::events::{Payload, conversation_id, failed, ok, positive, string};
+use super::events::{Payload, conversation_id, failed, ok, to_json};
 use super::hub::{Hub, event_frame};
 use super::recovery::RecoveryConfig;
 use super::rooms::Room;
@@ -52,14 +57,13 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         self
     }
 
-    /// Tells the user's contacts that the user came online or went offline.
-    fn announce_presence(&self, user: UserId, event: &'static str) {
+    /// Tells the user's contacts that the user came online or went offline (`event` is
+    /// [`ServerEvent::UserOnline`] or [`ServerEvent::UserOffline`]).
+    fn announce_presence(&self, user: UserId, event: fn(Presence) -> ServerEvent) {
         let (chat, hub) = (self.chat.clone(), Arc::clone(&self.hub));
         tokio::spawn(async move {
             match chat.contacts(user).await {
-                Ok(contacts) => {
-                    hub.to_users(&contacts, &event_frame(event, &json!({ "userId": user })))
-                }
+                Ok(contacts) => hub.to_users(&contacts, &event_frame(&event(Presence::from(user)))),
                 Err(error) => tracing::warn!(%error, %user, "presence not announced"),
             }
         });
@@ -71,15 +75,18 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         session: &ChatSession,
         name: &str,
         payload: Payload,
-    ) -> Result<Option<Value>, ChatError> {
+    ) -> Result<Option<AckData>, ChatError> {
         let user = session.user();
         match name {
             "join_conversation" => self.join_conversation(socket, session, &payload).await,
             "join_personal_room" => self.join(socket, Room::User(user)).map(|_| None),
             "send_message" => self.send_message(user, &payload).await,
-            "typing" => self.typing(socket, user, &payload, "user_typing").await,
+            "typing" => {
+                self.typing(socket, user, &payload, ServerEvent::UserTyping)
+                    .await
+            }
             "stop_typing" => {
-                self.typing(socket, user, &payload, "user_stopped_typing")
+                self.typing(socket, user, &payload, ServerEvent::UserStoppedTyping)
                     .await
             }
             "mark_as_read" => {
@@ -87,7 +94,9 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
                     .chat
                     .mark_read(user, conversation_id(&payload)?)
                     .await?;
-                Ok(Some(json!({ "updated": receipt.updated })))
+                Ok(Some(AckData::Read(MarkedRead {
+                    updated: receipt.updated,
+                })))
             }
             other => Err(ChatError::invalid(
                 "event",
@@ -107,22 +116,29 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         &self,
         user: UserId,
         payload: &Payload,
-    ) -> Result<Option<Value>, ChatError> {
+    ) -> Result<Option<AckData>, ChatError> {
         let limits = self.chat.limits();
-        let content = string(payload, "content")?
-            .ok_or_else(|| ChatError::invalid("content", "is required"))?;
-        let cmd = SendMessage::parse(
+        let content = payload.required_string("content")?;
+        // The seed's `receiverId` (a direct message); without it, `conversationId` (any
+        // conversation the sender belongs to, a group's included).
+        let to = match (payload.get("receiverId")?, payload.get("conversationId")?) {
+            (None | Some(Value::Null), Some(id)) if !id.is_null() => {
+                Recipient::Conversation(conversation_id(payload)?)
+            }
+            _ => Recipient::User(UserId(payload.positive("receiverId")?)),
+        };
+        let cmd = SendMessage::parse_to(
             user,
-            UserId(positive(payload, "receiverId")?),
+            to,
             content,
-            string(payload, "attachmentUrl")?,
-            string(payload, "clientMessageId")?,
+            payload.string("attachmentUrl")?,
+            payload.string("clientMessageId")?,
             limits,
         )?;
         // A retry (same client message id and content) is answered like the first send.
         let sent = self.chat.send_message(cmd).await?;
         let view = MessageView::new(&sent.conversation, &sent.message);
-        Ok(Some(serde_json::to_value(view).unwrap_or(Value::Null)))
+        Ok(Some(AckData::Message(view)))
     }
 
     async fn typing(
@@ -130,16 +146,16 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         socket: &SioSocket,
         user: UserId,
         payload: &Payload,
-        event: &str,
-    ) -> Result<Option<Value>, ChatError> {
+        event: fn(MemberActivity) -> ServerEvent,
+    ) -> Result<Option<AckData>, ChatError> {
         let id = conversation_id(payload)?;
         let room = Room::Conversation(id);
         if !self.hub.is_in(socket, room) {
             self.chat.conversation(user, id).await?;
         }
-        let typing = json!({ "userId": user, "conversationId": id });
+        let typing = event(MemberActivity::new(user, id));
         self.hub
-            .to_room(room, &event_frame(event, &typing), Some(socket.id()));
+            .to_room(room, &event_frame(&typing), Some(socket.id()));
         Ok(None)
     }
 }
@@ -148,16 +164,14 @@ pub(super) fn too_many_rooms() -> ChatError {
     ChatError::invalid("conversationId", "this connection joined too many rooms")
 }
 
-/// The token of a handshake: `auth.token`, or an `Authorization: Bearer` header.
+/// The token of a handshake: `auth.token` (bare or `Bearer <token>`), or an
+/// `Authorization: Bearer` header, read as REST reads it.
 fn token(auth: Option<&Map<String, Value>>, request: &HandshakeRequest) -> Option<String> {
     if let Some(token) = auth.and_then(|a| a.get("token")).and_then(Value::as_str) {
-        return Some(token.trim_start_matches("Bearer ").to_owned());
+        return Some(handshake_token(token).to_owned());
     }
     let header = request.headers.get("authorization")?.to_str().ok()?;
-    let (scheme, token) = header.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+    bearer_token(header).map(str::to_owned)
 }
 
 impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S, E, A> {
@@ -223,7 +237,7 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
             None => self.hub.connect(socket.clone(), user),
         };
         if first {
-            self.announce_presence(user, "user_online");
+            self.announce_presence(user, ServerEvent::UserOnline);
         }
     }
 
@@ -268,7 +282,7 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         if let Some(departure) = self.hub.disconnect(socket)
             && departure.last_of_user
         {
-            self.announce_presence(user, "user_offline");
+            self.announce_presence(user, ServerEvent::UserOffline);
         }
     }
 }
@@ -276,10 +290,8 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
 /// Refuses event `name` for `error`: an `error` event `{ message, code, event }` to the client,
 /// and the ack `{ success: false, message, code, ... }` to answer it with.
 fn refuse(socket: &SioSocket, name: &str, error: &ChatError) -> Vec<Data> {
-    let answer = failed(error);
-    let _ = socket.emit(
-        "error",
-        vec![json!({ "message": answer["message"], "code": answer["code"], "event": name })],
-    );
-    vec![Data::Json(answer)]
+    // Emitted as a `Value`, as it always was: its keys go out sorted.
+    let notice = ServerEvent::Error(ErrorNotice::refused(name, error));
+    let _ = socket.emit(notice.name(), vec![to_json(&notice)]);
+    vec![Data::Json(failed(error))]
 }

@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
+use chat_domain::wire::events::{MemberActivity, ServerEvent};
 use chat_domain::{ConversationId, STREAM_WRITERS, StreamToken, UserId};
-use serde::Serialize;
-use serde_json::json;
 
 use super::delivery::{Backfill, offset_frame};
 use super::order::Sequencer;
@@ -20,9 +19,9 @@ use crate::engineio::Frame;
 use crate::socketio::SioSocket;
 
 /// Encodes an event for the main namespace once, straight from its payload, as the frame every
-/// receiver shares. The payloads are the chat's own types, which always serialize.
-pub(crate) fn event_frame(event: &str, payload: &impl Serialize) -> Frame {
-    offset_frame(event, payload, None)
+/// receiver shares.
+pub(crate) fn event_frame(event: &ServerEvent) -> Frame {
+    offset_frame(event, None)
 }
 
 /// How a hub delivers.
@@ -166,8 +165,8 @@ impl Hub {
         let departure = self.rooms().remove(socket.id())?;
         for room in &departure.rooms {
             if let Room::Conversation(id) = room {
-                let left = json!({ "userId": departure.user, "conversationId": id });
-                self.to_room(*room, &event_frame("user_left", &left), None);
+                let left = ServerEvent::UserLeft(MemberActivity::new(departure.user, *id));
+                self.to_room(*room, &event_frame(&left), None);
             }
         }
         Some(departure)
@@ -268,6 +267,8 @@ mod tests {
 
     use serde_json::Value;
 
+    use chat_domain::wire::events::ErrorNotice;
+
     use super::*;
     use crate::socketio::{Namespace, Packet};
 
@@ -280,22 +281,16 @@ mod tests {
 
     #[test]
     fn an_event_frame_is_the_packet_of_its_payload() {
-        #[derive(Serialize)]
-        struct Payload {
-            #[serde(rename = "userId")]
-            user_id: i64,
-            note: &'static str,
-        }
-        let payload = Payload {
-            user_id: 7,
-            note: "a \"quoted\" é",
-        };
-        let direct = event_frame("user_typing", &payload);
-        let tree = serde_json::to_value(&payload).unwrap();
-        let through_value =
-            Frame::message(Packet::event(Namespace::MAIN, "user_typing", vec![tree]));
+        let event = ServerEvent::Error(ErrorNotice {
+            message: "a \"quoted\" é".to_owned(),
+            code: "invalid_input".to_owned(),
+            event: Some("typing".to_owned()),
+        });
+        let direct = event_frame(&event);
+        let tree = serde_json::to_value(&event).unwrap();
+        let through_value = Frame::message(Packet::event(Namespace::MAIN, "error", vec![tree]));
         let (direct, through_value) = (text(&direct), text(&through_value));
-        assert!(direct.starts_with(r#"42["user_typing","#), "{direct}");
+        assert!(direct.starts_with(r#"42["error","#), "{direct}");
         let parse = |t: &str| serde_json::from_str::<Value>(&t[2..]).unwrap();
         assert_eq!(parse(direct), parse(through_value));
     }

@@ -5,10 +5,11 @@
 use std::sync::{Arc, Weak};
 
 use chat_domain::wire::MessageView;
+use chat_domain::wire::events::{AckData, CatchUp, MemberActivity, ServerEvent};
 use chat_domain::{
     ChatError, ConversationId, EventSink, MessageWindow, Seq, Store, StreamToken, UserId,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::delivery::offset_frame;
 use super::events::{Payload, conversation_id};
@@ -158,7 +159,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         socket: &SioSocket,
         session: &ChatSession,
         payload: &Payload,
-    ) -> Result<Option<Value>, ChatError> {
+    ) -> Result<Option<AckData>, ChatError> {
         let user = session.user();
         let id = conversation_id(payload)?;
         let last_seq = last_seq(payload)?;
@@ -181,7 +182,11 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             Some(after) => {
                 let members: Vec<_> = detail.members.iter().map(|m| m.user.clone()).collect();
                 let through = (after, since);
-                Some(self.catch_up(socket, user, id, through, &members).await)
+                let kind = detail.conversation.kind;
+                Some(
+                    self.catch_up(socket, user, id, through, (&members, kind))
+                        .await,
+                )
             }
             None => None,
         };
@@ -189,14 +194,11 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             self.chat.store().join_session(pid, id, since).await?;
         }
         if joined {
-            let joined = json!({ "userId": user, "conversationId": id });
-            self.hub.to_room(
-                room,
-                &event_frame("user_joined", &joined),
-                Some(socket.id()),
-            );
+            let joined = ServerEvent::UserJoined(MemberActivity::new(user, id));
+            self.hub
+                .to_room(room, &event_frame(&joined), Some(socket.id()));
         }
-        caught_up.transpose()
+        Ok(caught_up.transpose()?.map(AckData::Joined))
     }
 
     /// Sends the messages after `after` up to where the socket joined (`joined`: later ones
@@ -208,8 +210,8 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         user: UserId,
         id: ConversationId,
         (after, joined): (Seq, StreamToken),
-        members: &[chat_domain::UserRef],
-    ) -> Result<Value, ChatError> {
+        (members, kind): (&[chat_domain::UserRef], chat_domain::ConversationKind),
+    ) -> Result<CatchUp, ChatError> {
         let cap = self.recovery.max_events_per_room.max(1);
         let page = self.chat.limits().max_page_size.max(1);
         let mut messages = Vec::new();
@@ -242,18 +244,23 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         let last = messages.last().map_or(after, |m| m.seq);
         let frames = messages
             .iter()
-            .map(|m| offset_frame("new_message", &MessageView::fresh(m, members), None))
+            .map(|m| {
+                offset_frame(
+                    &ServerEvent::NewMessage(MessageView::unread(m, members, kind)),
+                    None,
+                )
+            })
             .collect();
         socket.release_broadcasts(frames, |key| {
             key.is_none_or(|(conversation, seq)| conversation != id.get() || seq > last.get())
         });
         read?;
-        Ok(json!({
-            "conversationId": id,
-            "replayed": messages.len(),
-            "lastSeq": last,
-            "complete": complete,
-        }))
+        Ok(CatchUp {
+            complete,
+            conversation_id: id.get(),
+            last_seq: last.get(),
+            replayed: messages.len(),
+        })
     }
 }
 

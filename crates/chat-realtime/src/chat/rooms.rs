@@ -109,6 +109,32 @@ impl Rooms {
         Ok(true)
     }
 
+    /// Takes every socket of `user` out of `room` (they left the conversation); returns them.
+    pub(crate) fn evict(&mut self, user: UserId, room: Room) -> Vec<SioSocket> {
+        let Some(ids) = self.users.get(&user) else {
+            return Vec::new();
+        };
+        let mut evicted = Vec::new();
+        for id in ids {
+            let Some(member) = self.sockets.get_mut(id) else {
+                continue;
+            };
+            if let Some(at) = member.rooms.iter().position(|r| *r == room) {
+                member.rooms.swap_remove(at);
+                evicted.push(member.socket.clone());
+            }
+        }
+        if let Some(members) = self.rooms.get_mut(&room) {
+            for socket in &evicted {
+                members.remove(socket.id());
+            }
+            if members.is_empty() {
+                self.rooms.remove(&room);
+            }
+        }
+        evicted
+    }
+
     /// Whether a socket is in a room.
     pub(crate) fn contains(&self, socket: &str, room: Room) -> bool {
         self.rooms

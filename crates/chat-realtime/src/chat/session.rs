@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
+use chat_domain::wire::events::{ErrorNotice, ServerEvent};
 use chat_domain::{NoticeBudget, UserId};
-use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::hub::Hub;
@@ -108,19 +108,6 @@ impl Drop for ChatSession {
     }
 }
 
-/// The `error` event of a socket whose token expired: what the client sees before its
-/// namespace DISCONNECT, so that it knows to get a new token rather than to reconnect as is.
-#[derive(Debug, Serialize)]
-pub(crate) struct TokenExpired {
-    message: &'static str,
-    code: &'static str,
-}
-
-pub(crate) const TOKEN_EXPIRED: TokenExpired = TokenExpired {
-    message: "Token expired",
-    code: "token_expired",
-};
-
 /// One `info` line about a socket the chat refused or disconnected on purpose (`reason`), with
 /// the client's address and the user, within the `notices` budget.
 pub(crate) fn notice(
@@ -155,7 +142,9 @@ fn expire_after(
 ) -> AbortHandle {
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
-        let _ = socket.send_frame(super::hub::event_frame("error", &TOKEN_EXPIRED));
+        // What the client sees before its namespace DISCONNECT.
+        let expired = ServerEvent::Error(ErrorNotice::token_expired());
+        let _ = socket.send_frame(super::hub::event_frame(&expired));
         let _ = socket.disconnect();
         notice(
             &notices,

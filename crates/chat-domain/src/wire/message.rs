@@ -1,23 +1,11 @@
 //! The message record as every transport shows it, with the seed's field names
 //! (`sender_id`, `createdAt`, ...): REST answers and Socket.IO events carry the same JSON.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
-use crate::{ConversationDetail, Member, Message, UserRef};
-
-/// Times as the seed's stack writes them: ISO-8601 UTC with milliseconds.
-pub fn iso<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
-}
-
-/// [`iso`] for optional times (`null` when absent).
-pub fn iso_opt<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match time {
-        Some(time) => iso(time, s),
-        None => s.serialize_none(),
-    }
-}
+use super::{iso, iso_opt};
+use crate::{ConversationDetail, ConversationKind, Member, Message, MessageSent, UserRef};
 
 /// `{ id, username }`, as messages and conversations embed users.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -116,22 +104,37 @@ impl MessageView {
     }
 
     /// The view of `message` inside `conversation`, whose members give names and read state.
+    /// A group message has no receiver (`receiver_id` and `receiver` are null), and its
+    /// `is_read` means read by every other member.
     pub fn new(conversation: &ConversationDetail, message: &Message) -> Self {
+        let direct = conversation.conversation.kind == ConversationKind::Direct;
         Self::build(
             message,
             conversation.member(message.sender_id).map(user_of),
-            conversation.counterpart(message.sender_id).map(user_of),
+            conversation
+                .counterpart(message.sender_id)
+                .map(user_of)
+                .filter(|_| direct),
             conversation.read_state(message),
         )
     }
 
-    /// The view of a message just sent to `members`: nobody else has read it yet.
-    pub fn fresh(message: &Message, members: &[UserRef]) -> Self {
+    /// The view of a message just sent: nobody else has read it yet.
+    pub fn fresh(sent: &MessageSent) -> Self {
+        Self::unread(&sent.message, &sent.members, sent.kind)
+    }
+
+    /// The view of a message of a conversation of `kind` with `members`, as nobody but its
+    /// sender has read it (as it was sent).
+    pub fn unread(message: &Message, members: &[UserRef], kind: ConversationKind) -> Self {
         let sender = message.sender_id;
         Self::build(
             message,
             members.iter().find(|m| m.id == sender),
-            members.iter().find(|m| m.id != sender),
+            members
+                .iter()
+                .find(|m| m.id != sender)
+                .filter(|_| kind == ConversationKind::Direct),
             (false, None),
         )
     }

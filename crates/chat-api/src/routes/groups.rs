@@ -1,0 +1,454 @@
+//! Group conversations and sends by conversation id: create a group, read one conversation
+//! with its members, change a group's settings, members and roles, send into any
+//! conversation the caller belongs to, and who has read a message. Every route is
+//! member-scoped: outside the conversation the answer is the 404 of a missing one.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chat_domain::{
+    AttachmentUrl, ChatError, ConversationDetail, ConversationId, EventSink, GroupChange,
+    GroupPatch, GroupTitle, MessageId, NewGroup, Recipient, Role, SendMessage, Store, UserId,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::envelope::{Envelope, ok, with_message, with_status};
+use crate::error::ErrorEnvelope;
+use crate::input::{Object, positive, required_string_json, string_json, user_ids_json};
+use crate::views::{ConversationDetailView, MessageReads, MessageView, ReadBy};
+use crate::{ApiError, AppState, AuthUser};
+
+type State<S, E> = web::Data<AppState<S, E>>;
+
+/// The body of `POST /api/chat/groups`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = CreateGroupRequest)]
+pub(crate) struct CreateGroupBody {
+    /// The group's name, 1 to `CHAT_MAX_TITLE_CHARS` (100) characters.
+    #[schema(value_type = String, examples("Launch team"))]
+    title: Option<Value>,
+    /// The other members (numbers or strings of digits); duplicates and the caller are
+    /// ignored; may be empty.
+    #[serde(rename = "memberIds")]
+    #[schema(value_type = Vec<i64>, examples(json!([2, 3])))]
+    member_ids: Option<Value>,
+    /// An id the client picks so that a retried create answers with the group made the first
+    /// time (200) instead of making another.
+    #[serde(rename = "clientRequestId")]
+    #[schema(value_type = Option<String>, nullable = false)]
+    client_request_id: Option<Value>,
+}
+
+/// The body of `PATCH /api/chat/conversations/{id}`: what to change (absent fields stay).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UpdateConversationRequest)]
+pub(crate) struct UpdateBody {
+    /// A new title.
+    #[schema(value_type = Option<String>, nullable = false)]
+    title: Option<Value>,
+    /// A new picture (an http(s) URL), or `null` to remove it.
+    #[serde(rename = "avatarUrl", default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    avatar_url: Option<Value>,
+}
+
+/// Tells `"avatarUrl": null` (remove) from an absent field (keep): present means `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// The body of `POST /api/chat/conversations/{id}/members`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AddMembersRequest)]
+pub(crate) struct AddMembersBody {
+    /// The users to add; those already in are left as they are.
+    #[serde(rename = "userIds")]
+    #[schema(value_type = Vec<i64>, examples(json!([4])))]
+    user_ids: Option<Value>,
+}
+
+/// The body of `PATCH /api/chat/conversations/{id}/members/{userId}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SetRoleRequest)]
+pub(crate) struct SetRoleBody {
+    /// `owner`, `admin` or `member`.
+    #[schema(value_type = String, examples("admin"))]
+    role: Option<Value>,
+}
+
+/// The body of `POST /api/chat/conversations/{id}/messages`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PostMessageRequest)]
+pub(crate) struct PostBody {
+    /// The text, 1 to `CHAT_MAX_MESSAGE_CHARS` (5000) characters, not only whitespace.
+    #[schema(value_type = String, examples("Hello, team!"))]
+    content: Option<Value>,
+    /// A link to an attachment (at most 2048 bytes).
+    #[serde(rename = "attachmentUrl")]
+    #[schema(value_type = Option<String>, nullable = false)]
+    attachment_url: Option<Value>,
+    /// As on `POST /api/chat/send`: a retry with the same id and content answers 200 with
+    /// the stored message.
+    #[serde(rename = "clientMessageId")]
+    #[schema(value_type = Option<String>, nullable = false)]
+    client_message_id: Option<Value>,
+}
+
+fn conversation_of(raw: &str) -> Result<ConversationId, ApiError> {
+    Ok(ConversationId(positive("id", raw)?))
+}
+
+fn role_of(value: Option<&Value>) -> Result<Role, ApiError> {
+    match required_string_json("role", value)?.as_str() {
+        "owner" => Ok(Role::Owner),
+        "admin" => Ok(Role::Admin),
+        "member" => Ok(Role::Member),
+        _ => Err(ChatError::invalid("role", "must be owner, admin or member").into()),
+    }
+}
+
+/// The conversation record with the caller's unread count.
+async fn detail_for<S: Store, E: EventSink>(
+    state: &State<S, E>,
+    caller: UserId,
+    detail: &ConversationDetail,
+) -> Result<ConversationDetailView, ApiError> {
+    let id = detail.conversation.id;
+    let unread = if detail.member(caller).is_some() {
+        let counts = state.chat.unread_by_conversation(caller).await?;
+        counts
+            .iter()
+            .find(|c| c.conversation_id == id)
+            .map_or(0, |c| c.unread_count)
+    } else {
+        0
+    };
+    Ok(ConversationDetailView::new(detail, Some(unread)))
+}
+
+/// Applies a change to a group and answers with the group as it is now.
+async fn change<S: Store, E: EventSink>(
+    state: &State<S, E>,
+    caller: UserId,
+    id: ConversationId,
+    change: GroupChange,
+) -> Result<HttpResponse, ApiError> {
+    let detail = state.chat.change_group(caller, id, change).await?;
+    Ok(ok(detail_for(state, caller, &detail).await?))
+}
+
+/// Create a group.
+///
+/// The caller becomes its `owner`, the listed users `member`s. Every member's sockets get
+/// `conversation_created`.
+#[utoipa::path(
+    post,
+    path = "/api/chat/groups",
+    tag = "groups",
+    request_body = CreateGroupBody,
+    responses(
+        (status = 201, description = "Created.", body = Envelope<ConversationDetailView>),
+        (status = 200, description = "A retry with a `clientRequestId` used before: the group it created.", body = Envelope<ConversationDetailView>),
+        (status = 400, description = "A missing or bad `title`, `memberIds` not a list of ids, more members than `CHAT_MAX_GROUP_MEMBERS`.", body = ErrorEnvelope),
+        (status = 404, description = "Ids in `memberIds` that name no user (the message lists them); nothing was created.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "create_group", skip_all, fields(user = %user.0))]
+pub(crate) async fn create<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    body: web::Json<Object<CreateGroupBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let Object(body) = body.into_inner();
+    let limits = state.chat.limits();
+    let title = required_string_json("title", body.title.as_ref())?;
+    let members = user_ids_json(
+        "memberIds",
+        body.member_ids.as_ref(),
+        limits.max_group_members,
+    )?;
+    let request = string_json("clientRequestId", body.client_request_id.as_ref())?;
+    let group = NewGroup::parse(user.0, &title, members, request, limits)?;
+    let created = state.chat.create_group(group).await?;
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let record = detail_for(&state, user.0, &created.conversation).await?;
+    Ok(with_status(status, record))
+}
+
+/// One conversation with its members.
+///
+/// `kind` tells direct from group; `members` carries each member's role and read watermark.
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}",
+    tag = "groups",
+    params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
+    responses(
+        (status = 200, description = "The conversation.", body = Envelope<ConversationDetailView>),
+        (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "conversation", skip_all, fields(user = %user.0))]
+pub(crate) async fn conversation<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let detail = state
+        .chat
+        .conversation(user.0, conversation_of(&id)?)
+        .await?;
+    Ok(ok(detail_for(&state, user.0, &detail).await?))
+}
+
+/// Change a group's title or picture (admin or owner).
+///
+/// The group's members get `conversation_updated`.
+#[utoipa::path(
+    patch,
+    path = "/api/chat/conversations/{id}",
+    tag = "groups",
+    params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The group as it is now.", body = Envelope<ConversationDetailView>),
+        (status = 400, description = "A bad `title` or `avatarUrl`.", body = ErrorEnvelope),
+        (status = 403, description = "The caller is a plain member, or the conversation is direct.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "update_conversation", skip_all, fields(user = %user.0))]
+pub(crate) async fn update<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<Object<UpdateBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let Object(body) = body.into_inner();
+    let limits = state.chat.limits();
+    let title = string_json("title", body.title.as_ref())?
+        .map(|t| GroupTitle::parse(t, limits))
+        .transpose()?;
+    let avatar_url = match body.avatar_url {
+        None => None,
+        Some(value) => Some(
+            string_json("avatarUrl", Some(&value))?
+                .map(|url| AttachmentUrl::parse_field("avatarUrl", url, limits))
+                .transpose()?,
+        ),
+    };
+    let patch = GroupPatch { title, avatar_url };
+    change(
+        &state,
+        user.0,
+        conversation_of(&id)?,
+        GroupChange::Update(patch),
+    )
+    .await
+}
+
+/// Add members to a group (admin or owner).
+///
+/// Users already in are left as they are. The room and each new member get `member_added`.
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/members",
+    tag = "groups",
+    params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
+    request_body = AddMembersBody,
+    responses(
+        (status = 200, description = "The group as it is now.", body = Envelope<ConversationDetailView>),
+        (status = 400, description = "`userIds` is not a list of ids, or the group would pass `CHAT_MAX_GROUP_MEMBERS`.", body = ErrorEnvelope),
+        (status = 403, description = "The caller is a plain member, or the conversation is direct.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation or the caller is not in it; or ids that name no user (listed; nobody was added).", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "add_members", skip_all, fields(user = %user.0))]
+pub(crate) async fn add_members<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<Object<AddMembersBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let Object(body) = body.into_inner();
+    let max = state.chat.limits().max_group_members;
+    let users = user_ids_json("userIds", body.user_ids.as_ref(), max)?;
+    change(
+        &state,
+        user.0,
+        conversation_of(&id)?,
+        GroupChange::AddMembers(users),
+    )
+    .await
+}
+
+/// Remove a member, or leave (the caller's own id).
+///
+/// An owner removes anyone, an admin plain members; anyone may leave. When the last owner
+/// goes, the admin who joined first (else the member who joined first) becomes owner. The
+/// room and the removed member get `member_removed`, and the removed member's sockets leave
+/// the room at once.
+#[utoipa::path(
+    delete,
+    path = "/api/chat/conversations/{id}/members/{userId}",
+    tag = "groups",
+    params(
+        ("id" = i64, Path, description = "The conversation id.", minimum = 1),
+        ("userId" = i64, Path, description = "The member to remove (the caller's own id to leave).", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "The group as it is now (without the caller, after leaving).", body = Envelope<ConversationDetailView>),
+        (status = 403, description = "The caller's role does not allow removing this member, or the conversation is direct.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation or the caller is not in it; or `userId` is not a member (`User not found`).", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "remove_member", skip_all, fields(user = %user.0))]
+pub(crate) async fn remove_member<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, member) = path.into_inner();
+    let member = UserId(positive("userId", &member)?);
+    change(
+        &state,
+        user.0,
+        conversation_of(&id)?,
+        GroupChange::RemoveMember(member),
+    )
+    .await
+}
+
+/// Give a member a role (owner only).
+///
+/// The room and the member get `member_role_changed`. A group keeps at least one owner.
+#[utoipa::path(
+    patch,
+    path = "/api/chat/conversations/{id}/members/{userId}",
+    tag = "groups",
+    params(
+        ("id" = i64, Path, description = "The conversation id.", minimum = 1),
+        ("userId" = i64, Path, description = "The member.", minimum = 1),
+    ),
+    request_body = SetRoleBody,
+    responses(
+        (status = 200, description = "The group as it is now.", body = Envelope<ConversationDetailView>),
+        (status = 400, description = "`role` is not `owner`, `admin` or `member`.", body = ErrorEnvelope),
+        (status = 403, description = "The caller is not an owner, or the conversation is direct.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation or the caller is not in it; or `userId` is not a member.", body = ErrorEnvelope),
+        (status = 409, description = "The last owner cannot step down: make someone else owner first.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "set_role", skip_all, fields(user = %user.0))]
+pub(crate) async fn set_role<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<Object<SetRoleBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, member) = path.into_inner();
+    let member = UserId(positive("userId", &member)?);
+    let Object(body) = body.into_inner();
+    let role = role_of(body.role.as_ref())?;
+    change(
+        &state,
+        user.0,
+        conversation_of(&id)?,
+        GroupChange::SetRole(member, role),
+    )
+    .await
+}
+
+/// Send a message into a conversation the caller belongs to (direct or group).
+///
+/// Delivered like any send: `new_message` to the room, `message_notification` to members
+/// whose sockets are not in it.
+#[utoipa::path(
+    post,
+    path = "/api/chat/conversations/{id}/messages",
+    tag = "groups",
+    params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
+    request_body = PostBody,
+    responses(
+        (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
+        (status = 200, description = "A retry of a stored send (same `clientMessageId` and content).", body = Envelope<MessageView>),
+        (status = 400, description = "Missing or empty `content`, content over the limit, a bad `attachmentUrl`.", body = ErrorEnvelope),
+        (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
+        (status = 409, description = "The caller already used this `clientMessageId` for a different message.", body = ErrorEnvelope),
+        (status = 429, description = "The caller sends faster than the configured rate.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until a send is allowed again."))),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "post_message", skip_all, fields(user = %user.0))]
+pub(crate) async fn post_message<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<Object<PostBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let Object(body) = body.into_inner();
+    let conversation = conversation_of(&id)?;
+    let cmd = SendMessage::parse_to(
+        user.0,
+        Recipient::Conversation(conversation),
+        required_string_json("content", body.content.as_ref())?,
+        string_json("attachmentUrl", body.attachment_url.as_ref())?,
+        string_json("clientMessageId", body.client_message_id.as_ref())?,
+        state.chat.limits(),
+    )?;
+    let sent = state.chat.send_message(cmd).await?;
+    let view = MessageView::new(&sent.conversation, &sent.message);
+    let status = if sent.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(with_message(status, "Message sent successfully", view))
+}
+
+/// Who has read a message ("seen by").
+///
+/// The members other than its sender whose read watermark reached it.
+#[utoipa::path(
+    get,
+    path = "/api/chat/conversations/{id}/messages/{messageId}/reads",
+    tag = "groups",
+    params(
+        ("id" = i64, Path, description = "The conversation id.", minimum = 1),
+        ("messageId" = i64, Path, description = "The message id.", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "The readers, by user id.", body = Envelope<MessageReads>),
+        (status = 404, description = "No such conversation or the caller is not in it; or no such message in it.", body = ErrorEnvelope),
+    ),
+    security(("bearer_jwt" = [])),
+)]
+#[tracing::instrument(name = "reads", skip_all, fields(user = %user.0))]
+pub(crate) async fn reads<S: Store, E: EventSink>(
+    state: State<S, E>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, message) = path.into_inner();
+    let conversation = conversation_of(&id)?;
+    let message = MessageId(positive("messageId", &message)?);
+    let readers = state
+        .chat
+        .message_reads(user.0, conversation, message)
+        .await?;
+    Ok(ok(MessageReads {
+        reads: readers.iter().map(ReadBy::from).collect(),
+    }))
+}
