@@ -79,11 +79,21 @@ impl Ctx {
 
     /// How many messages PostgreSQL holds, when a database URL was given.
     pub(crate) fn stored_messages(&self) -> Option<u64> {
+        self.count("SELECT count(*) FROM chat.messages", "stored messages")
+    }
+
+    /// How many conversations PostgreSQL holds, when a database URL was given.
+    pub(crate) fn stored_conversations(&self) -> Option<u64> {
+        self.count("SELECT count(*) FROM chat.conversations", "conversations")
+    }
+
+    /// The number `sql` counts, when a database URL was given; `what` names it in errors.
+    fn count(&self, sql: &str, what: &str) -> Option<u64> {
         let db = self.db.as_ref()?;
-        match db.psql("SELECT count(*) FROM chat.messages") {
+        match db.psql(sql) {
             Ok(count) => count.parse().ok(),
             Err(e) => {
-                eprintln!("chat-bench: counting stored messages: {e:#}");
+                eprintln!("chat-bench: counting {what}: {e:#}");
                 None
             }
         }

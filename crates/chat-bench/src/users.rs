@@ -108,6 +108,12 @@ pub(crate) const MESSAGE: &str = "benchmark message: the quick brown fox jumps";
 pub(crate) struct Rng(u64);
 
 impl Rng {
+    /// Seeded with `seed`: the same seed gives the same numbers.
+    pub(crate) fn new(seed: u64) -> Self {
+        // Spread small seeds over the bits; xorshift must not start at zero.
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
     /// Seeded from the clock.
     pub(crate) fn from_clock() -> Self {
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(1);
