@@ -21,8 +21,8 @@ use crate::{PgStore, query_error};
 /// [`ConversationMemberRow`] reads them.
 macro_rules! detail_columns {
     () => {
-        "c.id, c.kind, c.title, c.avatar_url, c.last_seq, c.message_count, c.last_message, c.last_message_at,
-         c.created_at, c.updated_at,
+        "c.id, c.kind, c.title, c.avatar_url, c.last_seq, c.message_count, c.last_message,
+         c.last_message_at, c.created_at, c.updated_at,
          m.user_id, m.role, m.last_read_seq, m.last_read_at, m.joined_at,
          u.username"
     };
@@ -76,7 +76,7 @@ pub(crate) fn find_or_create_direct(pair: DirectPair) -> ByIds<2> {
         concat!(
             "::bigint AS high),
 found AS (
-    SELECT c.id, c.kind, c.title, c.last_seq, c.message_count, c.last_message,
+    SELECT c.id, c.kind, c.title, c.avatar_url, c.last_seq, c.message_count, c.last_message,
            c.last_message_at, c.created_at, c.updated_at
       FROM conversations c, pair
      WHERE c.direct_user_low = pair.low AND c.direct_user_high = pair.high
@@ -89,8 +89,8 @@ created AS (
     SELECT 'direct', pair.low, pair.high FROM pair
      WHERE NOT EXISTS (SELECT 1 FROM found) AND (SELECT count(*) FROM people) = 2
         ON CONFLICT (direct_user_low, direct_user_high) DO NOTHING
-    RETURNING id, kind, title, last_seq, message_count, last_message, last_message_at,
-              created_at, updated_at
+    RETURNING id, kind, title, avatar_url, last_seq, message_count, last_message,
+              last_message_at, created_at, updated_at
 ),
 joined AS (
     INSERT INTO conversation_members (conversation_id, user_id)
