@@ -18,6 +18,7 @@ use support::{TestApp, token};
 
 const ALICE: i64 = 1;
 const BOB: i64 = 2;
+const CAROL: i64 = 3;
 const ADMIN_TOKEN: &str = "docs-admin-token-0123456789";
 
 /// The ```sh blocks of a Markdown text, in order.
@@ -68,6 +69,21 @@ fn curl_routes(block: &str) -> Vec<(String, String)> {
     routes
 }
 
+/// A route's path with every parameter (`{userId}`, `{messageId}`, ...) written `{id}`, as
+/// [`curl_routes`] writes the ids of an example.
+fn any_id(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Whether a block's output is what a successful example prints: one or more JSON objects,
 /// each an envelope with `"success": true` (or a probe's `{"status": ...}`).
 fn succeeded(stdout: &str) -> bool {
@@ -109,16 +125,31 @@ async fn every_curl_example_in_docs_rest_md_succeeds() {
     let missing: Vec<String> = Endpoint::ALL
         .iter()
         .filter(|e| e.in_api_document())
-        .map(|e| (e.method().to_string(), e.path().to_owned()))
+        .map(|e| (e.method().to_string(), any_id(e.path())))
         .filter(|route| !shown.contains(route))
         .map(|(method, path)| format!("{method} {path}"))
         .collect();
     assert!(missing.is_empty(), "no curl example for {missing:?}");
 
-    // What the examples assume: Alice and Bob exist and Alice sent Bob a first message.
+    // What the examples assume: Alice, Bob and Carol exist, Alice sent Bob a first message,
+    // and Alice made a group with Bob and wrote in it.
     let app = TestApp::spawn_with(&[("CHAT_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
-    app.users(&[ALICE, BOB]).await;
+    app.users(&[ALICE, BOB, CAROL]).await;
     let first = app.send(ALICE, BOB, "Hello Bob, welcome!").await;
+    let group = app
+        .as_user(ALICE, reqwest::Method::POST, "/api/chat/groups")
+        .json(&serde_json::json!({ "title": "Launch", "memberIds": [BOB] }));
+    let (status, group) = support::call(group).await;
+    assert_eq!(status, 201, "{group}");
+    let posted = app
+        .as_user(
+            ALICE,
+            reqwest::Method::POST,
+            &format!("/api/chat/conversations/{}/messages", group["data"]["id"]),
+        )
+        .json(&serde_json::json!({ "content": "Kick-off at ten" }));
+    let (status, posted) = support::call(posted).await;
+    assert_eq!(status, 201, "{posted}");
     let vars = [
         ("BASE", app.address.clone()),
         ("TOKEN", token(ALICE)),
@@ -126,6 +157,8 @@ async fn every_curl_example_in_docs_rest_md_succeeds() {
         ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
         ("CONVERSATION", first["conversation_id"].to_string()),
         ("MESSAGE", first["id"].to_string()),
+        ("GROUP", group["data"]["id"].to_string()),
+        ("GROUP_MESSAGE", posted["data"]["id"].to_string()),
     ];
 
     for (number, block) in blocks.iter().enumerate() {

@@ -25,8 +25,8 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
 #[openapi(
     info(
         title = "Chat REST API",
-        description = "REST API of the self-hosted chat server: the eight `/api/chat` \
-            endpoints, users, built-in accounts, the admin upsert and health probes. Every \
+        description = "REST API of the self-hosted chat server: the seed's eight `/api/chat` \
+            endpoints, groups, sync, users, built-in accounts, the admin upsert and health probes. Every \
             answer but the probes is an envelope: `{ success: true, message?, data }` or \
             `{ success: false, message, code, errors?, requestId? }`. See docs/rest.md for \
             a walk-through with curl."

@@ -15,20 +15,25 @@ fn summary(member: Option<&Member>) -> Option<UserSummary> {
 
 /// A conversation with its last message, with the field names of the service this server
 /// replaces (`participant_1_id`, ... for the two members of a direct conversation, smaller id
-/// first; null for a group) and a group's own fields beside them.
+/// first; null for a group). A direct conversation's record in lists is exactly the seed's;
+/// a group's adds `kind`, `title` and `avatar_url` (and the detail of one conversation always
+/// says its `kind`).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Conversation))]
 pub struct ConversationView {
     /// The conversation id.
     id: i64,
-    /// `direct` or `group`.
-    kind: ConversationKind,
-    /// A group's title; null for a direct conversation.
-    #[cfg_attr(feature = "openapi", schema(required = true))]
+    /// `direct` or `group`: present on groups, and on every conversation's detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    kind: Option<ConversationKind>,
+    /// A group's title (groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     title: Option<String>,
-    /// A group's picture URL, or null.
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    avatar_url: Option<String>,
+    /// A group's picture URL, or null (groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar_url: Option<Option<String>>,
     /// The member with the smaller id (direct conversations; null for a group).
     #[cfg_attr(feature = "openapi", schema(required = true))]
     participant_1_id: Option<i64>,
@@ -63,15 +68,17 @@ pub struct ConversationView {
 impl From<&ConversationDetail> for ConversationView {
     fn from(detail: &ConversationDetail) -> Self {
         let c = &detail.conversation;
-        let (first, second) = match c.kind {
-            ConversationKind::Direct => (detail.members.first(), detail.members.get(1)),
-            ConversationKind::Group => (None, None),
+        let group = c.kind == ConversationKind::Group;
+        let (first, second) = if group {
+            (None, None)
+        } else {
+            (detail.members.first(), detail.members.get(1))
         };
         ConversationView {
             id: c.id.get(),
-            kind: c.kind,
-            title: c.title.clone(),
-            avatar_url: c.avatar_url.clone(),
+            kind: group.then_some(c.kind),
+            title: c.title.clone().filter(|_| group),
+            avatar_url: group.then(|| c.avatar_url.clone()),
             participant_1_id: first.map(|m| m.user.id.get()),
             participant_2_id: second.map(|m| m.user.id.get()),
             last_message: c.last_message.clone(),
@@ -135,8 +142,10 @@ pub struct ConversationDetailView {
 impl ConversationDetailView {
     /// The record of `detail`, with the caller's unread count when there is a caller.
     pub fn new(detail: &ConversationDetail, unread_count: Option<i64>) -> Self {
+        let mut conversation = ConversationView::from(detail);
+        conversation.kind = Some(detail.conversation.kind);
         ConversationDetailView {
-            conversation: ConversationView::from(detail),
+            conversation,
             members: detail.members.iter().map(MemberView::from).collect(),
             unread_count,
         }
