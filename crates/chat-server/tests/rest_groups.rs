@@ -695,3 +695,92 @@ async fn an_outsider_gets_the_answer_of_a_missing_conversation_from_every_endpoi
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_lists_group_changes_in_order_and_a_removed_member_reads_nothing_more() {
+    let app = app().await;
+    let (_, start) = ask(&app, BOB, Method::GET, "/api/chat/sync", None).await;
+    let since = start["data"]["next"].as_str().unwrap().to_owned();
+    let id = group(&app, ALICE, &[BOB]).await["id"].as_i64().unwrap();
+    let path = format!("/api/chat/conversations/{id}");
+    ask(
+        &app,
+        ALICE,
+        Method::POST,
+        &format!("{path}/members"),
+        Some(json!({ "userIds": [CAROL] })),
+    )
+    .await;
+    ask(
+        &app,
+        ALICE,
+        Method::PATCH,
+        &path,
+        Some(json!({ "title": "Renamed" })),
+    )
+    .await;
+    ask(
+        &app,
+        ALICE,
+        Method::POST,
+        &format!("{path}/messages"),
+        Some(json!({ "content": "hi all" })),
+    )
+    .await;
+    ask(
+        &app,
+        ALICE,
+        Method::DELETE,
+        &format!("{path}/members/{BOB}"),
+        None,
+    )
+    .await;
+    ask(
+        &app,
+        ALICE,
+        Method::POST,
+        &format!("{path}/messages"),
+        Some(json!({ "content": "without bob" })),
+    )
+    .await;
+    let (status, page) = ask(
+        &app,
+        CAROL,
+        Method::GET,
+        &format!("/api/chat/sync?since={since}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let kinds: Vec<&str> = page["data"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "conversation_created",
+            "member_added",
+            "conversation_updated",
+            "message",
+            "member_removed",
+            "message"
+        ],
+        "{page}"
+    );
+    let (_, bobs) = ask(
+        &app,
+        BOB,
+        Method::GET,
+        &format!("/api/chat/sync?since={since}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        bobs["data"]["changes"],
+        json!([]),
+        "removed, bob reads nothing of the group: {bobs}"
+    );
+}

@@ -18,14 +18,15 @@ use crate::query_error;
 use crate::rows::{ConversationMemberRow, assemble, role_of};
 use crate::stream::PositionRow;
 
-/// The columns of an event row with its message, if any, and the name of the member a
-/// membership event is about.
+/// The columns of an event row with its message, if any, and the name of its user when that
+/// is a message's sender or the member a membership event is about.
 pub(crate) const EVENT_COLUMNS: &str = "
 SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
        e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
        x.created_at AS message_created_at, x.updated_at AS message_updated_at,
        (SELECT u.username FROM users u
-         WHERE u.id = e.user_id AND e.kind LIKE 'member%') AS member_username";
+         WHERE u.id = e.user_id AND e.kind IN ('message', 'member_added', 'member_removed',
+                                               'member_role')) AS user_name";
 
 /// The members of some conversations, for the events of messages sent there.
 const MEMBERS: &str = "
@@ -66,7 +67,7 @@ pub(crate) struct EventRow {
     #[diesel(sql_type = Nullable<Timestamptz>)]
     message_updated_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Text>)]
-    member_username: Option<String>,
+    user_name: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -92,6 +93,26 @@ struct Context {
 }
 
 impl EventRow {
+    /// The conversation's members now, and the sender of a message among them even when they
+    /// have left since (so that the message still names them; a sender is never notified of
+    /// their own message).
+    fn members_with_sender(&self, context: &Context) -> Vec<UserRef> {
+        let mut members = context
+            .members
+            .get(&self.conversation_id)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(username) = &self.user_name
+            && !members.iter().any(|m| m.id.get() == self.user_id)
+        {
+            members.push(UserRef {
+                id: UserId(self.user_id),
+                username: username.clone(),
+            });
+        }
+        members
+    }
+
     fn into_event(self, context: &Context) -> Result<StreamEvent, ChatError> {
         let corrupt =
             || ChatError::Internal(format!("stream event {:?} is malformed", self.kind).into());
@@ -118,11 +139,7 @@ impl EventRow {
                         created_at,
                         updated_at,
                     },
-                    members: context
-                        .members
-                        .get(&self.conversation_id)
-                        .cloned()
-                        .unwrap_or_default(),
+                    members: self.members_with_sender(context),
                     kind: if context.direct.contains(&self.conversation_id) {
                         ConversationKind::Direct
                     } else {
@@ -162,7 +179,7 @@ impl EventRow {
                     conversation_id,
                     member: UserRef {
                         id: UserId(self.user_id),
-                        username: self.member_username.clone().unwrap_or_default(),
+                        username: self.user_name.clone().unwrap_or_default(),
                     },
                     role: role_of(self.role.as_deref().ok_or_else(corrupt)?)?,
                     by: UserId(self.actor_id.ok_or_else(corrupt)?),

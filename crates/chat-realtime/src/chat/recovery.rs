@@ -130,8 +130,10 @@ fn over_cap(events: &[StreamEvent], cap: usize) -> bool {
     })
 }
 
-/// The frames of a replay read in writer order: a room's events as the room gets them, a
-/// message elsewhere as a notification (not the user's own), each with the token the client
+/// The frames of a replay read in writer order: a room's events as the room gets them; outside
+/// the session's rooms, what live delivery sends a member's sockets wherever they are (a
+/// message as a notification, not the user's own; a group created or changed; a change of the
+/// user's own membership), each with the token the client
 /// holds once it has it (read from `from` through `to`), when `offsets` are on.
 fn frames(
     user: UserId,
@@ -153,6 +155,17 @@ fn frames(
                 _ if in_room => Some(room_frame(&event.event, offset)),
                 ChatEvent::MessageSent(sent) if sent.message.sender_id != user => {
                     Some(notification_frame(sent, offset))
+                }
+                // What reaches a member's sockets outside the room, as delivered live.
+                ChatEvent::ConversationCreated(_) | ChatEvent::ConversationUpdated(_) => {
+                    Some(room_frame(&event.event, offset))
+                }
+                ChatEvent::MemberAdded(changed)
+                | ChatEvent::MemberRemoved(changed)
+                | ChatEvent::MemberRoleChanged(changed)
+                    if changed.member.id == user =>
+                {
+                    Some(room_frame(&event.event, offset))
                 }
                 _ => None,
             }

@@ -4,7 +4,7 @@
 // Users 25..36 are this file's own (four per transport, plus a stranger per transport).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { TRANSPORTS, ask, clientsClosedAfterEach, collect, next, rest } from "./helpers.mjs";
+import { TRANSPORTS, ask, clientsClosedAfterEach, collect, connect, next, rest } from "./helpers.mjs";
 
 const client = clientsClosedAfterEach();
 
@@ -138,6 +138,58 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
       ]) {
         const answer = await ask(carolSocket, event, payload);
         assert.equal(answer.success, false, `${event}: ${JSON.stringify(answer)}`);
+      }
+    });
+
+    test("a member's socket that loses its connection recovers the group events it missed, once each, in order", async () => {
+      const group = await createGroup(alice, [bob, carol]);
+      const socket = await connect(bob, transports, { reconnection: true, reconnectionDelay: 300 });
+      try {
+        await ask(socket, "join_conversation", { conversationId: group.id });
+        const seen = [];
+        socket.onAny((event, payload) => seen.push([event, payload]));
+        // `recovered` is known once the CONNECT is answered, at `connect` (not at the manager's
+        // `reconnect`, which fires when the transport opens).
+        const recovered = new Promise((resolve) => socket.once("connect", () => resolve(socket.recovered)));
+        socket.io.engine.close();
+        // While bob is away: a member joins, the group is renamed, carol writes, carol leaves.
+        const path = `/api/chat/conversations/${group.id}`;
+        assert.equal((await rest(alice, "POST", `${path}/members`, { userIds: [dave] })).status, 200);
+        assert.equal((await rest(alice, "PATCH", path, { title: "Renamed while away" })).status, 200);
+        assert.equal((await rest(carol, "POST", `${path}/messages`, { content: "while you were out" })).status, 201);
+        assert.equal((await rest(carol, "DELETE", `${path}/members/${carol}`)).status, 200);
+        const other = await createGroup(alice, [bob], "Made while away");
+        assert.equal(await recovered, true, "socket.recovered");
+        const deadline = Date.now() + 10000;
+        await new Promise((resolve, reject) => {
+          const check = () => {
+            if (seen.length >= 5) resolve();
+            else if (Date.now() > deadline) reject(new Error(`${seen.length} of 5 events: ${JSON.stringify(seen)}`));
+            else setTimeout(check, 20);
+          };
+          check();
+        });
+        // Each conversation's events in its order; two conversations' in either.
+        const of = (id) => seen.filter(([, payload]) => (payload.conversationId ?? payload.conversation_id) === id);
+        assert.deepEqual(
+          of(group.id).map(([event]) => event),
+          ["member_added", "conversation_updated", "new_message", "member_removed"],
+          JSON.stringify(seen),
+        );
+        const [added, renamed, message, left] = of(group.id).map(([, payload]) => payload);
+        assert.equal(added.member.id, dave);
+        assert.equal(renamed.conversation.title, "Renamed while away");
+        assert.equal(message.content, "while you were out");
+        assert.equal(message.sender?.id, carol, "the message still names its sender, who left since");
+        assert.deepEqual([left.member.id, left.by], [carol, carol]);
+        assert.deepEqual(
+          of(other.id).map(([event, payload]) => [event, payload.conversation.title]),
+          [["conversation_created", "Made while away"]],
+          "a group made while away, announced outside any room",
+        );
+        assert.equal(seen.length, 5, JSON.stringify(seen));
+      } finally {
+        socket.close();
       }
     });
 
