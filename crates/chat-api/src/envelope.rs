@@ -44,6 +44,16 @@ pub(crate) fn json_body(status: StatusCode, body: &impl Serialize) -> HttpRespon
     }
 }
 
+/// 201 for a write that created something, 200 for a retry answered with what the first
+/// attempt created (it writes nothing).
+pub(crate) fn created_unless(replayed: bool) -> StatusCode {
+    if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+}
+
 /// 200 with `data`.
 pub(crate) fn ok(data: impl Serialize) -> HttpResponse {
     with_status(StatusCode::OK, data)

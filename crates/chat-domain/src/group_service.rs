@@ -69,7 +69,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .await?
             .ok_or(ChatError::not_found(Entity::Conversation));
         // Whatever happened, the members this process knows may be stale now.
-        self.groups.forget(conversation);
+        self.groups.forget(&conversation);
         let GroupWrite {
             conversation,
             events,

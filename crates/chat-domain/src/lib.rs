@@ -6,6 +6,7 @@
 
 mod accounts;
 mod case;
+mod detail_cache;
 mod entities;
 mod error;
 mod events;
@@ -15,10 +16,8 @@ mod groups;
 mod ids;
 mod input;
 mod limits;
-mod member_cache;
 mod notice;
 mod paging;
-mod pairs;
 mod policy;
 mod ports;
 mod rate_limit;

@@ -8,8 +8,7 @@ use crate::{
     Entity, EventSink, KeyedLimiter, Limits, Message, MessageBody, MessageDeleted, MessageId,
     MessageSent, MessageWindow, MessagesRead, PageRequest, Paged, Policy, ReadReceipt, SearchQuery,
     Store, StreamEvent, StreamPosition, UnreadCount, UpsertUser, User, UserId, Username,
-    member_cache::MemberCache,
-    pairs::PairCache,
+    detail_cache::{MemberCache, PairCache},
     ports::{Appended, DirectPair, NewMessage},
 };
 
@@ -264,7 +263,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         match to {
             Recipient::User(receiver) => {
                 let pair = DirectPair::new(sender, receiver)?;
-                if let Some(known) = self.pairs.get(pair) {
+                if let Some(known) = self.pairs.get(&pair) {
                     return Ok(known);
                 }
                 let found = Arc::new(self.conversation_between(sender, receiver).await?);
@@ -272,7 +271,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 Ok(found)
             }
             Recipient::Conversation(id) => {
-                if let Some(known) = self.groups.get(id) {
+                if let Some(known) = self.groups.get(&id) {
                     return Ok(known);
                 }
                 let found = Arc::new(self.member_view(sender, id).await?);
@@ -287,9 +286,9 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         if let Recipient::User(receiver) = to
             && let Ok(pair) = DirectPair::new(sender, receiver)
         {
-            self.pairs.forget(pair);
+            self.pairs.forget(&pair);
         }
-        self.groups.forget(conversation);
+        self.groups.forget(&conversation);
     }
 
     /// The direct conversation between the caller and another user, created if needed; the

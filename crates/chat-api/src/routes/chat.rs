@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::envelope::{Done, Envelope, done, ok, with_message};
+use crate::envelope::{Done, Envelope, created_unless, done, ok, with_message};
 use crate::error::ErrorEnvelope;
 use crate::input::{ListQuery, Object, positive, positive_json, required_string_json, string_json};
 use crate::views::{
@@ -84,14 +84,18 @@ pub(crate) async fn send<S: Store, E: EventSink>(
         string_json("clientMessageId", body.client_message_id.as_ref())?,
         limits,
     )?;
+    sent(&state, cmd).await
+}
+
+/// Sends and answers as every send endpoint does: 201 with the stored message, or 200 with
+/// it for a retry of a stored send (which changes nothing).
+pub(crate) async fn sent<S: Store, E: EventSink>(
+    state: &State<S, E>,
+    cmd: SendMessage,
+) -> Result<HttpResponse, ApiError> {
     let sent = state.chat.send_message(cmd).await?;
     let view = MessageView::new(&sent.conversation, &sent.message);
-    // A retry of a stored send is answered with what was stored, and changes nothing.
-    let status = if sent.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let status = created_unless(sent.replayed);
     Ok(with_message(status, "Message sent successfully", view))
 }
 

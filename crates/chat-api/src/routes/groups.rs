@@ -3,7 +3,6 @@
 //! conversation the caller belongs to, and who has read a message. Every route is
 //! member-scoped: outside the conversation the answer is the 404 of a missing one.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chat_domain::{
     AttachmentUrl, ChatError, ConversationDetail, ConversationId, EventSink, GroupChange,
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::envelope::{Envelope, ok, with_message, with_status};
+use crate::envelope::{Envelope, created_unless, ok, with_status};
 use crate::error::ErrorEnvelope;
 use crate::input::{Object, positive, required_string_json, string_json, user_ids_json};
 use crate::views::{ConversationDetailView, MessageReads, MessageView, ReadBy};
@@ -172,11 +171,7 @@ pub(crate) async fn create<S: Store, E: EventSink>(
     let request = string_json("clientRequestId", body.client_request_id.as_ref())?;
     let group = NewGroup::parse(user.0, &title, members, request, limits)?;
     let created = state.chat.create_group(group).await?;
-    let status = if created.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let status = created_unless(created.replayed);
     let record = detail_for(&state, user.0, &created.conversation).await?;
     Ok(with_status(status, record))
 }
@@ -408,14 +403,7 @@ pub(crate) async fn post_message<S: Store, E: EventSink>(
         string_json("clientMessageId", body.client_message_id.as_ref())?,
         state.chat.limits(),
     )?;
-    let sent = state.chat.send_message(cmd).await?;
-    let view = MessageView::new(&sent.conversation, &sent.message);
-    let status = if sent.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok(with_message(status, "Message sent successfully", view))
+    super::chat::sent(&state, cmd).await
 }
 
 /// Who has read a message ("seen by").
