@@ -52,6 +52,9 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
         assert.equal(created.by, alice);
         assert.equal(created.conversation.members.length, 3);
       }
+      const online = next(sockets[0], "user_online");
+      await client(alice, transports);
+      assert.equal((await online).userId, alice, "presence reaches whoever shares a group");
     });
 
     test("sends over socket and REST at once reach every member's sockets once, in seq order (3 rounds)", async () => {
@@ -110,6 +113,9 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
       }
       const joined = await ask(daveSocket, "join_conversation", { conversationId: group.id });
       assert.equal(joined.success, true, "an added member may join at once");
+      const typing = next(bobSocket, "user_typing");
+      daveSocket.emit("typing", { conversationId: group.id });
+      assert.deepEqual(await typing, { conversationId: group.id, userId: dave });
 
       const promoted = next(bobSocket, "member_role_changed");
       const role = await rest(alice, "PATCH", `/api/chat/conversations/${group.id}/members/${bob}`, {
