@@ -1,3 +1,4 @@
+DROP INDEX stream_events_membership_idx;
 DELETE FROM stream_events
  WHERE kind IN ('created', 'updated', 'member_added', 'member_removed', 'member_role');
 ALTER TABLE stream_events DROP COLUMN role, DROP COLUMN actor_id;

@@ -17,3 +17,8 @@ ALTER TABLE stream_events
         'member_added', 'member_removed', 'member_role')),
     ADD COLUMN actor_id BIGINT,
     ADD COLUMN role     TEXT CHECK (role IN ('owner', 'admin', 'member'));
+
+-- Replay and sync read a reader's conversations from where they joined (their latest
+-- 'member_added') and the ones they were removed from up to their removal.
+CREATE INDEX stream_events_membership_idx ON stream_events (user_id, conversation_id, position)
+    WHERE kind IN ('member_added', 'member_removed');

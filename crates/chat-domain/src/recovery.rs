@@ -20,8 +20,12 @@ pub struct RecoverySession {
     pub user: UserId,
     /// The stream token when the session connected: the start of its notifications.
     pub base: StreamToken,
-    /// The conversation rooms it joined, each with the token when it joined.
+    /// The conversation rooms it joined, each with the token when it joined, of
+    /// conversations the user still belongs to: the rooms a recovered socket is put back in.
     pub rooms: Vec<(ConversationId, StreamToken)>,
+    /// The rooms it joined of conversations the user has left since: replayed as rooms up to
+    /// the user's removal, never joined again.
+    pub left: Vec<(ConversationId, StreamToken)>,
 }
 
 /// Stores recovery sessions. `owner` names the socket that holds a session now, so that the
@@ -47,8 +51,8 @@ pub trait RecoveryRepo {
 
     /// Hands the session to `owner` if it is `user`'s and was held, or left less than
     /// `window` ago; `None` otherwise (unknown, someone else's, or too old). Its rooms are
-    /// only those of conversations the user still belongs to: a member removed meanwhile does
-    /// not get the room back.
+    /// split by whether the user still belongs to the conversation: a member removed meanwhile
+    /// does not get the room back.
     fn claim_session(
         &self,
         pid: &str,

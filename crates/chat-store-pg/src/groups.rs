@@ -297,8 +297,9 @@ async fn add(
     let ids: Vec<i64> = users.iter().map(|u| u.get()).collect();
     check_users(conn, "userIds", &ids).await?;
     let mut added: Vec<IdRow> = diesel::sql_query(
-        "INSERT INTO conversation_members (conversation_id, user_id, role)
-         SELECT $1, u, 'member' FROM unnest($2::bigint[]) AS u
+        "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq)
+         SELECT $1, u, 'member', (SELECT last_seq FROM conversations WHERE id = $1)
+           FROM unnest($2::bigint[]) AS u
          ON CONFLICT DO NOTHING RETURNING user_id AS id",
     )
     .bind::<BigInt, _>(id.get())

@@ -7,7 +7,7 @@ use chat_domain::{
     ChatError, ConversationId, RecoveryRepo, RecoverySession, STREAM_WRITERS, StreamToken, UserId,
 };
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Double, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text};
 use diesel_async::RunQueryDsl;
 
 use crate::{PgStore, query_error};
@@ -20,11 +20,11 @@ WITH claimed AS (
        AND (left_at IS NULL OR left_at > now() - make_interval(secs => $4))
  RETURNING pid, base, user_id
 )
-SELECT claimed.base, r.conversation_id, r.since
-  FROM claimed LEFT JOIN recovery_session_rooms r
-    ON r.pid = claimed.pid
-   AND EXISTS (SELECT 1 FROM conversation_members m
+SELECT claimed.base, r.conversation_id, r.since,
+       EXISTS (SELECT 1 FROM conversation_members m
                 WHERE m.conversation_id = r.conversation_id AND m.user_id = claimed.user_id)
+         AS member
+  FROM claimed LEFT JOIN recovery_session_rooms r ON r.pid = claimed.pid
  ORDER BY r.conversation_id";
 
 #[derive(QueryableByName)]
@@ -35,6 +35,8 @@ struct ClaimRow {
     conversation_id: Option<i64>,
     #[diesel(sql_type = Nullable<Array<BigInt>>)]
     since: Option<Vec<i64>>,
+    #[diesel(sql_type = Bool)]
+    member: bool,
 }
 
 fn token(positions: &[i64]) -> Result<StreamToken, ChatError> {
@@ -111,13 +113,23 @@ impl RecoveryRepo for PgStore {
             return Ok(None);
         };
         let base = token(&first.base)?;
-        let mut rooms = Vec::with_capacity(rows.len());
+        let (mut rooms, mut left) = (Vec::with_capacity(rows.len()), Vec::new());
         for row in &rows {
             if let (Some(id), Some(since)) = (row.conversation_id, &row.since) {
-                rooms.push((ConversationId(id), token(since)?));
+                let room = (ConversationId(id), token(since)?);
+                if row.member {
+                    rooms.push(room);
+                } else {
+                    left.push(room);
+                }
             }
         }
-        Ok(Some(RecoverySession { user, base, rooms }))
+        Ok(Some(RecoverySession {
+            user,
+            base,
+            rooms,
+            left,
+        }))
     }
 
     async fn leave_session(&self, pid: &str, owner: &str) -> Result<(), ChatError> {

@@ -36,20 +36,37 @@ const RANGE: &str = "
 
 /// A reader's events from per-conversation tokens: `$2`/`$3` pair conversations with their
 /// own tokens, `$4` is the token of the reader's other conversations (none when NULL), `$5`
-/// the end. A message deleted since is left out (its deletion follows); the index on
-/// `(conversation_id, writer, position)` serves each conversation's range.
+/// the end. The conversations are those the reader belongs to, each read from no earlier than
+/// the reader's latest `member_added` there (what came before they joined is not theirs), and
+/// those they were removed from since, each read up to that `member_removed` (so that they
+/// learn of it, and get what came before it). A message deleted since is left out (its
+/// deletion follows); the index on `(conversation_id, writer, position)` serves each
+/// conversation's range, `stream_events_membership_idx` the membership lookups.
 const FOR_READER: &str = "
-  FROM (SELECT me.conversation_id, (me.conversation_id % 8)::smallint AS writer,
-               COALESCE(r.since, $4::bigint[]) AS since
-          FROM conversation_members me
-          LEFT JOIN (SELECT c, string_to_array(t, '.')::bigint[] AS since
-                       FROM unnest($2::bigint[], $3::text[]) AS r(c, t)) r
-            ON r.c = me.conversation_id
-         WHERE me.user_id = $1) scope
+  FROM (SELECT w.conversation_id, w.writer, GREATEST(w.since[w.writer + 1], w.joined - 1) AS after,
+               LEAST(($5::bigint[])[w.writer + 1], COALESCE(w.until, ($5::bigint[])[w.writer + 1])) AS upto
+          FROM (SELECT m.conversation_id, (m.conversation_id % 8)::smallint AS writer, m.until,
+                       COALESCE(r.since, $4::bigint[]) AS since,
+                       COALESCE((SELECT max(a.position) FROM stream_events a
+                                  WHERE a.user_id = $1 AND a.conversation_id = m.conversation_id
+                                    AND a.kind = 'member_added'), 0) AS joined
+                  FROM (SELECT me.conversation_id, NULL::bigint AS until
+                          FROM conversation_members me WHERE me.user_id = $1
+                        UNION ALL
+                        SELECT gone.conversation_id, max(gone.position)
+                          FROM stream_events gone
+                         WHERE gone.user_id = $1 AND gone.kind = 'member_removed'
+                           AND NOT EXISTS (SELECT 1 FROM conversation_members n
+                                            WHERE n.conversation_id = gone.conversation_id
+                                              AND n.user_id = $1)
+                         GROUP BY gone.conversation_id) m
+                  LEFT JOIN (SELECT c, string_to_array(t, '.')::bigint[] AS since
+                               FROM unnest($2::bigint[], $3::text[]) AS r(c, t)) r
+                    ON r.c = m.conversation_id) w
+         WHERE w.since IS NOT NULL) scope
   JOIN stream_events e
     ON e.conversation_id = scope.conversation_id AND e.writer = scope.writer
-   AND e.position > scope.since[scope.writer + 1]
-   AND e.position <= ($5::bigint[])[scope.writer + 1]
+   AND e.position > scope.after AND e.position <= scope.upto
   LEFT JOIN messages x ON x.id = e.message_id
  WHERE e.kind <> 'message' OR x.deleted_at IS NULL
  ORDER BY e.writer, e.position

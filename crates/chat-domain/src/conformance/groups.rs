@@ -341,10 +341,11 @@ pub async fn a_removed_member_gets_nothing_from_any_port<S: Store>(store: S) {
         .claim_session("carol-1", CAROL, "s2", window)
         .await
         .unwrap();
+    let claimed = claimed.unwrap();
     assert_eq!(
-        claimed.map(|s| s.rooms),
-        Some(Vec::new()),
-        "a recovered session does not get the room of a group its user left"
+        (claimed.rooms, claimed.left),
+        (Vec::new(), vec![(id, before_removal)]),
+        "a recovered session does not get back the room of a group its user left"
     );
     assert_not_found(
         service.send_message(post(CAROL, id, "still here?")).await,
@@ -442,8 +443,10 @@ async fn outsider_sees_nothing<S: Store>(
         .stream_for(outsider, &scope, head, 1000)
         .await
         .unwrap();
+    // A member removed since `since` reads their own removal; nothing else of it, nor anyone.
     assert!(
-        replay.iter().all(|e| e.conversation_id() != id),
+        replay.iter().all(|e| e.conversation_id() != id
+            || matches!(&e.event, ChatEvent::MemberRemoved(m) if m.member.id == outsider)),
         "{replay:?}"
     );
     let unread = store.unread_by_conversation(outsider).await.unwrap();
@@ -493,5 +496,86 @@ pub async fn read_state_is_per_member_and_seen_by_follows_the_watermarks<S: Stor
     assert_not_found(
         service.message_reads(ALICE, id, MessageId(9_999)).await,
         Entity::Message,
+    );
+}
+
+/// The events of `reader`'s conversations after `since`, as recovery and sync read them.
+async fn replay_for<S: Store>(store: &S, reader: UserId, since: StreamToken) -> Vec<ChatEvent> {
+    let scope = StreamScope {
+        rooms: Vec::new(),
+        others: Some(since),
+    };
+    let head = store.stream_head().await.unwrap();
+    let events = store.stream_for(reader, &scope, head, 1000).await.unwrap();
+    events.into_iter().map(|e| e.event).collect()
+}
+
+fn sent_text(event: &ChatEvent) -> Option<&str> {
+    match event {
+        ChatEvent::MessageSent(sent) => Some(sent.message.content.as_str()),
+        _ => None,
+    }
+}
+
+pub async fn a_member_removed_while_away_replays_up_to_the_removal<S: Store>(store: S) {
+    let (service, _events) = setup(store.clone()).await;
+    let id = team(&service, &[BOB, CAROL]).await;
+    let away = store.stream_head().await.unwrap();
+    service
+        .send_message(post(BOB, id, "while a member"))
+        .await
+        .unwrap();
+    service
+        .change_group(ALICE, id, GroupChange::RemoveMember(CAROL))
+        .await
+        .unwrap();
+    service
+        .send_message(post(BOB, id, "after she left"))
+        .await
+        .unwrap();
+    let replayed = replay_for(&store, CAROL, away).await;
+    assert_eq!(replayed.len(), 2, "{replayed:?}");
+    assert_eq!(sent_text(&replayed[0]), Some("while a member"));
+    assert!(
+        matches!(&replayed[1], ChatEvent::MemberRemoved(m) if m.member.id == CAROL),
+        "she learns of her removal, and nothing after it: {replayed:?}"
+    );
+    let head = store.stream_head().await.unwrap();
+    assert!(replay_for(&store, CAROL, head).await.is_empty());
+}
+
+pub async fn a_member_added_while_away_replays_from_the_addition_and_has_read_the_past<S: Store>(
+    store: S,
+) {
+    let (service, _events) = setup(store.clone()).await;
+    let away = store.stream_head().await.unwrap();
+    let id = team(&service, &[BOB]).await;
+    service
+        .send_message(post(BOB, id, "before carol"))
+        .await
+        .unwrap();
+    service
+        .change_group(ALICE, id, GroupChange::AddMembers(vec![CAROL]))
+        .await
+        .unwrap();
+    service
+        .send_message(post(BOB, id, "welcome carol"))
+        .await
+        .unwrap();
+    let replayed = replay_for(&store, CAROL, away).await;
+    assert_eq!(
+        replayed.len(),
+        2,
+        "nothing from before she joined: {replayed:?}"
+    );
+    assert!(
+        matches!(&replayed[0], ChatEvent::MemberAdded(m) if m.member.id == CAROL),
+        "{replayed:?}"
+    );
+    assert_eq!(sent_text(&replayed[1]), Some("welcome carol"));
+    assert_eq!(
+        service.unread_count(CAROL).await.unwrap(),
+        1,
+        "what was sent before she joined does not count as unread"
     );
 }

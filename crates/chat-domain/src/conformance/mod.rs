@@ -61,6 +61,8 @@ macro_rules! store_conformance_tests {
             a_removed_member_gets_nothing_from_any_port,
             a_stranger_gets_nothing_from_any_port,
             read_state_is_per_member_and_seen_by_follows_the_watermarks,
+            a_member_removed_while_away_replays_up_to_the_removal,
+            a_member_added_while_away_replays_from_the_addition_and_has_read_the_past,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {

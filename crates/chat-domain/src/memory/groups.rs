@@ -175,12 +175,15 @@ impl State {
             GroupChange::AddMembers(users) => {
                 self.unknown_users("userIds", users.iter().copied())?;
                 let mut events = Vec::new();
+                let read = stored.conversation.last_seq;
                 for user in users {
                     if self.members.contains_key(&(id, user)) {
                         continue;
                     }
-                    self.members
-                        .insert((id, user), StoredMember::new(Role::Member, now));
+                    // What was sent before they joined does not count as unread.
+                    let mut member = StoredMember::new(Role::Member, now);
+                    member.last_read_seq = read;
+                    self.members.insert((id, user), member);
                     let added = self.member_event(id, user, Role::Member, actor);
                     events.push(self.announce(ChatEvent::MemberAdded(added)));
                 }

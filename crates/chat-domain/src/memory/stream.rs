@@ -1,5 +1,6 @@
 //! The event stream and recovery sessions of [`super::MemoryStore`].
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::{
@@ -80,23 +81,46 @@ impl StreamRepo for MemoryStore {
         limit: usize,
     ) -> Result<Vec<StreamEvent>, ChatError> {
         let state = self.lock();
-        let from = |conversation: ConversationId| -> Option<StreamToken> {
-            if !state.is_member(conversation, reader) {
-                return None;
+        // The reader's latest joins and removals, by conversation: each conversation is read
+        // from where they joined, and one they left up to their removal.
+        let (mut joined, mut removed) = (HashMap::new(), HashMap::new());
+        for event in state.stream.iter().flatten() {
+            match &event.event {
+                ChatEvent::MemberAdded(m) if m.member.id == reader => {
+                    joined.insert(m.conversation_id, event.position.position);
+                }
+                ChatEvent::MemberRemoved(m) if m.member.id == reader => {
+                    removed.insert(m.conversation_id, event.position.position);
+                }
+                _ => {}
             }
-            scope
+        }
+        let window = |conversation: ConversationId| -> Option<(StreamToken, i64, Option<i64>)> {
+            let until = if state.is_member(conversation, reader) {
+                None
+            } else {
+                Some(*removed.get(&conversation)?)
+            };
+            let since = scope
                 .rooms
                 .iter()
                 .find(|(id, _)| *id == conversation)
                 .map(|(_, since)| *since)
-                .or(scope.others)
+                .or(scope.others)?;
+            let from = joined.get(&conversation).copied().unwrap_or(0);
+            Some((since, from, until))
         };
         Ok(state
             .stream
             .iter()
             .flatten()
             .filter(|e| upto.covers(e.position))
-            .filter(|e| from(e.conversation_id()).is_some_and(|since| !since.covers(e.position)))
+            .filter(|e| {
+                window(e.conversation_id()).is_some_and(|(since, from, until)| {
+                    let at = e.position.position;
+                    !since.covers(e.position) && at >= from && until.is_none_or(|u| at <= u)
+                })
+            })
             .take(limit)
             .cloned()
             .collect())
@@ -116,6 +140,7 @@ impl RecoveryRepo for MemoryStore {
                 user,
                 base,
                 rooms: Vec::new(),
+                left: Vec::new(),
             },
             owner: owner.to_owned(),
             opened: Instant::now(),
@@ -158,9 +183,11 @@ impl RecoveryRepo for MemoryStore {
         stored.owner = owner.to_owned();
         stored.left = None;
         let mut session = stored.session.clone();
-        session
+        let (rooms, left) = session
             .rooms
-            .retain(|(conversation, _)| state.is_member(*conversation, user));
+            .into_iter()
+            .partition(|(conversation, _)| state.is_member(*conversation, user));
+        (session.rooms, session.left) = (rooms, left);
         Ok(Some(session))
     }
 

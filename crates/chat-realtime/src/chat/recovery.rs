@@ -79,6 +79,7 @@ fn scope(session: &RecoverySession, offset: &StreamToken) -> StreamScope {
         rooms: session
             .rooms
             .iter()
+            .chain(&session.left)
             .map(|(id, since)| (*id, since.max(offset)))
             .collect(),
         others: Some(session.base.max(offset)),
@@ -108,7 +109,7 @@ pub(crate) async fn replay<S: StreamRepo>(
     upto: StreamToken,
 ) -> Result<Vec<Frame>, NotRecovered> {
     let cap = config.max_events_per_room.max(1);
-    let limit = cap.saturating_mul(session.rooms.len() + 1);
+    let limit = cap.saturating_mul(session.rooms.len() + session.left.len() + 1);
     let events = store
         .stream_for(user, &scope(session, &offset), upto, limit + 1)
         .await
@@ -150,6 +151,7 @@ fn frames(
             let in_room = session
                 .rooms
                 .iter()
+                .chain(&session.left)
                 .any(|(id, _)| *id == event.conversation_id());
             match &event.event {
                 _ if in_room => Some(room_frame(&event.event, offset)),

@@ -150,10 +150,16 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
     test("a member's socket that loses its connection recovers the group events it missed, once each, in order", async () => {
       const group = await createGroup(alice, [bob, carol]);
       const socket = await connect(bob, transports, { reconnection: true, reconnectionDelay: 300 });
+      const leaver = await connect(carol, transports, { reconnection: true, reconnectionDelay: 300 });
       try {
         await ask(socket, "join_conversation", { conversationId: group.id });
+        await ask(leaver, "join_conversation", { conversationId: group.id });
         const seen = [];
         socket.onAny((event, payload) => seen.push([event, payload]));
+        const leaverSaw = [];
+        leaver.onAny((event, payload) => leaverSaw.push([event, payload]));
+        const leaverBack = new Promise((resolve) => leaver.once("connect", () => resolve(leaver.recovered)));
+        leaver.io.engine.close();
         // `recovered` is known once the CONNECT is answered, at `connect` (not at the manager's
         // `reconnect`, which fires when the transport opens).
         const recovered = new Promise((resolve) => socket.once("connect", () => resolve(socket.recovered)));
@@ -194,8 +200,19 @@ for (const [round, { name, transports }] of TRANSPORTS.entries()) {
           "a group made while away, announced outside any room",
         );
         assert.equal(seen.length, 5, JSON.stringify(seen));
+        // Carol left from another device while this one was away: it recovers up to her
+        // leaving (not her own message), and nothing of the group after it.
+        assert.equal(await leaverBack, true, "carol's socket recovered");
+        const leaverDeadline = Date.now() + 10000;
+        while (leaverSaw.length < 3 && Date.now() < leaverDeadline) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(
+          leaverSaw.filter(([, p]) => p.conversationId === group.id).map(([event]) => event),
+          ["member_added", "conversation_updated", "member_removed"],
+          JSON.stringify(leaverSaw),
+        );
       } finally {
         socket.close();
+        leaver.close();
       }
     });
 
