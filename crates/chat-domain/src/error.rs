@@ -135,9 +135,18 @@ impl ChatError {
     }
 }
 
+/// The ids of an error message: the first ten, and how many more there are.
 fn join_ids(ids: &[crate::UserId]) -> String {
-    let ids: Vec<String> = ids.iter().map(|id| id.get().to_string()).collect();
-    ids.join(", ")
+    const SHOWN: usize = 10;
+    let shown: Vec<String> = ids
+        .iter()
+        .take(SHOWN)
+        .map(|id| id.get().to_string())
+        .collect();
+    match ids.len().saturating_sub(SHOWN) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub struct CreatedGroup {
 impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Creates a group owned by the caller and announces it to every member.
     pub async fn create_group(&self, group: NewGroup) -> Result<CreatedGroup, ChatError> {
+        self.rate_limit(group.creator)?;
         let GroupWrite {
             conversation,
             events,
@@ -45,6 +46,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     ) -> Result<ConversationDetail, ChatError> {
         let change = match change {
             GroupChange::AddMembers(mut users) => {
+                self.rate_limit(caller)?;
                 users.sort_unstable();
                 users.dedup();
                 let detail = self.member_view(caller, conversation).await?;
@@ -78,6 +80,15 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             self.announce(event.position, event.event);
         }
         Ok(conversation)
+    }
+
+    /// Group creations and member additions announce something to other users, like a
+    /// send: they take from the same per-user budget (`CHAT_SEND_RATE_PER_SEC`,
+    /// `CHAT_SEND_BURST`).
+    fn rate_limit(&self, caller: UserId) -> Result<(), ChatError> {
+        self.send_rate
+            .check(&caller)
+            .map_err(|retry_after| ChatError::RateLimited { retry_after })
     }
 
     /// The members other than its sender who have read a message ("seen by"), from their

@@ -4,6 +4,8 @@
 //! read outside it could change before the write).
 
 use chrono::{DateTime, Utc};
+use icu_properties::CodePointMapData;
+use icu_properties::props::GeneralCategory;
 
 use crate::input::check_text;
 use crate::{
@@ -31,6 +33,7 @@ impl GroupTitle {
             ));
         }
         check_text(FIELD, &title)?;
+        check_title(FIELD, &title)?;
         Ok(GroupTitle(title))
     }
 
@@ -38,6 +41,34 @@ impl GroupTitle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A title is one line, shows something, and cannot turn the text around it: no line breaks or
+/// tabs, not only invisible characters (General_Category Cf: zero-width space, joiners, ...),
+/// and none of the bidirectional embeddings, overrides and isolates (U+202A-202E,
+/// U+2066-2069) that would reorder the text after it in a conversation list. Joiners inside
+/// emoji are kept: a family emoji is a fine title.
+fn check_title(field: &'static str, title: &str) -> Result<(), ChatError> {
+    if title.contains(['\n', '\r', '\t']) {
+        return Err(ChatError::invalid(field, "must be a single line"));
+    }
+    if title
+        .chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err(ChatError::invalid(
+            field,
+            "must not contain text-direction characters",
+        ));
+    }
+    let categories = CodePointMapData::<GeneralCategory>::new();
+    if title
+        .chars()
+        .all(|c| c.is_whitespace() || categories.get(c) == GeneralCategory::Format)
+    {
+        return Err(ChatError::invalid(field, "must not be empty"));
+    }
+    Ok(())
 }
 
 /// A group to create. The creator becomes its `owner`, everyone else a `member`.
@@ -335,11 +366,21 @@ mod tests {
                 ..
             })
         ));
-        for bad in ["", "   ", &"x".repeat(101), "a\u{0}b"] {
+        for bad in [
+            "",
+            "   ",
+            &"x".repeat(101),
+            "a\u{0}b",
+            "a\nb",
+            "a\u{202E}b",
+            "\u{200B}",
+        ] {
             assert!(
                 GroupTitle::parse(bad, &Limits::default()).is_err(),
                 "{bad:?}"
             );
         }
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} Family";
+        assert!(GroupTitle::parse(family, &Limits::default()).is_ok());
     }
 }

@@ -107,7 +107,8 @@ pub struct ChatService<S, E> {
     store: S,
     events: Arc<E>,
     policy: Arc<Policy>,
-    send_rate: Arc<KeyedLimiter<UserId>>,
+    /// Sends, group creations and member additions per user.
+    pub(crate) send_rate: Arc<KeyedLimiter<UserId>>,
     pairs: Arc<PairCache>,
     /// Conversations sent into by id, with their members; forgotten when their members change.
     pub(crate) groups: Arc<MemberCache>,

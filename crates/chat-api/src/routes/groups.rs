@@ -27,13 +27,14 @@ pub(crate) struct CreateGroupBody {
     /// The group's name, 1 to `CHAT_MAX_TITLE_CHARS` (100) characters.
     #[schema(value_type = String, examples("Launch team"))]
     title: Option<Value>,
-    /// The other members (numbers or strings of digits); duplicates and the caller are
-    /// ignored; may be empty.
+    /// The other members (numbers or strings of digits), at most `CHAT_MAX_GROUP_MEMBERS` ids;
+    /// duplicates and the caller are ignored; may be empty.
     #[serde(rename = "memberIds")]
     #[schema(value_type = Vec<i64>, examples(json!([2, 3])))]
     member_ids: Option<Value>,
-    /// An id the client picks so that a retried create answers with the group made the first
-    /// time (200) instead of making another.
+    /// An id the client picks (1 to 128 printable ASCII characters) so that a retried create
+    /// answers with the group made the first time (200, whatever the rest of the body) instead
+    /// of making another.
     #[serde(rename = "clientRequestId")]
     #[schema(value_type = Option<String>, nullable = false)]
     client_request_id: Option<Value>,
@@ -151,6 +152,9 @@ async fn change<S: Store, E: EventSink>(
         (status = 200, description = "A retry with a `clientRequestId` used before: the group it created.", body = Envelope<ConversationDetailView>),
         (status = 400, description = "A missing or bad `title`, `memberIds` not a list of ids, more members than `CHAT_MAX_GROUP_MEMBERS`.", body = ErrorEnvelope),
         (status = 404, description = "Ids in `memberIds` that name no user (the message lists them); nothing was created.", body = ErrorEnvelope),
+        (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
+        (status = 429, description = "The caller creates groups, adds members or sends faster than the configured rate (one budget).", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again."))),
     ),
     security(("bearer_jwt" = [])),
 )]
@@ -186,6 +190,7 @@ pub(crate) async fn create<S: Store, E: EventSink>(
     params(("id" = i64, Path, description = "The conversation id.", minimum = 1)),
     responses(
         (status = 200, description = "The conversation.", body = Envelope<ConversationDetailView>),
+        (status = 400, description = "The id is not a positive integer.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
     ),
     security(("bearer_jwt" = [])),
@@ -214,7 +219,7 @@ pub(crate) async fn conversation<S: Store, E: EventSink>(
     request_body = UpdateBody,
     responses(
         (status = 200, description = "The group as it is now.", body = Envelope<ConversationDetailView>),
-        (status = 400, description = "A bad `title` or `avatarUrl`.", body = ErrorEnvelope),
+        (status = 400, description = "A bad `title` or `avatarUrl`, or an id that is not a positive integer.", body = ErrorEnvelope),
         (status = 403, description = "The caller is a plain member, or the conversation is direct.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
     ),
@@ -261,9 +266,11 @@ pub(crate) async fn update<S: Store, E: EventSink>(
     request_body = AddMembersBody,
     responses(
         (status = 200, description = "The group as it is now.", body = Envelope<ConversationDetailView>),
-        (status = 400, description = "`userIds` is not a list of ids, or the group would pass `CHAT_MAX_GROUP_MEMBERS`.", body = ErrorEnvelope),
+        (status = 400, description = "`userIds` is not a list of ids, the group would pass `CHAT_MAX_GROUP_MEMBERS`, or the id is not a positive integer.", body = ErrorEnvelope),
         (status = 403, description = "The caller is a plain member, or the conversation is direct.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation or the caller is not in it; or ids that name no user (listed; nobody was added).", body = ErrorEnvelope),
+        (status = 429, description = "The caller creates groups, adds members or sends faster than the configured rate (one budget).", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again."))),
     ),
     security(("bearer_jwt" = [])),
 )]
@@ -302,6 +309,7 @@ pub(crate) async fn add_members<S: Store, E: EventSink>(
     ),
     responses(
         (status = 200, description = "The group as it is now (without the caller, after leaving).", body = Envelope<ConversationDetailView>),
+        (status = 400, description = "An id is not a positive integer.", body = ErrorEnvelope),
         (status = 403, description = "The caller's role does not allow removing this member, or the conversation is direct.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation or the caller is not in it; or `userId` is not a member (`User not found`).", body = ErrorEnvelope),
     ),
@@ -338,7 +346,7 @@ pub(crate) async fn remove_member<S: Store, E: EventSink>(
     request_body = SetRoleBody,
     responses(
         (status = 200, description = "The group as it is now.", body = Envelope<ConversationDetailView>),
-        (status = 400, description = "`role` is not `owner`, `admin` or `member`.", body = ErrorEnvelope),
+        (status = 400, description = "`role` is not `owner`, `admin` or `member`, or an id is not a positive integer.", body = ErrorEnvelope),
         (status = 403, description = "The caller is not an owner, or the conversation is direct.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation or the caller is not in it; or `userId` is not a member.", body = ErrorEnvelope),
         (status = 409, description = "The last owner cannot step down: make someone else owner first.", body = ErrorEnvelope),
@@ -378,7 +386,7 @@ pub(crate) async fn set_role<S: Store, E: EventSink>(
     responses(
         (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
         (status = 200, description = "A retry of a stored send (same `clientMessageId` and content).", body = Envelope<MessageView>),
-        (status = 400, description = "Missing or empty `content`, content over the limit, a bad `attachmentUrl`.", body = ErrorEnvelope),
+        (status = 400, description = "Missing or empty `content`, content over the limit, a bad `attachmentUrl`, or an id that is not a positive integer.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
         (status = 409, description = "The caller already used this `clientMessageId` for a different message.", body = ErrorEnvelope),
         (status = 429, description = "The caller sends faster than the configured rate.", body = ErrorEnvelope,
@@ -419,6 +427,7 @@ pub(crate) async fn post_message<S: Store, E: EventSink>(
     ),
     responses(
         (status = 200, description = "The readers, by user id.", body = Envelope<MessageReads>),
+        (status = 400, description = "An id is not a positive integer.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation or the caller is not in it; or no such message in it.", body = ErrorEnvelope),
     ),
     security(("bearer_jwt" = [])),
