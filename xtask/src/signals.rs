@@ -62,7 +62,7 @@ impl Signals {
     }
 }
 
-/// Waits for `child`, forwarding SIGTERM to it; returns its status and the last signal we got.
+/// Waits for `child`, sending it SIGTERM on our SIGINT or SIGTERM; returns its status and the last signal we got.
 pub(crate) async fn wait_child(
     child: &mut Child,
     signals: &mut Signals,
@@ -75,11 +75,10 @@ pub(crate) async fn wait_child(
             }
             sig = signals.next() => {
                 seen = Some(sig);
-                match sig {
-                    // The terminal already delivered SIGINT to the child; let it shut down.
-                    Sig::Interrupt => eprintln!("xtask: SIGINT, waiting for the child to exit"),
-                    Sig::Terminate => forward_term(child).await,
-                }
+                // A Ctrl-C in the terminal reached the child too; a SIGINT sent to xtask alone
+                // (a script, an IDE's stop button) did not: either way the child is told to
+                // stop gracefully, which a second request does not disturb.
+                forward_term(child).await;
             }
         }
     }
