@@ -10,8 +10,10 @@ use crate::calibrate::Db;
 /// The scenarios this tool knows, in the order they run by default.
 pub(crate) const SCENARIOS: &[&str] = &[
     "rest-send",
+    "group-send",
     "socket-throughput",
     "fanout",
+    "group-fanout",
     "idle-connections",
     "history",
     "abuse",
@@ -28,8 +30,9 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --pg-bin DIR         where psql and pgbench are (default: PATH)
   --server-pid PID     the server's process, for its CPU seconds and peak RSS
   --calibration C      C in transactions/s, instead of measuring it with pgbench
-  --scenario NAME      rest-send | socket-throughput | fanout | idle-connections | history
-                       | abuse (needs built-in accounts on) | reconnect-storm
+  --scenario NAME      rest-send | group-send | socket-throughput | fanout | group-fanout
+                       | idle-connections | history | abuse (needs built-in accounts on)
+                       | reconnect-storm
                        (repeatable; default: all; history needs --db-url)
   --quick              a few seconds per scenario instead of 30
   --markdown PATH      append a results section to this file

@@ -1,5 +1,6 @@
-//! Scenario `fanout`: many sockets (devices of a conversation's two members) joined to one
-//! conversation; one message sent over REST; the time until the last socket has it.
+//! Scenarios `fanout` and `group-fanout`: many sockets joined to one conversation's room (the
+//! devices of a direct conversation's two members, or one socket for each member of a group
+//! of 1,000); one message at a time sent over REST; the time until the last socket has it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,6 +19,10 @@ use crate::users;
 
 /// Sockets in the room.
 const SOCKETS: usize = 1_000;
+/// Members of `group-fanout`'s group, its creator included (one socket each).
+const GROUP_MEMBERS: usize = 1_000;
+/// The first id of `group-fanout`'s users, after those of the other scenarios.
+const GROUP_BASE: i64 = 7_000_000;
 /// Messages sent, one after the other.
 const ROUNDS: usize = 10;
 /// Sockets opened at once.
@@ -27,28 +32,104 @@ const ROUND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The whole scenario's bound.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Runs the scenario, bounded in time.
+/// Runs `fanout`, bounded in time.
 pub(crate) async fn run(ctx: &Ctx) -> Result<Vec<Outcome>> {
-    let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, once(ctx))
+    let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, direct(ctx))
         .await
         .context("fanout did not finish in time")??;
     outcome.print_json()?;
     Ok(vec![outcome])
 }
 
-/// The scenario.
-async fn once(ctx: &Ctx) -> Result<Outcome> {
+/// Runs `group-fanout`, bounded in time.
+pub(crate) async fn run_group(ctx: &Ctx) -> Result<Vec<Outcome>> {
+    let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, group(ctx))
+        .await
+        .context("group-fanout did not finish in time")??;
+    outcome.print_json()?;
+    Ok(vec![outcome])
+}
+
+/// One room and what is sent into it.
+struct Room {
+    /// The result line's name.
+    scenario: String,
+    /// The conversation whose room the sockets join.
+    conversation: i64,
+    /// One token per socket, in opening order.
+    socket_tokens: Vec<String>,
+    /// The sender's token.
+    sender: String,
+    /// Where each send goes (`POST`) and its body.
+    path: String,
+    /// The send's body.
+    body: Vec<u8>,
+    /// What the result line says about the room.
+    details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `fanout`: 1,000 devices of a direct conversation's two members.
+async fn direct(ctx: &Ctx) -> Result<Outcome> {
     let ids = [3_000_001, 3_000_002];
     let tokens = users::seed(ctx.addr, &ctx.secret, &ids).await?;
     let mut rest = HttpConn::new(ctx.addr);
     let (_, conversation) = users::send(&mut rest, &tokens[0], ids[1]).await?;
+    let room = Room {
+        scenario: format!("fanout/{SOCKETS}"),
+        conversation,
+        socket_tokens: (0..SOCKETS).map(|i| tokens[i % 2].clone()).collect(),
+        sender: tokens[0].clone(),
+        path: "/api/chat/send".to_owned(),
+        body: users::send_body(ids[1]),
+        details: serde_json::Map::new(),
+    };
+    fan_out(ctx, room).await
+}
 
+/// `group-fanout`: a group of 1,000 members, one socket each; its creator sends.
+async fn group(ctx: &Ctx) -> Result<Outcome> {
+    let ids: Vec<i64> = (1..=i64::try_from(GROUP_MEMBERS)?)
+        .map(|i| GROUP_BASE + i)
+        .collect();
+    let tokens = users::seed(ctx.addr, &ctx.secret, &ids)
+        .await
+        .context("creating the members")?;
+    let mut rest = HttpConn::new(ctx.addr);
+    let conversation = users::create_group(&mut rest, &tokens[0], "fanout", &ids[1..])
+        .await
+        .context("creating the group")?;
+    let mut details = serde_json::Map::new();
+    details.insert("members".into(), json!(GROUP_MEMBERS));
+    let sender = tokens[0].clone();
+    let room = Room {
+        scenario: format!("group-fanout/{GROUP_MEMBERS}"),
+        conversation,
+        socket_tokens: tokens,
+        sender,
+        path: users::conversation_send_path(conversation),
+        body: users::conversation_send_body(),
+        details,
+    };
+    fan_out(ctx, room).await
+}
+
+/// Opens and joins the room's sockets, then sends `ROUNDS` messages one after the other and
+/// times each one's deliveries.
+async fn fan_out(ctx: &Ctx, room: Room) -> Result<Outcome> {
+    let Room {
+        scenario,
+        conversation,
+        socket_tokens,
+        sender,
+        path,
+        body,
+        mut details,
+    } = room;
     let before = ctx.meter.start();
     let rss_before = ctx.meter.server_rss_kib();
     let opening = Instant::now();
-    let results: Vec<Result<socket::Ws>> = futures_util::stream::iter(0..SOCKETS)
-        .map(|i| {
-            let token = tokens[i % 2].clone();
+    let results: Vec<Result<socket::Ws>> = futures_util::stream::iter(socket_tokens)
+        .map(|token| {
             let addr = ctx.addr;
             async move {
                 let mut ws = socket::connect(addr, &token).await?;
@@ -90,7 +171,12 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
     // Every join told the sockets already in the room (`user_joined`): let that settle.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_open = ctx.meter.server_rss_kib();
+    // A connection of its own for the sends, opened now (one opened before the sockets may
+    // have been closed as idle meanwhile), so that no round pays for a connect.
+    let mut rest = HttpConn::new(ctx.addr);
+    rest.get_ok("/api/users/me", &sender).await?;
 
+    let rounds_before = ctx.meter.start();
     let mut last = Latencies::default();
     let mut first = Latencies::default();
     let mut acks = Latencies::default();
@@ -98,7 +184,7 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
     let (mut delivered, mut missing) = (0u64, 0u64);
     for _ in 0..ROUNDS {
         let sent = Instant::now();
-        let (seq, _) = users::send(&mut rest, &tokens[0], ids[1]).await?;
+        let (seq, _) = users::post_message(&mut rest, &sender, &path, &body).await?;
         acks.record(sent.elapsed());
         let deadline = sent + ROUND_TIMEOUT;
         while arrived.get(&seq).map_or(0, Vec::len) < open {
@@ -116,10 +202,10 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let rounds = ctx.meter.since(&rounds_before);
 
     let alive = socket::stop_all(&stop_tx, listeners).await;
     let usage = ctx.meter.since(&before);
-    let mut details = serde_json::Map::new();
     details.insert("sockets_open".into(), json!(open));
     details.insert("sockets_failed".into(), json!(failed_to_open));
     if let Some(e) = first_error {
@@ -134,12 +220,21 @@ async fn once(ctx: &Ctx) -> Result<Outcome> {
     );
     details.insert("rest_ack_p50_ms".into(), json!(acks.summary().p50_ms));
     details.insert("deliveries_missing".into(), json!(missing));
+    // The sends alone: from the first to the last round's deliveries (the pauses between
+    // rounds included), without opening and joining the sockets.
+    if let Some(cpu) = rounds.server_cpu_s {
+        details.insert("rounds_server_cpu_s".into(), json!(round3(cpu)));
+        if delivered > 0 {
+            let per = (cpu * 1e6 / delivered as f64 * 100.0).round() / 100.0;
+            details.insert("server_cpu_us_per_delivery".into(), json!(per));
+        }
+    }
     if let (Some(a), Some(b)) = (rss_before, rss_open) {
         let per = (b.saturating_sub(a) as f64 * 1024.0 / open as f64).round();
         details.insert("server_rss_bytes_per_socket".into(), json!(per));
     }
     Ok(Outcome {
-        scenario: format!("fanout/{SOCKETS}"),
+        scenario,
         duration_s: usage.wall_s,
         ok: delivered,
         errors: missing + failed_to_open,

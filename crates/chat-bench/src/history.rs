@@ -1,9 +1,10 @@
 //! Scenario `history`: read latency against a large stored history. The history is seeded
 //! directly with SQL through psql (users, direct conversations, members and messages with
 //! consistent `last_seq`/`message_count`, then `VACUUM ANALYZE`), first small (10,000 messages),
-//! then large (1,000,000; 100,000 with `--quick`); at each size one client issues sequential
-//! requests for the first page and a deep page (by `before` cursor) of the big conversation,
-//! the conversation list and the unread count.
+//! then large (1,000,000; 100,000 with `--quick`), each with a reader in 1,000 groups (see
+//! [`history_groups`]); at each size one client issues sequential requests for the first page
+//! and a deep page (by `before` cursor) of the big conversation, the conversation list and the
+//! unread count, then the reader's conversation list and unread count.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use serde_json::json;
 
 use crate::Ctx;
 use crate::calibrate::Db;
+use crate::history_groups::{self, GROUPS};
 use crate::http::HttpConn;
 use crate::report::Outcome;
 use crate::stats::Latencies;
@@ -41,6 +43,8 @@ struct Size {
     conversations: i64,
     /// Messages in the big conversation.
     big: i64,
+    /// Messages in each of the reader's groups.
+    group_messages: i64,
     /// Messages stored in all.
     total: i64,
 }
@@ -52,6 +56,7 @@ fn sizes(quick: bool) -> [Size; 2] {
         users: 100,
         conversations: 1_000,
         big: 1_000,
+        group_messages: 5,
         total: 10_000,
     };
     let large = if quick {
@@ -60,6 +65,7 @@ fn sizes(quick: bool) -> [Size; 2] {
             users: 1_000,
             conversations: 10_000,
             big: 20_000,
+            group_messages: 20,
             total: 100_000,
         }
     } else {
@@ -68,6 +74,7 @@ fn sizes(quick: bool) -> [Size; 2] {
             users: 1_000,
             conversations: 10_000,
             big: 100_000,
+            group_messages: 50,
             total: 1_000_000,
         }
     };
@@ -123,6 +130,9 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
                 d.insert("users".into(), json!(size.users));
                 d.insert("conversations".into(), json!(size.conversations));
                 d.insert("big_conversation_messages".into(), json!(size.big));
+                d.insert("reader_groups".into(), json!(GROUPS));
+                d.insert("group_members".into(), json!(history_groups::MEMBERS));
+                d.insert("group_messages".into(), json!(size.group_messages));
                 d.insert("seed_s".into(), json!((seeding * 10.0).round() / 10.0));
             }
             let round = |x: f64| (x * 100.0).round() / 100.0;
@@ -157,9 +167,14 @@ fn seed(db: &Db, size: Size) -> Result<f64> {
     .context("seeding users")?;
     // Conversation k (from 0) pairs user a = 1 + k % U with user a + d (wrapping), where
     // d = 1 + k / U: distinct pairs while d < U / 2. Conversation 0 (users 1 and 2) is the big one;
-    // the rest of the messages are spread evenly over the others.
-    let (others, rest) = (size.conversations - 1, size.total - size.big);
-    if others < 1 || size.conversations / size.users >= size.users / 2 {
+    // the groups hold theirs; the rest of the messages are spread evenly over the others.
+    let in_groups = GROUPS * size.group_messages;
+    let (others, rest) = (size.conversations - 1, size.total - size.big - in_groups);
+    if others < 1
+        || rest < others
+        || size.group_messages < history_groups::UNREAD_PER_GROUP
+        || size.conversations / size.users >= size.users / 2
+    {
         bail!("history: bad size {size:?}");
     }
     db.psql(&format!(
@@ -208,6 +223,7 @@ fn seed(db: &Db, size: Size) -> Result<f64> {
         ))
         .with_context(|| format!("seeding messages of conversations {lo}..={hi}"))?;
     }
+    history_groups::seed(db, BASE, last + 1, size.group_messages)?;
     db.psql(
         "VACUUM (ANALYZE) chat.users, chat.conversations, chat.conversation_members, chat.messages",
     )
@@ -218,32 +234,54 @@ fn seed(db: &Db, size: Size) -> Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
-/// The measured queries: name and request path.
-fn queries(size: Size) -> [(&'static str, String); 4] {
+/// The measured queries: name, request path and who asks (user 1 of the big conversation, or
+/// the reader in the groups).
+fn queries(size: Size) -> [(&'static str, String, i64); 6] {
     let conversation = BASE + 1;
+    let reader = history_groups::reader(BASE);
     // Deep: the page just below the oldest tenth of the big conversation.
     let before = (size.big / 10).max(2);
     [
         (
             "first-page",
             format!("/api/chat/conversations/{conversation}/messages?limit={PAGE}"),
+            conversation,
         ),
         (
             "deep-page",
             format!("/api/chat/conversations/{conversation}/messages?before={before}&limit={PAGE}"),
+            conversation,
         ),
-        ("conversations", "/api/chat/conversations".to_owned()),
-        ("unread-count", "/api/chat/unread-count".to_owned()),
+        (
+            "conversations",
+            "/api/chat/conversations".to_owned(),
+            conversation,
+        ),
+        (
+            "unread-count",
+            "/api/chat/unread-count".to_owned(),
+            conversation,
+        ),
+        (
+            "group-conversations",
+            "/api/chat/conversations".to_owned(),
+            reader,
+        ),
+        (
+            "group-unread-count",
+            "/api/chat/unread-count".to_owned(),
+            reader,
+        ),
     ]
 }
 
-/// Sequential requests per query from one client, as user 1 of the big conversation.
+/// Sequential requests per query from one client, as the user each query names.
 async fn measure(ctx: &Ctx, size: Size, requests: usize) -> Result<Vec<Outcome>> {
-    let tokens = users::seed(ctx.addr, &ctx.secret, &[BASE + 1]).await?;
-    let token = tokens.first().context("no token")?;
     let mut conn = HttpConn::new(ctx.addr);
     let mut outcomes = Vec::new();
-    for (name, path) in queries(size) {
+    for (name, path, user) in queries(size) {
+        let tokens = users::seed(ctx.addr, &ctx.secret, &[user]).await?;
+        let token = tokens.first().context("no token")?;
         for _ in 0..WARMUP {
             let response = conn.get_ok(&path, token).await?;
             check(name, &response.json()?, size)?;
@@ -305,6 +343,22 @@ fn check(name: &str, body: &serde_json::Value, size: Size) -> Result<()> {
         "conversations" => {
             if list("conversations")?.is_empty() {
                 bail!("conversations: the list is empty");
+            }
+        }
+        "group-conversations" => {
+            let kinds: Vec<&str> = list("conversations")?
+                .iter()
+                .filter_map(|c| c["kind"].as_str())
+                .collect();
+            if kinds.is_empty() || kinds.iter().any(|k| *k != "group") {
+                bail!("group-conversations: expected groups only, got kinds {kinds:?}");
+            }
+        }
+        "group-unread-count" => {
+            // The reader sent nothing: 3 unread messages from others in each group.
+            let want = GROUPS * history_groups::UNREAD_PER_GROUP;
+            if body["unreadCount"].as_i64() != Some(want) {
+                bail!("group-unread-count: expected {want} unread messages, got {body}");
             }
         }
         _ => {

@@ -10,7 +10,9 @@ mod args;
 mod calibrate;
 mod delivery_audit;
 mod fanout;
+mod group_send;
 mod history;
+mod history_groups;
 mod http;
 mod idle;
 mod reconnect_storm;
@@ -172,6 +174,8 @@ async fn run(args: Args) -> Result<()> {
             "rest-send" => rest_send::run(&ctx).await,
             "socket-throughput" => throughput::run(&ctx).await,
             "fanout" => fanout::run(&ctx).await,
+            "group-fanout" => fanout::run_group(&ctx).await,
+            "group-send" => group_send::run(&ctx).await,
             "idle-connections" => idle::run(&ctx).await,
             "history" => history::run(&ctx).await,
             "abuse" => abuse::run(&ctx).await,

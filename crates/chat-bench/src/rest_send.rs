@@ -28,6 +28,9 @@ const RANDOM_CLIENTS: usize = 16;
 /// The first id of `rest-send/random`'s users, after those of the other scenarios.
 const RANDOM_BASE: i64 = 4_000_000;
 
+/// Where a direct send goes.
+const SEND_PATH: &str = "/api/chat/send";
+
 /// Seed of `rest-send/random`'s choices (client `i` draws from `RANDOM_SEED + i`), so that
 /// every run sends the same sequence of pairs.
 const RANDOM_SEED: u64 = 0x00C0_FFEE_2026;
@@ -63,9 +66,9 @@ struct ClientResult {
 }
 
 /// Where a closed-loop client sends next.
-trait Target: Send + 'static {
-    /// The token and the body of the next send.
-    fn next(&mut self) -> (&str, &[u8]);
+pub(crate) trait Target: Send + 'static {
+    /// The token, the request path and the body of the next send (a `POST` answered 201).
+    fn next(&mut self) -> (&str, &str, &[u8]);
 }
 
 /// A fixed pair: the same sender and receiver every time.
@@ -77,8 +80,8 @@ struct FixedPair {
 }
 
 impl Target for FixedPair {
-    fn next(&mut self) -> (&str, &[u8]) {
-        (&self.token, &self.body)
+    fn next(&mut self) -> (&str, &str, &[u8]) {
+        (&self.token, SEND_PATH, &self.body)
     }
 }
 
@@ -95,7 +98,7 @@ struct RandomPairs {
 }
 
 impl Target for RandomPairs {
-    fn next(&mut self) -> (&str, &[u8]) {
+    fn next(&mut self) -> (&str, &str, &[u8]) {
         let n = self.ids.len() as u64;
         let sender = self.rng.next() % n;
         // Any user but the sender: draw among the n - 1 others.
@@ -108,7 +111,7 @@ impl Target for RandomPairs {
             usize::try_from(receiver).unwrap_or(0),
         );
         self.body = users::send_body(self.ids[receiver]);
-        (&self.tokens[sender], &self.body)
+        (&self.tokens[sender], SEND_PATH, &self.body)
     }
 }
 
@@ -130,8 +133,9 @@ pub(crate) async fn closed_loop(
     closed_loop_to(addr, targets, deadline).await
 }
 
-/// Each target's client sends `POST /api/chat/send` back to back, on its own connection,
-/// until `deadline`; returns the latencies of the sends answered 201 and the failures by kind.
+/// Each target's client sends back to back (`POST` of what the target names), on its own
+/// connection, until `deadline`; returns the latencies of the sends answered 201 and the
+/// failures by kind.
 async fn closed_loop_to<T: Target>(
     addr: std::net::SocketAddr,
     targets: Vec<T>,
@@ -151,12 +155,9 @@ async fn closed_loop_to<T: Target>(
                     errors: BTreeMap::new(),
                 };
                 while Instant::now() < deadline {
-                    let (token, body) = target.next();
+                    let (token, path, body) = target.next();
                     let sent = Instant::now();
-                    let kind = match conn
-                        .request("POST", "/api/chat/send", Some(token), Some(body))
-                        .await
-                    {
+                    let kind = match conn.request("POST", path, Some(token), Some(body)).await {
                         Ok(r) if r.status == 201 => {
                             result.latencies.record(sent.elapsed());
                             continue;
@@ -276,7 +277,7 @@ async fn random(ctx: &Ctx) -> Result<Outcome> {
 
 /// Runs `targets` in a closed loop for the scenario's duration and reports it as `scenario`,
 /// with `details` and what the run cost.
-async fn measure<T: Target>(
+pub(crate) async fn measure<T: Target>(
     ctx: &Ctx,
     scenario: String,
     targets: Vec<T>,

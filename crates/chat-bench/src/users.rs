@@ -69,14 +69,17 @@ pub(crate) async fn seed(addr: SocketAddr, secret: &str, ids: &[i64]) -> Result<
 
 /// Sends one message over REST; returns its seq and conversation id.
 pub(crate) async fn send(conn: &mut HttpConn, token: &str, receiver: i64) -> Result<(u64, i64)> {
-    let response = conn
-        .request(
-            "POST",
-            "/api/chat/send",
-            Some(token),
-            Some(&send_body(receiver)),
-        )
-        .await?;
+    post_message(conn, token, "/api/chat/send", &send_body(receiver)).await
+}
+
+/// Posts one message (`body` to `path`, answered 201); returns its seq and conversation id.
+pub(crate) async fn post_message(
+    conn: &mut HttpConn,
+    token: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(u64, i64)> {
+    let response = conn.request("POST", path, Some(token), Some(body)).await?;
     if response.status != 201 {
         bail!(
             "send answered {}: {}",
@@ -93,6 +96,45 @@ pub(crate) async fn send(conn: &mut HttpConn, token: &str, receiver: i64) -> Res
         .as_i64()
         .context("no data.conversation_id in the send's answer")?;
     Ok((seq, conversation))
+}
+
+/// Creates a group (`POST /api/chat/groups`) owned by `token`'s user with `members` besides
+/// it; returns the group's conversation id.
+pub(crate) async fn create_group(
+    conn: &mut HttpConn,
+    token: &str,
+    title: &str,
+    members: &[i64],
+) -> Result<i64> {
+    let body = serde_json::json!({ "title": title, "memberIds": members }).to_string();
+    let response = conn
+        .request(
+            "POST",
+            "/api/chat/groups",
+            Some(token),
+            Some(body.as_bytes()),
+        )
+        .await?;
+    if response.status != 201 {
+        bail!(
+            "creating a group answered {}: {}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+    response.json()?["data"]["id"]
+        .as_i64()
+        .context("no data.id in the group's answer")
+}
+
+/// Where a send into conversation `id` goes (`POST`, any conversation the sender is in).
+pub(crate) fn conversation_send_path(id: i64) -> String {
+    format!("/api/chat/conversations/{id}/messages")
+}
+
+/// The body of a send into a conversation by id: the same text as [`send_body`].
+pub(crate) fn conversation_send_body() -> Vec<u8> {
+    format!(r#"{{"content":"{MESSAGE}"}}"#).into_bytes()
 }
 
 /// The body of a send from the bench: a fixed-length text, like the calibration's.

@@ -11,6 +11,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::conversation_page::conversation_page;
 use crate::prepared::ByIds;
 use crate::rows::{ConversationMemberRow, assemble};
 use crate::schema::{conversation_members, conversations};
@@ -220,23 +221,6 @@ SELECT moved.last_read_seq, moved.last_read_at,
            AND x.seq > me.old_seq AND x.seq <= me.new_seq) AS updated
   FROM moved, me";
 
-/// A page of the user's conversations, newest activity first, each joined with all of its
-/// members: one query however many conversations and members there are.
-pub(crate) const CONVERSATIONS_PAGE: &str = concat!(
-    "SELECT ",
-    detail_columns!(),
-    "
-  FROM (SELECT c.id, COALESCE(c.last_message_at, c.created_at) AS activity
-          FROM conversation_members me JOIN conversations c ON c.id = me.conversation_id
-         WHERE me.user_id = $1
-         ORDER BY activity DESC, c.id DESC
-         LIMIT $2 OFFSET $3) page
-  JOIN conversations c ON c.id = page.id
-  JOIN conversation_members m ON m.conversation_id = c.id
-  JOIN users u ON u.id = m.user_id
- ORDER BY page.activity DESC, c.id DESC, m.user_id"
-);
-
 /// Visible messages from others above each of the user's watermarks, per conversation.
 pub(crate) const UNREAD_BY_CONVERSATION: &str = "
 SELECT m.conversation_id, count(*) AS unread_count
@@ -299,14 +283,7 @@ impl ConversationRepo for PgStore {
             .get_result(&mut conn)
             .await
             .map_err(query_error)?;
-        let rows: Vec<ConversationMemberRow> = diesel::sql_query(CONVERSATIONS_PAGE)
-            .bind::<BigInt, _>(user.get())
-            .bind::<BigInt, _>(i64::from(page.limit))
-            .bind::<BigInt, _>(page.offset())
-            .load(&mut conn)
-            .await
-            .map_err(query_error)?;
-        let items = assemble(rows)?;
+        let items = conversation_page(&mut conn, user, page).await?;
         Ok(Paged { items, total })
     }
 

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod append_batch;
+mod conversation_page;
 mod conversations;
 mod error;
 mod group_commit;

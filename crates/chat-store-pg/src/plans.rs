@@ -9,7 +9,8 @@ use diesel::pg::Pg;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-use crate::conversations::{CONVERSATIONS_PAGE, UNREAD_BY_CONVERSATION, detail_by_id};
+use crate::conversation_page::{PAGE_CONVERSATIONS, PAGE_MEMBERS};
+use crate::conversations::{UNREAD_BY_CONVERSATION, detail_by_id};
 use crate::messages::window_query;
 use crate::test_support::TestDatabase;
 
@@ -84,7 +85,11 @@ async fn list_queries_use_indexes_on_a_large_history() {
         ),
         (
             "conversation page",
-            inline(CONVERSATIONS_PAGE, &[user.get(), 20, 20]),
+            inline(PAGE_CONVERSATIONS, &[user.get(), 20, 20]),
+        ),
+        (
+            "members of a page's conversations",
+            PAGE_MEMBERS.replace("$1", "ARRAY[4321, 4322, 4323]::bigint[]"),
         ),
         (
             "conversation count",
