@@ -91,7 +91,7 @@ pub(crate) struct OpenBatch<'a> {
 }
 
 impl OpenBatch<'_> {
-    fn new(pairs: impl Iterator<Item = DirectPair>) -> Self {
+    pub(crate) fn new(pairs: impl Iterator<Item = DirectPair>) -> Self {
         let (lows, highs) = pairs.map(|p| (p.low().get(), p.high().get())).unzip();
         OpenBatch {
             lows,

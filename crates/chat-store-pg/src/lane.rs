@@ -29,6 +29,11 @@ pub(crate) trait Job: Send + Sized + 'static {
     fn fail(self, error: ChatError);
 }
 
+/// How a lane's connection plans: once per statement, without sequential scans (see
+/// [`Target::connect`]).
+pub(crate) const LANE_SETTINGS: &str =
+    "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
+
 /// Where a lane connects. A lane owns its connection, opened on the lane's own runtime, so that
 /// a batch's round trip never hops to the thread of whoever opened a pooled connection.
 pub(crate) struct Target {
@@ -49,10 +54,13 @@ impl Target {
 
     /// Opens the lane's connection. It runs only batch statements, whose plan does not depend
     /// on the batch: planning them anew for every batch (PostgreSQL's choice for a statement
-    /// whose array parameters it cannot size) would cost more than executing them.
+    /// whose array parameters it cannot size) would cost more than executing them. A plan made
+    /// once may be made while the tables are nearly empty, where scanning a whole table looks
+    /// cheapest; every table these statements touch is reached by key, so sequential scans are
+    /// off on this connection, lest such a plan be kept while the tables grow (it made each
+    /// batch read every membership row).
     async fn connect(&self) -> Result<AsyncPgConnection, ChatError> {
-        const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
-        connect_within(&self.url, &self.schema, GENERIC_PLANS, self.timeout)
+        connect_within(&self.url, &self.schema, LANE_SETTINGS, self.timeout)
             .await
             .map_err(|e| ChatError::Unavailable(Box::new(e)))
     }
