@@ -2,19 +2,19 @@
 //! and unread counts.
 
 use chat_domain::{
-    ChatError, ConversationDetail, ConversationId, ConversationRepo, DirectPair, Entity,
-    PageRequest, Paged, ReadReceipt, Seq, StreamPosition, UnreadCount, UserId,
+    ChatError, ConversationDetail, ConversationId, ConversationRepo, DirectPair, PageRequest,
+    Paged, ReadReceipt, Seq, StreamPosition, UnreadCount, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::conversation_page::conversation_page;
 use crate::prepared::ByIds;
 use crate::rows::{ConversationMemberRow, assemble};
-use crate::schema::{conversation_members, conversations};
+use crate::schema::conversation_members;
 use crate::stream::{Record, record};
 use crate::{PgStore, query_error};
 
@@ -28,6 +28,7 @@ macro_rules! detail_columns {
          u.username"
     };
 }
+pub(crate) use detail_columns;
 
 /// One conversation with its members, joined, up to its `WHERE` condition.
 macro_rules! detail_where {
@@ -65,60 +66,8 @@ pub(crate) fn detail_by_pair(pair: DirectPair) -> ByIds<2> {
     )
 }
 
-/// The direct conversation of a pair with its members, created if missing with both users
-/// as members, in one statement: found through the pair's unique key, else inserted with its
-/// two members when both users exist. The rows come from the lookup or from the inserts'
-/// `RETURNING` (the statement's snapshot cannot see its own inserts). No rows: a user is
-/// missing, or a concurrent first send created the conversation after this statement's
-/// snapshot (`ON CONFLICT DO NOTHING` waited for it to commit); nothing was written.
-pub(crate) fn find_or_create_direct(pair: DirectPair) -> ByIds<2> {
-    ByIds::new(
-        ["WITH pair AS (SELECT ", "::bigint AS low, "],
-        concat!(
-            "::bigint AS high),
-found AS (
-    SELECT c.id, c.kind, c.title, c.avatar_url, c.last_seq, c.message_count, c.last_message,
-           c.last_message_at, c.created_at, c.updated_at
-      FROM conversations c, pair
-     WHERE c.direct_user_low = pair.low AND c.direct_user_high = pair.high
-),
-people AS (
-    SELECT u.id, u.username FROM users u, pair WHERE u.id IN (pair.low, pair.high)
-),
-created AS (
-    INSERT INTO conversations (kind, direct_user_low, direct_user_high)
-    SELECT 'direct', pair.low, pair.high FROM pair
-     WHERE NOT EXISTS (SELECT 1 FROM found) AND (SELECT count(*) FROM people) = 2
-        ON CONFLICT (direct_user_low, direct_user_high) DO NOTHING
-    RETURNING id, kind, title, avatar_url, last_seq, message_count, last_message,
-              last_message_at, created_at, updated_at
-),
-joined AS (
-    INSERT INTO conversation_members (conversation_id, user_id)
-    SELECT created.id, people.id FROM created, people
-    RETURNING conversation_id, user_id, role, last_read_seq, last_read_at, joined_at
-)
-SELECT ",
-            detail_columns!(),
-            "
-  FROM found c
-  JOIN conversation_members m ON m.conversation_id = c.id
-  JOIN users u ON u.id = m.user_id
-UNION ALL
-SELECT ",
-            detail_columns!(),
-            "
-  FROM created c
-  JOIN joined m ON m.conversation_id = c.id
-  JOIN people u ON u.id = m.user_id
- ORDER BY user_id"
-        ),
-        [pair.low().get(), pair.high().get()],
-    )
-}
-
 /// Loads one conversation with its members, in one query.
-async fn load_detail(
+pub(crate) async fn load_detail(
     conn: &mut AsyncPgConnection,
     query: impl diesel_async::methods::LoadQuery<'static, AsyncPgConnection, ConversationMemberRow>
     + Send
@@ -126,61 +75,6 @@ async fn load_detail(
 ) -> Result<Option<ConversationDetail>, ChatError> {
     let rows: Vec<ConversationMemberRow> = query.load(conn).await.map_err(query_error)?;
     Ok(assemble(rows)?.into_iter().next())
-}
-
-/// The direct conversation of a pair, created in a transaction of its own if missing (the
-/// fallback of [`find_or_create_direct`]): a missing user fails the members' foreign key, which
-/// rolls everything back and is `NotFound(User)`.
-async fn create_direct(
-    conn: &mut AsyncPgConnection,
-    pair: DirectPair,
-) -> Result<ConversationDetail, ChatError> {
-    let (low, high) = (pair.low().get(), pair.high().get());
-    let created = conn
-        .transaction::<i64, DieselError, _>(async |conn| {
-            // DO UPDATE (a no-op write) instead of DO NOTHING so that the row is returned
-            // and locked also when a concurrent first send created it a moment ago.
-            let id: i64 = diesel::insert_into(conversations::table)
-                .values((
-                    conversations::kind.eq("direct"),
-                    conversations::direct_user_low.eq(low),
-                    conversations::direct_user_high.eq(high),
-                ))
-                .on_conflict((
-                    conversations::direct_user_low,
-                    conversations::direct_user_high,
-                ))
-                .do_update()
-                .set(conversations::updated_at.eq(conversations::updated_at))
-                .returning(conversations::id)
-                .get_result(conn)
-                .await?;
-            diesel::insert_into(conversation_members::table)
-                .values(&[
-                    (
-                        conversation_members::conversation_id.eq(id),
-                        conversation_members::user_id.eq(low),
-                    ),
-                    (
-                        conversation_members::conversation_id.eq(id),
-                        conversation_members::user_id.eq(high),
-                    ),
-                ])
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-            Ok(id)
-        })
-        .await;
-    let id = match created {
-        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-            return Err(ChatError::not_found(Entity::User));
-        }
-        other => other.map_err(query_error)?,
-    };
-    load_detail(conn, detail_by_id(id))
-        .await?
-        .ok_or_else(|| ChatError::Internal("created conversation vanished".into()))
 }
 
 #[derive(QueryableByName)]
@@ -232,25 +126,8 @@ SELECT m.conversation_id, count(*) AS unread_count
 
 impl ConversationRepo for PgStore {
     async fn direct_conversation(&self, pair: DirectPair) -> Result<ConversationDetail, ChatError> {
-        let mut conn = self.conn().await?;
-        // One round trip and one commit in the usual cases: the pair's conversation found, or
-        // created with its members.
-        let rows: Vec<ConversationMemberRow> =
-            match find_or_create_direct(pair).load(&mut conn).await {
-                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                    // A user deleted since the statement's snapshot; nothing was written.
-                    return Err(ChatError::not_found(Entity::User));
-                }
-                other => other.map_err(query_error)?,
-            };
-        if let Some(found) = assemble(rows)?.into_iter().next() {
-            return Ok(found);
-        }
-        // Rare: a concurrent first send created it a moment ago, or a user is missing.
-        if let Some(found) = load_detail(&mut conn, detail_by_pair(pair)).await? {
-            return Ok(found);
-        }
-        create_direct(&mut conn, pair).await
+        // Group-committed with the other first contacts under way (`first_contact.rs`).
+        self.first_contact.open(pair).await
     }
 
     async fn find_direct_conversation(

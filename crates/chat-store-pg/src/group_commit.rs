@@ -9,8 +9,6 @@
 //! An idle lane commits the first message at once: batching adds no wait at low load. Each
 //! lane has a connection of its own besides the pool.
 
-use std::time::Duration;
-
 use chat_domain::{Appended, ChatError, NewMessage, writer_of};
 use diesel::OptionalExtension;
 use diesel::result::Error as DieselError;
@@ -21,8 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::PgConfig;
 use crate::append_batch::{AppendBatch, BatchRow};
 use crate::error::query_error;
+use crate::lane::{self, ConnectionLost, Job, Target, fail_all};
 use crate::messages::earlier_send;
-use crate::pool::connect_within;
 
 /// What one append gets back: the stored message, or `None` when the sender is not a member.
 pub(crate) type AppendResult = Result<Option<Appended>, ChatError>;
@@ -42,18 +40,8 @@ pub(crate) struct GroupCommit {
 impl GroupCommit {
     /// Starts the configured number of writer lanes on the current Tokio runtime.
     pub(crate) fn start(config: &PgConfig) -> Self {
-        let max_batch = config.max_write_batch.max(1);
         let lanes = (0..config.write_lanes.max(1))
-            .map(|_| {
-                let (tx, rx) = mpsc::channel(max_batch * 4);
-                let target = Target {
-                    url: config.url.clone(),
-                    schema: config.schema.clone(),
-                    timeout: config.connect_timeout,
-                };
-                tokio::spawn(run_lane(target, rx, max_batch));
-                tx
-            })
+            .map(|_| lane::start(Target::of(config), config.max_write_batch))
             .collect();
         GroupCommit { lanes }
     }
@@ -67,61 +55,23 @@ impl GroupCommit {
         self.lanes[lane]
             .send(Pending { message, reply })
             .await
-            .map_err(|_| writer_stopped())?;
-        answer.await.map_err(|_| writer_stopped())?
+            .map_err(|_| lane::stopped())?;
+        answer.await.map_err(|_| lane::stopped())?
     }
 }
 
-fn writer_stopped() -> ChatError {
-    ChatError::Unavailable("the store's writer has stopped".into())
-}
+impl Job for Pending {
+    async fn commit_all(
+        conn: &mut AsyncPgConnection,
+        batch: &mut Vec<Self>,
+    ) -> Result<(), ConnectionLost> {
+        commit(conn, batch).await
+    }
 
-/// Where a lane connects. A lane owns its connection, opened on the lane's own runtime, so that
-/// a batch's round trip never hops to the thread of whoever opened a pooled connection.
-struct Target {
-    url: String,
-    schema: String,
-    timeout: Duration,
-}
-
-impl Target {
-    /// Opens the lane's connection. It runs only the append statements, whose plan does not
-    /// depend on the batch: planning them anew for every batch (PostgreSQL's choice for a
-    /// statement whose array parameters it cannot size) would cost more than executing them.
-    async fn connect(&self) -> Result<AsyncPgConnection, ChatError> {
-        const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
-        connect_within(&self.url, &self.schema, GENERIC_PLANS, self.timeout)
-            .await
-            .map_err(|e| ChatError::Unavailable(Box::new(e)))
+    fn fail(self, error: ChatError) {
+        let _ = self.reply.send(Err(error));
     }
 }
-
-/// Commits whatever has queued up, one batch at a time, until every handle is gone. The
-/// connection is opened on the first batch and again after it broke.
-async fn run_lane(target: Target, mut queue: mpsc::Receiver<Pending>, max_batch: usize) {
-    let mut conn: Option<AsyncPgConnection> = None;
-    let mut batch = Vec::with_capacity(max_batch);
-    while queue.recv_many(&mut batch, max_batch).await > 0 {
-        let usable = match conn.as_mut() {
-            Some(conn) => conn,
-            None => match target.connect().await {
-                Ok(opened) => conn.insert(opened),
-                Err(error) => {
-                    fail_all(&mut batch, &error);
-                    continue;
-                }
-            },
-        };
-        if commit(usable, &mut batch).await.is_err() {
-            conn = None;
-        }
-        batch.clear();
-    }
-}
-
-/// The connection failed under a batch: the next one opens a new connection.
-#[derive(Debug)]
-struct ConnectionLost;
 
 /// Appends the batch in one statement and answers every caller. When the statement fails for
 /// a reason that may lie in one message (a reused client message id, say), nothing of it was
@@ -180,17 +130,6 @@ fn answer_batch(batch: &mut Vec<Pending>, rows: Vec<BatchRow>) {
     }
     for (pending, row) in batch.drain(..).zip(stored) {
         let _ = pending.reply.send(Ok(row.map(BatchRow::appended)));
-    }
-}
-
-/// Tells every caller that the store is unavailable, and why (the error itself is not `Clone`).
-fn fail_all(batch: &mut Vec<Pending>, error: &ChatError) {
-    let reason = std::error::Error::source(error)
-        .map_or_else(|| error.to_string(), |cause| cause.to_string());
-    for pending in batch.drain(..) {
-        let _ = pending
-            .reply
-            .send(Err(ChatError::Unavailable(reason.clone().into())));
     }
 }
 

@@ -8,8 +8,10 @@ mod append_batch;
 mod conversation_page;
 mod conversations;
 mod error;
+mod first_contact;
 mod group_commit;
 mod groups;
+mod lane;
 mod messages;
 mod migrate;
 #[cfg(test)]
@@ -38,14 +40,17 @@ pub use migrate::MIGRATIONS;
 pub use pool::{PgConfig, redacted};
 
 use error::{pool_error, query_error};
+use first_contact::FirstContact;
 use group_commit::GroupCommit;
 use pool::PgConn;
 
-/// The PostgreSQL store. Cheap to clone: clones share one pool and one set of writers.
+/// The PostgreSQL store. Cheap to clone: clones share one pool and one set of writers (the
+/// message appends' lanes and the lane that opens direct conversations).
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
     writes: Arc<GroupCommit>,
+    first_contact: Arc<FirstContact>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -84,9 +89,11 @@ impl PgStore {
             tracing::info!(keyed, "filled in the case keys of usernames");
         }
         let writes = GroupCommit::start(config);
+        let first_contact = FirstContact::start(config);
         Ok(PgStore {
             pool,
             writes: Arc::new(writes),
+            first_contact: Arc::new(first_contact),
         })
     }
 
