@@ -22,6 +22,7 @@ mod policy;
 mod ports;
 mod rate_limit;
 mod recovery;
+mod send;
 mod service;
 mod stream;
 mod sync;
@@ -60,6 +61,7 @@ pub use ports::{
 };
 pub use rate_limit::{KeyedLimiter, Rate, SendRate};
 pub use recovery::{RecoveryRepo, RecoverySession};
-pub use service::{ChatService, ConversationMessages, Recipient, SendMessage, SentMessage};
+pub use send::{Recipient, SendMessage, SentMessage};
+pub use service::{ChatService, ConversationMessages};
 pub use stream::{STREAM_WRITERS, StreamEvent, StreamPosition, StreamToken, writer_of};
 pub use sync::SyncPage;

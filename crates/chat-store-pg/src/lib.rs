@@ -10,6 +10,7 @@ mod conversations;
 mod error;
 mod first_contact;
 mod group_commit;
+mod group_members;
 mod groups;
 mod lane;
 mod messages;

@@ -11,7 +11,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response,
 use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::error::{ErrorEnvelope, FieldError};
-use crate::routes::{accounts, admin, chat, groups, sync, users};
+use crate::routes::{accounts, admin, chat, groups, members, sync, users};
 use crate::{health, views};
 
 /// Security scheme of the host application's (or a built-in account's) user tokens.
@@ -45,9 +45,9 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         groups::create,
         groups::conversation,
         groups::update,
-        groups::add_members,
-        groups::remove_member,
-        groups::set_role,
+        members::add_members,
+        members::remove_member,
+        members::set_role,
         groups::post_message,
         groups::reads,
         chat::delete,

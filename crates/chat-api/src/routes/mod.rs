@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod chat;
 pub(crate) mod groups;
+pub(crate) mod members;
 pub(crate) mod sync;
 pub(crate) mod table;
 pub(crate) mod users;

@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, groups, sync, users};
+use super::{accounts, admin, chat, groups, members, sync, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -222,9 +222,9 @@ impl Endpoint {
             Endpoint::CreateGroup => route.to(groups::create::<S, E>),
             Endpoint::Conversation => route.to(groups::conversation::<S, E>),
             Endpoint::UpdateConversation => route.to(groups::update::<S, E>),
-            Endpoint::AddMembers => route.to(groups::add_members::<S, E>),
-            Endpoint::RemoveMember => route.to(groups::remove_member::<S, E>),
-            Endpoint::SetRole => route.to(groups::set_role::<S, E>),
+            Endpoint::AddMembers => route.to(members::add_members::<S, E>),
+            Endpoint::RemoveMember => route.to(members::remove_member::<S, E>),
+            Endpoint::SetRole => route.to(members::set_role::<S, E>),
             Endpoint::PostMessage => route.to(groups::post_message::<S, E>),
             Endpoint::MessageReads => route.to(groups::reads::<S, E>),
             Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),

@@ -138,6 +138,7 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ChatError>, entity: En
     }
 }
 
+mod group_scoping;
 mod groups;
 mod history;
 mod reading;
@@ -145,6 +146,7 @@ mod sending;
 mod stream;
 mod users;
 
+pub use group_scoping::*;
 pub use groups::*;
 pub use history::*;
 pub use reading::*;
