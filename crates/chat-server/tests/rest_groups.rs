@@ -282,13 +282,15 @@ async fn group_sends_with_per_member_read_state_seen_by_and_unread_counts() {
             &listed["kind"],
             &listed["title"],
             &listed["participant_1_id"],
-            &listed["last_message"]
+            &listed["last_message"],
+            &listed["member_count"]
         ),
         (
             &json!("group"),
             &json!("Team"),
             &Value::Null,
-            &json!("four")
+            &json!("four"),
+            &json!(3)
         )
     );
     let (_, unread) = ask(&app, BOB, Method::GET, "/api/chat/unread", None).await;

@@ -16,8 +16,8 @@ fn summary(member: Option<&Member>) -> Option<UserSummary> {
 /// A conversation with its last message, with the field names of the service this server
 /// replaces (`participant_1_id`, ... for the two members of a direct conversation, smaller id
 /// first; null for a group). A direct conversation's record in lists is exactly the seed's;
-/// a group's adds `kind`, `title` and `avatar_url` (and the detail of one conversation always
-/// says its `kind`).
+/// a group's adds `kind`, `title`, `avatar_url` and `member_count` (and the detail of one
+/// conversation always says its `kind`).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Conversation))]
 pub struct ConversationView {
@@ -34,6 +34,11 @@ pub struct ConversationView {
     /// A group's picture URL, or null (groups only).
     #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<Option<String>>,
+    /// How many members a group has (groups only), so that a list can show it without
+    /// reading each group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    member_count: Option<usize>,
     /// The member with the smaller id (direct conversations; null for a group).
     #[cfg_attr(feature = "openapi", schema(required = true))]
     participant_1_id: Option<i64>,
@@ -79,6 +84,7 @@ impl From<&ConversationDetail> for ConversationView {
             kind: group.then_some(c.kind),
             title: c.title.clone().filter(|_| group),
             avatar_url: group.then(|| c.avatar_url.clone()),
+            member_count: group.then_some(detail.members.len()),
             participant_1_id: first.map(|m| m.user.id.get()),
             participant_2_id: second.map(|m| m.user.id.get()),
             last_message: c.last_message.clone(),
