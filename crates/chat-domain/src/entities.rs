@@ -42,6 +42,23 @@ pub enum ConversationKind {
     Group,
 }
 
+impl ConversationKind {
+    /// The kind's name, as the wire and the database spell it (`direct`, `group`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+        }
+    }
+
+    /// The kind named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        [ConversationKind::Direct, ConversationKind::Group]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
 /// What a member may do in a conversation.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +70,24 @@ pub enum Role {
     Admin,
     /// May read and write.
     Member,
+}
+
+impl Role {
+    /// The role's name, as the wire and the database spell it (`owner`, `admin`, `member`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// The role named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Role::Owner, Role::Admin, Role::Member]
+            .into_iter()
+            .find(|role| role.as_str() == name)
+    }
 }
 
 /// A conversation's own record, with the counters kept beside it so that lists need no

@@ -138,12 +138,7 @@ impl FirstContact {
     /// The pair's direct conversation with its members, created if missing, once the batch
     /// that found or created it has committed.
     pub(crate) async fn open(&self, pair: DirectPair) -> Result<ConversationDetail, ChatError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Opening { pair, reply })
-            .await
-            .map_err(|_| lane::stopped())?;
-        answer.await.map_err(|_| lane::stopped())?
+        lane::ask(&self.queue, |reply| Opening { pair, reply }).await
     }
 }
 

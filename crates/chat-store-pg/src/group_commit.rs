@@ -51,12 +51,7 @@ impl GroupCommit {
     /// batches in flight never bump the same writer row (and never wait for each other's).
     pub(crate) async fn append(&self, message: NewMessage) -> AppendResult {
         let lane = writer_of(message.conversation_id) % self.lanes.len().max(1);
-        let (reply, answer) = oneshot::channel();
-        self.lanes[lane]
-            .send(Pending { message, reply })
-            .await
-            .map_err(|_| lane::stopped())?;
-        answer.await.map_err(|_| lane::stopped())?
+        lane::ask(&self.lanes[lane], |reply| Pending { message, reply }).await
     }
 }
 

@@ -12,7 +12,7 @@ use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::groups::{Failed, IdRow, check_users};
-use crate::rows::role_name;
+use crate::schema::conversation_members;
 use crate::stream::{MemberRecord, record_member};
 
 /// The members of a conversation with what the ownership hand-over weighs.
@@ -97,10 +97,7 @@ pub(crate) async fn add(
     Ok(events)
 }
 
-pub(crate) async fn seniority(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-) -> Result<Vec<Seniority>, Failed> {
+async fn seniority(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<Seniority>, Failed> {
     let rows: Vec<SeniorityRow> = diesel::sql_query(SENIORITY)
         .bind::<BigInt, _>(id)
         .load(conn)
@@ -127,10 +124,25 @@ async fn set_role(
     )
     .bind::<BigInt, _>(id)
     .bind::<BigInt, _>(user.get())
-    .bind::<Text, _>(role_name(role))
+    .bind::<Text, _>(role.as_str())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The role of `user` in the conversation, if they are a member.
+pub(crate) async fn role_in(
+    conn: &mut AsyncPgConnection,
+    id: ConversationId,
+    user: UserId,
+) -> Result<Option<Role>, Failed> {
+    let role: Option<String> = conversation_members::table
+        .find((id.get(), user.get()))
+        .select(conversation_members::role)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(role.map(|r| crate::rows::role_of(&r)).transpose()?)
 }
 
 pub(crate) async fn remove(
@@ -148,9 +160,8 @@ pub(crate) async fn remove(
     .bind::<BigInt, _>(user.get())
     .execute(conn)
     .await?;
-    let remaining = seniority(conn, id.get()).await?;
     let heir = if role == Role::Owner {
-        successor(&remaining)
+        successor(&seniority(conn, id.get()).await?)
     } else {
         None
     };

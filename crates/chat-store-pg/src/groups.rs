@@ -14,7 +14,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::conversations::detail_by_id;
-use crate::group_members::{add, change_role, remove, seniority};
+use crate::group_members::{add, change_role, remove, role_in};
 use crate::rows::{ConversationMemberRow, ConversationRow, assemble};
 use crate::schema::conversations;
 use crate::stream::{Record, record};
@@ -254,20 +254,14 @@ async fn change(
     let Some(me) = me else {
         return Ok(None);
     };
-    let kind = match me.kind.as_str() {
-        "group" => ConversationKind::Group,
-        _ => ConversationKind::Direct,
-    };
+    let kind = ConversationKind::parse(&me.kind)
+        .ok_or_else(|| ChatError::Internal(format!("conversation kind {:?}", me.kind).into()))?;
     let target = match &change {
         GroupChange::RemoveMember(user) | GroupChange::SetRole(user, _) => Some(*user),
         GroupChange::Update(_) | GroupChange::AddMembers(_) => None,
     };
     let target_role = match target {
-        Some(user) => seniority(conn, id.get())
-            .await?
-            .into_iter()
-            .find(|m| m.user == user)
-            .map(|m| m.role),
+        Some(user) => role_in(conn, id, user).await?,
         None => None,
     };
     let actor_role = crate::rows::role_of(&me.role)?;

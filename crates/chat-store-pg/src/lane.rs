@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chat_domain::ChatError;
 use diesel_async::AsyncPgConnection;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::PgConfig;
 use crate::pool::connect_within;
@@ -97,6 +97,17 @@ async fn run<J: Job>(target: Target, mut queue: mpsc::Receiver<J>, max_batch: us
         // Whatever a commit left unanswered learns that the store could not take it.
         fail_all(&mut batch, &stopped());
     }
+}
+
+/// Queues the job `job` builds around its reply channel on `lane` and waits for the answer
+/// its batch gives it.
+pub(crate) async fn ask<J: Job, T>(
+    lane: &mpsc::Sender<J>,
+    job: impl FnOnce(oneshot::Sender<Result<T, ChatError>>) -> J,
+) -> Result<T, ChatError> {
+    let (reply, answer) = oneshot::channel();
+    lane.send(job(reply)).await.map_err(|_| stopped())?;
+    answer.await.map_err(|_| stopped())?
 }
 
 /// The error of a request whose lane is gone.

@@ -58,11 +58,8 @@ impl TryFrom<ConversationRow> for Conversation {
     type Error = ChatError;
 
     fn try_from(row: ConversationRow) -> Result<Self, ChatError> {
-        let kind = match row.kind.as_str() {
-            "direct" => ConversationKind::Direct,
-            "group" => ConversationKind::Group,
-            other => return Err(corrupt("conversations.kind", other)),
-        };
+        let kind = ConversationKind::parse(&row.kind)
+            .ok_or_else(|| corrupt("conversations.kind", &row.kind))?;
         Ok(Conversation {
             id: ConversationId(row.id),
             kind,
@@ -78,23 +75,9 @@ impl TryFrom<ConversationRow> for Conversation {
     }
 }
 
-/// A role as the database spells it.
+/// A role as the database spells it ([`Role::as_str`]).
 pub(crate) fn role_of(name: &str) -> Result<Role, ChatError> {
-    match name {
-        "owner" => Ok(Role::Owner),
-        "admin" => Ok(Role::Admin),
-        "member" => Ok(Role::Member),
-        other => Err(corrupt("role", other)),
-    }
-}
-
-/// How the database spells a role.
-pub(crate) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "owner",
-        Role::Admin => "admin",
-        Role::Member => "member",
-    }
+    Role::parse(name).ok_or_else(|| corrupt("role", name))
 }
 
 #[derive(Debug, Queryable, Selectable, QueryableByName)]

@@ -10,7 +10,6 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Nullable, SmallInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::rows::role_name;
 use crate::stream_decode::{EVENT_COLUMNS, EventRow, events};
 use crate::{PgStore, query_error};
 
@@ -156,7 +155,7 @@ pub(crate) async fn record_member(
         .bind::<BigInt, _>(event.member.get())
         .bind::<BigInt, _>(0_i64)
         .bind::<Nullable<BigInt>, _>(Some(event.actor.get()))
-        .bind::<Nullable<Text>, _>(Some(role_name(event.role)))
+        .bind::<Nullable<Text>, _>(Some(event.role.as_str()))
         .get_result(conn)
         .await?;
     Ok(row.position())

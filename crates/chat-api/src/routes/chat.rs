@@ -4,7 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chat_domain::{
-    ConversationId, EventSink, MessageId, MessageWindow, SearchQuery, SendMessage, Store, UserId,
+    ConversationId, EventSink, Limits, MessageId, MessageWindow, Recipient, SearchQuery,
+    SendMessage, Store, UserId,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,8 +22,8 @@ use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
 
-/// The body of `POST /api/chat/send`. (Read loosely typed, so that each bad field gets a 400
-/// of its own.)
+/// The body of `POST /api/chat/send`: the receiver and the message. (Read loosely typed, so
+/// that each bad field gets a 400 of its own.)
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = SendRequest)]
 pub(crate) struct SendBody {
@@ -30,6 +31,16 @@ pub(crate) struct SendBody {
     #[serde(rename = "receiverId")]
     #[schema(value_type = i64, minimum = 1, examples(2))]
     receiver_id: Option<Value>,
+    /// The message.
+    #[serde(flatten)]
+    message: PostBody,
+}
+
+/// A message as every send endpoint takes it: `POST /api/chat/send` beside its `receiverId`,
+/// and `POST /api/chat/conversations/{id}/messages` alone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PostMessageRequest)]
+pub(crate) struct PostBody {
     /// The text, 1 to `CHAT_MAX_MESSAGE_CHARS` (5000) characters, not only whitespace.
     #[schema(value_type = String, examples("Hello!"))]
     content: Option<Value>,
@@ -43,6 +54,25 @@ pub(crate) struct SendBody {
     #[serde(rename = "clientMessageId")]
     #[schema(value_type = Option<String>, nullable = false)]
     client_message_id: Option<Value>,
+}
+
+impl PostBody {
+    /// The validated send of this message from `sender` to `to`.
+    pub(crate) fn command(
+        self,
+        sender: UserId,
+        to: Recipient,
+        limits: &Limits,
+    ) -> Result<SendMessage, ApiError> {
+        Ok(SendMessage::parse_to(
+            sender,
+            to,
+            required_string_json("content", self.content.as_ref())?,
+            string_json("attachmentUrl", self.attachment_url.as_ref())?,
+            string_json("clientMessageId", self.client_message_id.as_ref())?,
+            limits,
+        )?)
+    }
 }
 
 /// Send a message.
@@ -73,17 +103,10 @@ pub(crate) async fn send<S: Store, E: EventSink>(
     body: web::Json<Object<SendBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let Object(body) = body.into_inner();
-    let limits = state.chat.limits();
     let receiver = UserId(positive_json("receiverId", body.receiver_id.as_ref())?);
-    let content = required_string_json("content", body.content.as_ref())?;
-    let cmd = SendMessage::parse(
-        user.0,
-        receiver,
-        content,
-        string_json("attachmentUrl", body.attachment_url.as_ref())?,
-        string_json("clientMessageId", body.client_message_id.as_ref())?,
-        limits,
-    )?;
+    let cmd = body
+        .message
+        .command(user.0, Recipient::User(receiver), state.chat.limits())?;
     sent(&state, cmd).await
 }
 

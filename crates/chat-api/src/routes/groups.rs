@@ -6,12 +6,13 @@
 use actix_web::{HttpResponse, web};
 use chat_domain::{
     AttachmentUrl, ConversationDetail, ConversationId, EventSink, GroupChange, GroupPatch,
-    GroupTitle, MessageId, NewGroup, Recipient, SendMessage, Store, UserId,
+    GroupTitle, MessageId, NewGroup, Recipient, Store, UserId,
 };
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::chat::PostBody;
 use crate::envelope::{Envelope, created_unless, ok, with_status};
 use crate::error::ErrorEnvelope;
 use crate::input::{Object, positive, required_string_json, string_json, user_ids_json};
@@ -56,24 +57,6 @@ pub(crate) struct UpdateBody {
 /// Tells `"avatarUrl": null` (remove) from an absent field (keep): present means `Some`.
 fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
-}
-
-/// The body of `POST /api/chat/conversations/{id}/messages`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = PostMessageRequest)]
-pub(crate) struct PostBody {
-    /// The text, 1 to `CHAT_MAX_MESSAGE_CHARS` (5000) characters, not only whitespace.
-    #[schema(value_type = String, examples("Hello, team!"))]
-    content: Option<Value>,
-    /// A link to an attachment (at most 2048 bytes).
-    #[serde(rename = "attachmentUrl")]
-    #[schema(value_type = Option<String>, nullable = false)]
-    attachment_url: Option<Value>,
-    /// As on `POST /api/chat/send`: a retry with the same id and content answers 200 with
-    /// the stored message.
-    #[serde(rename = "clientMessageId")]
-    #[schema(value_type = Option<String>, nullable = false)]
-    client_message_id: Option<Value>,
 }
 
 pub(super) fn conversation_of(raw: &str) -> Result<ConversationId, ApiError> {
@@ -256,15 +239,8 @@ pub(crate) async fn post_message<S: Store, E: EventSink>(
     body: web::Json<Object<PostBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let Object(body) = body.into_inner();
-    let conversation = conversation_of(&id)?;
-    let cmd = SendMessage::parse_to(
-        user.0,
-        Recipient::Conversation(conversation),
-        required_string_json("content", body.content.as_ref())?,
-        string_json("attachmentUrl", body.attachment_url.as_ref())?,
-        string_json("clientMessageId", body.client_message_id.as_ref())?,
-        state.chat.limits(),
-    )?;
+    let to = Recipient::Conversation(conversation_of(&id)?);
+    let cmd = body.command(user.0, to, state.chat.limits())?;
     super::chat::sent(&state, cmd).await
 }
 

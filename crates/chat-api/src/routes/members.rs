@@ -37,12 +37,9 @@ pub(crate) struct SetRoleBody {
 }
 
 fn role_of(value: Option<&Value>) -> Result<Role, ApiError> {
-    match required_string_json("role", value)?.as_str() {
-        "owner" => Ok(Role::Owner),
-        "admin" => Ok(Role::Admin),
-        "member" => Ok(Role::Member),
-        _ => Err(ChatError::invalid("role", "must be owner, admin or member").into()),
-    }
+    let name = required_string_json("role", value)?;
+    Role::parse(&name)
+        .ok_or_else(|| ChatError::invalid("role", "must be owner, admin or member").into())
 }
 
 /// Add members to a group (admin or owner).
