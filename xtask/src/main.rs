@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod net;
 mod pg;
 mod pg_bin;
 mod run;
