@@ -37,7 +37,8 @@ commands:
                       PostgreSQL (as for run) and a throwaway redis-server unless REDIS_URL is set;
                       prints the balancer's and each node's URL, Ctrl-C stops everything
   test [test args]    cargo fmt --check, cargo clippy -D warnings, cargo test --workspace
-                      (with CHAT_TEST_DATABASE_URL of a throwaway PostgreSQL); args go to cargo test
+                      (with CHAT_TEST_DATABASE_URL of a throwaway PostgreSQL); args go to cargo test;
+                      stops first when redis-server or haproxy is not installed
   pg                  start a throwaway PostgreSQL, print its URLs, keep it until Ctrl-C
   bench [--quick] [--scenario NAME]...
                       build the release server and chat-bench, run the benchmark on a durable
