@@ -318,28 +318,50 @@ async fn pause(signals: &mut Signals) -> Option<Sig> {
 }
 
 /// Watches the running cluster: `Ok` with the signal that ends it, or `Err` with the name, exit
-/// status and log of a process that ended on its own.
+/// status and log of the process whose end ends it (the balancer, or the last node). A node
+/// that ends while others run is reported and left down, as in production: its clients
+/// reconnect through the balancer to the others, which is what the cluster is for.
 async fn watch(
     running: &mut Running,
     signals: &mut Signals,
 ) -> Result<Sig, (String, ExitStatus, PathBuf)> {
+    let mut down = vec![false; running.nodes.len()];
     loop {
         tokio::select! {
             sig = signals.next() => return Ok(sig),
             () = tokio::time::sleep(WATCH_INTERVAL) => {}
         }
-        let processes = running
-            .nodes
-            .iter_mut()
-            .map(|node| &mut node.process)
-            .chain(running.balancer.as_mut().map(Balancer::process));
-        for process in processes {
+        if let Some(balancer) = running.balancer.as_mut().map(Balancer::process)
+            && let Some(status) = balancer.exited()
+        {
+            return Err((
+                balancer.name().to_owned(),
+                status,
+                balancer.log().to_path_buf(),
+            ));
+        }
+        for (node, down) in running.nodes.iter_mut().zip(down.iter_mut()) {
+            let process = &mut node.process;
+            if *down {
+                continue;
+            }
             if let Some(status) = process.exited() {
-                return Err((
-                    process.name().to_owned(),
-                    status,
-                    process.log().to_path_buf(),
-                ));
+                *down = true;
+                eprintln!(
+                    "xtask cluster: {} exited ({status}); its log is {}. The balancer sends its \
+                     clients to the other nodes.",
+                    process.name(),
+                    process.log().display()
+                );
+            }
+        }
+        if down.iter().all(|d| *d)
+            && let Some(last) = running.nodes.last_mut()
+        {
+            let process = &mut last.process;
+            let status = process.exited();
+            if let Some(status) = status {
+                return Err(("every node".to_owned(), status, process.log().to_path_buf()));
             }
         }
     }
