@@ -6,7 +6,9 @@
 //! never both announce the same change.
 //!
 //! Keys (under the deployment's hash tag, `{chat}` by default): `nodes` (a sorted set of node
-//! ids by their last beat), `node:<id>:users` and `user:<id>:nodes` (sets).
+//! ids by their last beat), `node:<id>:users` and `user:<id>:nodes` (sets), and `epoch` (set
+//! once per life of Redis's data, so that a node tells Redis having restarted empty, which
+//! announced nobody offline, from itself having been reaped, which did).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
@@ -47,6 +49,7 @@ impl RedisPresence {
             connection: bus.connection(),
             ttl,
             scripts: Scripts::default(),
+            epoch: None,
         };
         tokio::spawn(tracker.run(queued));
         Arc::new(RedisPresence { changes })
@@ -64,6 +67,7 @@ struct Keys {
     prefix: String,
     node: String,
     nodes: String,
+    epoch: String,
     node_users: String,
 }
 
@@ -72,6 +76,7 @@ impl Keys {
         let prefix = config.key("").trim_end_matches(':').to_owned();
         Keys {
             nodes: format!("{prefix}:nodes"),
+            epoch: format!("{prefix}:epoch"),
             node_users: format!("{prefix}:node:{node}:users"),
             node: node.to_owned(),
             prefix,
@@ -108,6 +113,17 @@ struct Tracker {
     connection: ConnectionManager,
     ttl: Duration,
     scripts: Scripts,
+    /// The epoch of Redis's presence data at the last beat.
+    epoch: Option<String>,
+}
+
+/// What a node unknown to Redis records again.
+struct Resync {
+    /// Every user it holds or had recorded.
+    users: Vec<UserId>,
+    /// Whether their changes are announced (it was reaped), or recorded silently (Redis lost
+    /// its data, and nobody was told anything).
+    announce: bool,
 }
 
 impl Tracker {
@@ -116,6 +132,8 @@ impl Tracker {
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Users whose state this node has still to record; all of them after a loss.
         let mut pending: HashSet<UserId> = HashSet::new();
+        // Pending users whose change is recorded without being announced.
+        let mut silent: HashSet<UserId> = HashSet::new();
         let mut stalled = false;
         let mut received = Vec::with_capacity(BATCH);
         loop {
@@ -134,7 +152,11 @@ impl Tracker {
                         return;
                     }
                     match self.beat().await {
-                        Ok(Some(everyone)) => pending.extend(everyone),
+                        Ok(Some(resync)) if resync.announce => pending.extend(resync.users),
+                        Ok(Some(resync)) => {
+                            silent.extend(resync.users.iter().copied());
+                            pending.extend(resync.users);
+                        }
                         Ok(None) => {}
                         Err(error) => {
                             self.lost(&error);
@@ -144,18 +166,21 @@ impl Tracker {
                     }
                 }
             }
-            stalled = self.record(&mut pending).await.is_err();
+            stalled = self.record(&mut pending, &mut silent).await.is_err();
         }
     }
 
-    /// Beats, and forgets the nodes that stopped. `Some(users)` when this node was unknown
-    /// to Redis and must record every user it knows of again.
-    async fn beat(&mut self) -> redis::RedisResult<Option<Vec<UserId>>> {
-        let unknown: i64 = self
+    /// Beats, and forgets the nodes that stopped. `Some` when this node was unknown to Redis
+    /// and must record every user it knows of again.
+    async fn beat(&mut self) -> redis::RedisResult<Option<Resync>> {
+        let fresh_epoch = uuid::Uuid::new_v4().simple().to_string();
+        let (unknown, epoch): (i64, String) = self
             .scripts
             .heartbeat
             .key(&self.keys.nodes)
+            .key(&self.keys.epoch)
             .arg(&self.keys.node)
+            .arg(fresh_epoch)
             .invoke_async(&mut self.connection)
             .await?;
         let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
@@ -170,6 +195,7 @@ impl Tracker {
         for user in offline {
             self.announcer.announce(UserId(user), false);
         }
+        let known_epoch = self.epoch.replace(epoch.clone());
         if unknown == 0 {
             return Ok(None);
         }
@@ -178,17 +204,26 @@ impl Tracker {
             .arg(&self.keys.node_users)
             .query_async(&mut self.connection)
             .await?;
-        let mut everyone: Vec<UserId> = recorded.into_iter().map(UserId).collect();
+        let mut users: Vec<UserId> = recorded.into_iter().map(UserId).collect();
         if let Some(hub) = self.hub.upgrade() {
-            everyone.extend(hub.users_here());
+            users.extend(hub.users_here());
         }
-        Ok(Some(everyone))
+        // Reaped while cut off: its users were announced offline, and come back online. Redis
+        // restarted empty (a new epoch): nobody was announced anything, and nothing is.
+        let announce = known_epoch.as_deref() == Some(epoch.as_str());
+        Ok(Some(Resync { users, announce }))
     }
 
-    /// Records the state of now of every pending user; those not recorded stay pending.
-    async fn record(&mut self, pending: &mut HashSet<UserId>) -> redis::RedisResult<()> {
+    /// Records the state of now of every pending user, announcing those whose presence across
+    /// nodes changed unless they are `silent`; those not recorded stay pending.
+    async fn record(
+        &mut self,
+        pending: &mut HashSet<UserId>,
+        silent: &mut HashSet<UserId>,
+    ) -> redis::RedisResult<()> {
         let Some(hub) = self.hub.upgrade() else {
             pending.clear();
+            silent.clear();
             return Ok(());
         };
         let users: Vec<UserId> = pending.iter().copied().collect();
@@ -212,6 +247,9 @@ impl Tracker {
                 }
             };
             pending.remove(&user);
+            if silent.remove(&user) {
+                continue;
+            }
             match changed {
                 1 => self.announcer.announce(user, true),
                 -1 => self.announcer.announce(user, false),
