@@ -16,44 +16,50 @@ use crate::service::Service;
 const TEMPLATE: &str = include_str!("../../deploy/haproxy.cfg");
 
 /// The HAProxy configuration for a frontend on 127.0.0.1:`port` in front of nodes on
-/// 127.0.0.1:`backends` (node 1 first): the template with its `bind` line pointed at `port`
-/// and its first `server` line repeated once per node (its check options kept, `cookie nodeN`
-/// each), the template's other `server` lines left out.
+/// 127.0.0.1:`backends` (node 1 first): the template with its `bind` line pointed at `port`,
+/// its first `server` line repeated once per node (its check options kept, `cookie nodeN`
+/// each), and its first `backup` server line likewise (`nodeN-unready`), in place of the
+/// template's `server` lines.
 pub(crate) fn config(port: u16, backends: &[u16]) -> Result<String> {
-    let mut out = String::with_capacity(TEMPLATE.len() + 80 * backends.len());
-    let (mut binds, mut servers) = (0, 0);
-    for line in TEMPLATE.lines() {
+    let servers = |words: &[&str]| words.first() == Some(&"server");
+    let lines: Vec<Vec<&str>> = TEMPLATE
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let options = |backup: bool| {
+        lines
+            .iter()
+            .find(|words| servers(words) && words.contains(&"backup") == backup)
+            .map(|words| server_options(words))
+    };
+    let (Some(primary), Some(backup)) = (options(false), options(true)) else {
+        bail!("deploy/haproxy.cfg must have `server` lines with and without `backup`");
+    };
+    let mut out = String::with_capacity(TEMPLATE.len() + 160 * backends.len());
+    let (mut binds, mut written) = (0, false);
+    for (line, words) in TEMPLATE.lines().zip(&lines) {
         let indent = &line[..line.len() - line.trim_start().len()];
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.first().copied() {
-            Some("bind") => {
-                binds += 1;
-                out.push_str(&format!("{indent}bind 127.0.0.1:{port}\n"));
-            }
-            Some("server") => {
-                servers += 1;
-                if servers > 1 {
-                    continue;
-                }
-                let options = server_options(&words);
-                for (i, backend) in backends.iter().enumerate() {
-                    let n = i + 1;
-                    out.push_str(&format!(
-                        "{indent}server node{n} 127.0.0.1:{backend} {options} cookie node{n}\n"
-                    ));
+        if words.first() == Some(&"bind") {
+            binds += 1;
+            out.push_str(&format!("{indent}bind 127.0.0.1:{port}\n"));
+        } else if servers(words) {
+            if !std::mem::replace(&mut written, true) {
+                for (suffix, options) in [("", &primary), ("-unready", &backup)] {
+                    for (i, backend) in backends.iter().enumerate() {
+                        let n = i + 1;
+                        out.push_str(&format!(
+                            "{indent}server node{n}{suffix} 127.0.0.1:{backend} {options} cookie node{n}\n"
+                        ));
+                    }
                 }
             }
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
+        } else {
+            out.push_str(line);
+            out.push('\n');
         }
     }
-    if binds != 1 || servers == 0 {
-        bail!(
-            "deploy/haproxy.cfg must have one `bind` line and at least one `server` line \
-             (found {binds} and {servers})"
-        );
+    if binds != 1 {
+        bail!("deploy/haproxy.cfg must have one `bind` line (found {binds})");
     }
     Ok(out)
 }
@@ -155,10 +161,17 @@ mod tests {
             );
             assert!(cfg.contains(&line), "missing {line:?} in\n{cfg}");
         }
+        for n in 1..=3 {
+            let line = format!(
+                "    server node{n}-unready 127.0.0.1:{} backup cookie node{n}\n",
+                4000 + n
+            );
+            assert!(cfg.contains(&line), "missing {line:?} in\n{cfg}");
+        }
         let servers = cfg
             .lines()
             .filter(|l| l.trim_start().starts_with("server "));
-        assert_eq!(servers.count(), 3);
+        assert_eq!(servers.count(), 6);
         for directive in [
             "mode http",
             "balance roundrobin",
@@ -172,13 +185,14 @@ mod tests {
             "timeout server 60s",
             "timeout tunnel 1h",
             "timeout http-keep-alive 5s",
+            "option allbackups",
         ] {
             assert!(cfg.contains(directive), "missing {directive:?} in\n{cfg}");
         }
         assert_eq!(
             cfg.lines().count(),
-            TEMPLATE.lines().count() + 1,
-            "three servers instead of the template's two"
+            TEMPLATE.lines().count() + 2,
+            "three servers of each kind instead of the template's two"
         );
         Ok(())
     }
