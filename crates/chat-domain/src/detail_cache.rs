@@ -2,8 +2,9 @@
 //! destination goes straight to the store's append without a lookup: by pair for direct sends
 //! ([`PairCache`]), by id for sends into a conversation ([`MemberCache`]). The append checks
 //! the sender's membership again; a member list (whom a message is announced to) is forgotten
-//! whenever this process changes a group's members, and both are cleared whenever a profile
-//! may have changed (names).
+//! whenever this process changes a group's members, or hears from its cluster's bus that
+//! another node did ([`ChatService::observe_remote`](crate::ChatService::observe_remote)), and
+//! both are cleared whenever a profile may have changed here (names).
 
 use std::collections::HashMap;
 use std::hash::Hash;
