@@ -4,8 +4,7 @@
 //! everything again, also on error or Ctrl-C.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +14,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::pg::{Cluster, DURABLE_SETTINGS};
 use crate::signals::{Signals, exit_code, wait_child};
-use crate::workspace::{cargo, root};
+use crate::workspace::{cargo, root, target_dir};
 
 /// The per-user send rate given to the server, far above what the scenarios reach.
 const SEND_RATE: u32 = 1_000_000;
@@ -188,7 +187,7 @@ impl Server {
     /// Starts `binary` against `database` on a free loopback port, in its own process group
     /// (Ctrl-C reaches the bench tool; we stop the server ourselves, before PostgreSQL).
     fn start(binary: &Path, work: &Path, database: &str, secret: &str) -> Result<Self> {
-        let port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+        let port = crate::net::free_port()?;
         let log = work.join("server.log");
         let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let mut cmd = Command::new(binary);
@@ -242,7 +241,7 @@ impl Server {
     async fn wait_ready(&mut self, signals: &mut Signals) -> Result<()> {
         let started = Instant::now();
         loop {
-            if readyz(self.port) {
+            if crate::net::ready(self.port) {
                 return Ok(());
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -278,20 +277,6 @@ impl Drop for Server {
     }
 }
 
-/// Whether `GET /readyz` answers 200 right now.
-fn readyz(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut answer = String::new();
-    stream
-        .write_all(b"GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_ok()
-        && stream.read_to_string(&mut answer).is_ok()
-        && answer.split(' ').nth(1) == Some("200")
-}
-
 /// CHAT_* settings the developer set in the environment (they reach the server), for the record.
 fn user_settings() -> String {
     let set: Vec<String> = std::env::vars()
@@ -302,15 +287,6 @@ fn user_settings() -> String {
         String::new()
     } else {
         format!(" except {}", set.join(", "))
-    }
-}
-
-/// Where cargo puts build output.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root().join(dir),
-        None => root().join("target"),
     }
 }
 

@@ -1,12 +1,19 @@
-//! Project automation for the chat workspace: `cargo xtask run | test | pg | bench`.
+//! Project automation for the chat workspace: `cargo xtask run | cluster | test | pg | bench`.
 
 // xtask is a command-line tool for developers: printing to stdout is its job.
 #![allow(clippy::print_stdout)]
 
+mod balancer;
 mod bench;
+mod cluster;
+mod ledger;
+mod net;
 mod pg;
 mod pg_bin;
+mod programs;
+mod redis;
 mod run;
+mod service;
 mod signals;
 mod test;
 mod workspace;
@@ -26,8 +33,12 @@ usage: cargo xtask <command> [args]
 commands:
   run [server args]   build and run chat-server (port $PORT or 3010); starts a throwaway
                       PostgreSQL unless DATABASE_URL/DB_* is set, generates a dev JWT_SECRET if unset
+  cluster [--nodes N] N chat-server nodes (default 2, at most 8) behind HAProxy, sharing one
+                      PostgreSQL (as for run) and a throwaway redis-server unless REDIS_URL is set;
+                      prints the balancer's and each node's URL, Ctrl-C stops everything
   test [test args]    cargo fmt --check, cargo clippy -D warnings, cargo test --workspace
-                      (with CHAT_TEST_DATABASE_URL of a throwaway PostgreSQL); args go to cargo test
+                      (with CHAT_TEST_DATABASE_URL of a throwaway PostgreSQL); args go to cargo test;
+                      stops first when redis-server or haproxy is not installed
   pg                  start a throwaway PostgreSQL, print its URLs, keep it until Ctrl-C
   bench [--quick] [--scenario NAME]...
                       build the release server and chat-bench, run the benchmark on a durable
@@ -39,6 +50,8 @@ commands:
 enum Cmd {
     /// `run`, with the arguments for the server.
     Run(Vec<String>),
+    /// `cluster`, with its options.
+    Cluster(Vec<String>),
     /// `test`, with the arguments for `cargo test`.
     Test(Vec<String>),
     /// `pg`.
@@ -59,6 +72,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Cmd {
     let rest: Vec<String> = args.collect();
     match command.as_str() {
         "run" => Cmd::Run(rest),
+        "cluster" => Cmd::Cluster(rest),
         "test" => Cmd::Test(rest),
         "pg" if rest.is_empty() => Cmd::Pg,
         "pg" => Cmd::Bad(format!("`pg` takes no arguments (got {rest:?})")),
@@ -72,6 +86,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Cmd {
 async fn main() -> ExitCode {
     let result = match parse(std::env::args().skip(1)) {
         Cmd::Run(args) => run::run(&args).await,
+        Cmd::Cluster(args) => cluster::cluster(&args).await,
         Cmd::Test(args) => test::test(&args).await,
         Cmd::Pg => pg().await,
         Cmd::Bench(args) => bench::bench(&args).await,
@@ -130,6 +145,10 @@ mod tests {
         assert_eq!(
             parse(args(&["test", "filter"])),
             Cmd::Test(vec!["filter".to_owned()])
+        );
+        assert_eq!(
+            parse(args(&["cluster", "--nodes", "3"])),
+            Cmd::Cluster(vec!["--nodes".to_owned(), "3".to_owned()])
         );
         assert_eq!(parse(args(&["pg"])), Cmd::Pg);
         assert_eq!(parse(args(&["--help"])), Cmd::Help);

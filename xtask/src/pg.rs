@@ -2,7 +2,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -10,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+use crate::net::free_port;
 use crate::pg_bin::{PgBin, run_quiet};
 
 /// Prefix of our temporary directories, so stale ones (owner process gone) can be recognised.
@@ -245,7 +245,7 @@ fn reap_stale(base: &Path, bin: &PgBin) {
 }
 
 /// Whether process `pid` exists and is not a zombie (a killed xtask may linger unreaped).
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         // Format: "pid (comm) STATE ..."; comm may contain spaces, so look after the last ')'.
         let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
@@ -269,19 +269,8 @@ fn base_dir(as_postgres: bool) -> PathBuf {
     }
 }
 
-/// A port that is free right now (bind port 0 and let the kernel choose); never 5432.
-fn free_port() -> Result<u16> {
-    loop {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).context("binding 127.0.0.1:0")?;
-        let port = listener.local_addr()?.port();
-        if port != 5432 {
-            return Ok(port);
-        }
-    }
-}
-
 /// Nanoseconds since the epoch, to make our directory name unique together with the pid.
-fn nanos() -> u128 {
+pub(crate) fn nanos() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -30,45 +30,18 @@ pub(crate) async fn run(server_args: &[String]) -> Result<u8> {
     crate::workspace::require_c_toolchain()?;
     let mut signals = Signals::install()?;
 
-    println!("==> building chat-server");
-    let mut build = cargo([
-        "build",
-        "--quiet",
-        "--package",
-        "chat-server",
-        "--bin",
-        "chat-server",
-    ])
-    .spawn()
-    .context("starting cargo build")?;
-    let (status, _) = wait_child(&mut build, &mut signals).await?;
-    if !status.success() {
-        bail!("building chat-server failed ({status})");
-    }
+    build_server(&mut signals).await?;
 
     let mut envs: Vec<(&str, String)> = Vec::new();
-    let cluster = if settings.any_set(DB_VARS) {
-        println!(
-            "==> using the configured database (DATABASE_URL or DB_* from the environment/.env)"
-        );
-        None
-    } else {
-        println!("==> no DATABASE_URL or DB_* set: starting a throwaway PostgreSQL");
-        let cluster = Cluster::start()?;
-        cluster.create_database("chat")?;
-        println!("    {}", cluster.describe());
-        println!("    DATABASE_URL={}", cluster.url("chat"));
+    let cluster = throwaway_database(&settings)?;
+    if let Some(cluster) = &cluster {
         envs.push(("DATABASE_URL", cluster.url("chat")));
-        Some(cluster)
-    };
+    }
     if signals.pending().await.is_some() {
         bail!("interrupted before the server started");
     }
 
-    if !settings.any_set(JWT_VARS) {
-        let secret = random_hex(32)?;
-        println!("==> development JWT_SECRET={secret}");
-        println!("    (sign your test tokens with it; HS256)");
+    if let Some(secret) = dev_jwt_secret(&settings)? {
         envs.push(("JWT_SECRET", secret));
     }
 
@@ -93,6 +66,56 @@ pub(crate) async fn run(server_args: &[String]) -> Result<u8> {
     println!("==> chat-server exited ({status})");
     drop(cluster); // stop PostgreSQL only after the server has drained
     Ok(exit_code(status))
+}
+
+/// Builds the chat-server binary (debug), as `run` and `cluster` serve it.
+pub(crate) async fn build_server(signals: &mut Signals) -> Result<()> {
+    println!("==> building chat-server");
+    let mut build = cargo([
+        "build",
+        "--quiet",
+        "--package",
+        "chat-server",
+        "--bin",
+        "chat-server",
+    ])
+    .spawn()
+    .context("starting cargo build")?;
+    let (status, _) = wait_child(&mut build, signals).await?;
+    if !status.success() {
+        bail!("building chat-server failed ({status})");
+    }
+    Ok(())
+}
+
+/// A throwaway PostgreSQL with database `chat`, unless the user configured one (DATABASE_URL or
+/// DB_* in the environment or `.env`); says which on stdout.
+pub(crate) fn throwaway_database(settings: &Settings) -> Result<Option<Cluster>> {
+    Ok(if settings.any_set(DB_VARS) {
+        println!(
+            "==> using the configured database (DATABASE_URL or DB_* from the environment/.env)"
+        );
+        None
+    } else {
+        println!("==> no DATABASE_URL or DB_* set: starting a throwaway PostgreSQL");
+        let cluster = Cluster::start()?;
+        cluster.create_database("chat")?;
+        println!("    {}", cluster.describe());
+        println!("    DATABASE_URL={}", cluster.url("chat"));
+        Some(cluster)
+    })
+}
+
+/// A development JWT secret, printed so that test tokens can be signed with it, unless the
+/// user configured JWT verification (then `None`).
+pub(crate) fn dev_jwt_secret(settings: &Settings) -> Result<Option<String>> {
+    if settings.any_set(JWT_VARS) {
+        return Ok(None);
+    }
+    let secret = random_hex(32)?;
+    println!("==> development JWT_SECRET={secret}");
+    println!("    (sign your test tokens with it; HS256)");
+    Ok(Some(secret))
 }
 
 /// `n` random bytes from /dev/urandom as lowercase hex.

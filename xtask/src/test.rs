@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use std::path::PathBuf;
 use std::process::Stdio;
 
 use anyhow::{Context, Result};
@@ -9,11 +10,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::ChildStdout;
 
 use crate::pg::Cluster;
+use crate::programs::{HAPROXY, REDIS_SERVER};
 use crate::signals::{Signals, exit_code, wait_child};
 use crate::workspace::{cargo, root};
 
 /// The variable through which tests get the admin URL of the throwaway cluster.
 pub(crate) const TEST_DB_VAR: &str = "CHAT_TEST_DATABASE_URL";
+/// The variable through which tests get the absolute path of redis-server.
+const REDIS_VAR: &str = "CHAT_TEST_REDIS_SERVER";
+/// The variable through which tests get the absolute path of haproxy.
+const HAPROXY_VAR: &str = "CHAT_TEST_HAPROXY";
 
 /// One check: a command run from the workspace root; the suite stops at the first failure.
 #[derive(Debug)]
@@ -107,6 +113,9 @@ fn steps(test_args: &[String]) -> Vec<Step> {
 pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
     let mut signals = Signals::install()?;
     crate::workspace::require_c_toolchain()?;
+    // The cluster tests start their own redis-server and haproxy: stop now, with what to
+    // install, rather than after minutes of building.
+    let programs = preflight()?;
     let steps = steps(test_args);
     let total = steps.len();
     let mut cluster: Option<Cluster> = None;
@@ -116,6 +125,7 @@ pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
         println!("==> [{}/{total}] {}", i + 1, step.title);
         let t0 = Instant::now();
         let mut cmd = command(step);
+        cmd.envs(programs.iter().map(|(var, path)| (var, path)));
         if step.needs_db {
             if cluster.is_none() {
                 let c = Cluster::start()?;
@@ -168,6 +178,22 @@ pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
     drop(cluster);
     println!("tests: {} passed, {} failed", tests.passed, tests.failed);
     Ok(0)
+}
+
+/// The absolute paths of redis-server and haproxy, each with the variable that passes it to the
+/// steps; when either is missing, what to install (both at once).
+fn preflight() -> Result<[(&'static str, PathBuf); 2]> {
+    match (REDIS_SERVER.find(), HAPROXY.find()) {
+        (Ok(redis), Ok(haproxy)) => Ok([(REDIS_VAR, redis), (HAPROXY_VAR, haproxy)]),
+        (redis, haproxy) => {
+            let missing: Vec<String> = [redis.err(), haproxy.err()]
+                .into_iter()
+                .flatten()
+                .map(|e| e.to_string())
+                .collect();
+            anyhow::bail!("{}", missing.join("\n"))
+        }
+    }
 }
 
 /// Passed and failed tests, added up over every libtest binary of a run.

@@ -14,6 +14,15 @@ pub(crate) fn root() -> PathBuf {
         .map_or_else(|| manifest.join(".."), Path::to_path_buf)
 }
 
+/// Where cargo puts build output.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// A `cargo` command (the `CARGO` that launched us, else `cargo` on PATH) run from the workspace root.
 pub(crate) fn cargo<I, S>(args: I) -> Command
 where

@@ -1,5 +1,5 @@
 //! Probes for orchestrators: `/healthz` says the process serves requests, `/readyz` that it
-//! can reach its database too.
+//! can reach its database (and its cluster's bus) too.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -18,7 +18,7 @@ pub(crate) struct ProbeStatus {
     status: &'static str,
 }
 
-/// `GET /readyz` when the database cannot be reached.
+/// `GET /readyz` when the database or the cluster's bus cannot be reached.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct NotReady {
     /// Always `false`.
@@ -46,33 +46,37 @@ pub(crate) async fn healthz() -> HttpResponse {
     json_body(StatusCode::OK, &ProbeStatus { status: "ok" })
 }
 
-/// Readiness: the process can reach its database.
+/// Readiness: the process can reach its database, and its cluster's event bus (Redis) when it
+/// has one.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "health",
     responses(
-        (status = 200, description = "The database answers.", body = ProbeStatus,
+        (status = 200, description = "The database answers, and the cluster's bus is connected.", body = ProbeStatus,
             example = json!({ "status": "ready" })),
-        (status = 503, description = "The database cannot be reached.", body = NotReady),
+        (status = 503, description = "The database cannot be reached, or the cluster's bus (Redis) is disconnected.", body = NotReady),
     ),
 )]
 #[tracing::instrument(name = "readyz", skip(state))]
 pub(crate) async fn readyz<S: Store, E: EventSink>(
     state: web::Data<AppState<S, E>>,
 ) -> HttpResponse {
-    match state.chat.ready().await {
-        Ok(()) => json_body(StatusCode::OK, &ProbeStatus { status: "ready" }),
+    let message = match state.chat.ready().await {
         Err(error) => {
             tracing::warn!(error = %error, cause = ?std::error::Error::source(&error), "not ready");
-            json_body(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &NotReady {
-                    success: false,
-                    status: "unavailable",
-                    message: "The database is unavailable",
-                },
-            )
+            "The database is unavailable"
         }
-    }
+        // The bus logs its own losses and returns, once each.
+        Ok(()) if !state.chat.events_connected() => "The event bus is unavailable",
+        Ok(()) => return json_body(StatusCode::OK, &ProbeStatus { status: "ready" }),
+    };
+    json_body(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &NotReady {
+            success: false,
+            status: "unavailable",
+            message,
+        },
+    )
 }

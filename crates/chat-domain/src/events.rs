@@ -1,9 +1,11 @@
 //! What happened, told to whoever delivers it (the realtime hub, later a cluster bus).
 //!
 //! Events are published only after the store has committed, so nobody is told about a
-//! message that could still vanish.
+//! message that could still vanish. They serialize (serde) so that a cluster's bus can carry
+//! them between nodes; that form is internal to one deployment's nodes, not a client wire.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     ConversationDetail, ConversationId, ConversationKind, Message, MessageId, Role, Seq,
@@ -11,7 +13,7 @@ use crate::{
 };
 
 /// A message was stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageSent {
     /// The stored message, with its `seq`.
     pub message: Message,
@@ -22,7 +24,7 @@ pub struct MessageSent {
 }
 
 /// A member's read watermark moved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagesRead {
     /// The conversation that was read.
     pub conversation_id: ConversationId,
@@ -35,7 +37,7 @@ pub struct MessagesRead {
 }
 
 /// A message was deleted by its sender.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageDeleted {
     /// Where it was.
     pub conversation_id: ConversationId,
@@ -48,7 +50,7 @@ pub struct MessageDeleted {
 }
 
 /// A group was created or its settings changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationChanged {
     /// The conversation as it is now, with its members (whom a creation is announced to).
     pub conversation: ConversationDetail,
@@ -57,7 +59,7 @@ pub struct ConversationChanged {
 }
 
 /// A member joined a group, left or was removed, or got a new role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberChanged {
     /// The group.
     pub conversation_id: ConversationId,
@@ -70,7 +72,7 @@ pub struct MemberChanged {
 }
 
 /// Everything the domain announces.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChatEvent {
     /// See [`MessageSent`].
     MessageSent(MessageSent),
@@ -114,6 +116,13 @@ impl ChatEvent {
 pub trait EventSink: Send + Sync + 'static {
     /// Hands over one event; called after the write it describes has committed.
     fn publish(&self, event: StreamEvent);
+
+    /// Whether published events reach every receiver now. A process's own bus always does; a
+    /// cluster's bus does not while its connection is lost (receivers then catch up from the
+    /// store), and the node reports itself not ready meanwhile.
+    fn connected(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that drops every event, for embedders without realtime delivery.
@@ -127,5 +136,9 @@ impl EventSink for DiscardEvents {
 impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
     fn publish(&self, event: StreamEvent) {
         (**self).publish(event);
+    }
+
+    fn connected(&self) -> bool {
+        (**self).connected()
     }
 }

@@ -77,6 +77,11 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         self.store.ping().await
     }
 
+    /// Whether the events this service publishes reach every node now ([`EventSink::connected`]).
+    pub fn events_connected(&self) -> bool {
+        self.events.connected()
+    }
+
     /// Creates or refreshes a user known to the host application.
     pub async fn upsert_user(&self, user: UpsertUser) -> Result<User, ChatError> {
         let written = self.store.upsert_user(user).await;
@@ -346,6 +351,22 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             }),
         );
         Ok(deleted)
+    }
+
+    /// Takes in an event another node committed (carried by a cluster's bus), so that what
+    /// this process caches follows it: a group whose members or settings changed elsewhere is
+    /// read again at its next send, so that the send is announced to its members of now.
+    pub fn observe_remote(&self, event: &ChatEvent) {
+        match event {
+            ChatEvent::ConversationCreated(_)
+            | ChatEvent::ConversationUpdated(_)
+            | ChatEvent::MemberAdded(_)
+            | ChatEvent::MemberRemoved(_)
+            | ChatEvent::MemberRoleChanged(_) => self.groups.forget(&event.conversation_id()),
+            ChatEvent::MessageSent(_)
+            | ChatEvent::MessagesRead(_)
+            | ChatEvent::MessageDeleted(_) => {}
+        }
     }
 
     /// Forgets the cached member lists, whose names may be out of date.

@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::{ChatError, ChatEvent, ConversationId};
 
 /// How many writers the stream has; fixed by the schema (the rows of `stream_writers`).
@@ -23,7 +25,7 @@ pub fn writer_of(conversation: ConversationId) -> usize {
 }
 
 /// Where one event sits in the stream: its writer and its position in that writer (from 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct StreamPosition {
     /// The writer, below [`STREAM_WRITERS`].
     pub writer: usize,
@@ -140,7 +142,7 @@ impl fmt::Display for StreamToken {
 
 /// A committed event with its place in the stream: what every sink receives and what the
 /// store reads back to fill a gap or to replay.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamEvent {
     /// Where it sits in the stream.
     pub position: StreamPosition,

@@ -11,6 +11,8 @@ use chat_domain::{AccountRates, Directory, Limits, Policy, SendRate};
 use chat_realtime::chat::RecoveryConfig;
 use chat_store_pg::PgConfig;
 
+pub use cluster::ClusterSettings;
+
 /// A configuration value that cannot work, named by its variable.
 #[derive(Debug, thiserror::Error)]
 #[error("{var}: {reason}")]
@@ -105,6 +107,9 @@ pub struct Config {
     pub hashing: HashingLimits,
     /// How long a request body may take to arrive in full (`CHAT_BODY_TIMEOUT_SECS`).
     pub body_timeout: Duration,
+    /// The cluster this node is part of (`REDIS_URL`, `CHAT_REDIS_PREFIX`,
+    /// `CHAT_PRESENCE_TTL_SECS`); `None` runs the node alone.
+    pub cluster: Option<ClusterSettings>,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -235,6 +240,7 @@ impl Config {
             u64::try_from(positive(src, "CHAT_BODY_TIMEOUT_SECS", 10)?).unwrap_or(u64::MAX),
         );
         Ok(Config {
+            cluster: cluster::cluster(src)?,
             account_rates,
             hashing,
             body_timeout,
@@ -381,6 +387,7 @@ fn encode(raw: &str) -> String {
     out
 }
 
+mod cluster;
 mod credentials;
 mod network;
 mod recovery;

@@ -8,7 +8,7 @@ use actix_web::web;
 use chat_api::{ApiError, Authenticator};
 use chat_domain::{ChatError, ChatService, Store};
 use chat_realtime::chat::{
-    AuthFailure, Authenticate, Authenticated, Bus, ChatRealtime, Hub, HubConfig, LocalBus,
+    AuthFailure, Authenticate, Authenticated, Bus, ChatRealtime, Hub, HubConfig, PresenceRegistry,
     StoreBackfill,
 };
 use chat_realtime::engineio::{Engine, EngineConfig};
@@ -46,15 +46,18 @@ impl Authenticate for SocketAuth {
     }
 }
 
+/// The bus of this node: its own process's, or its cluster's.
+pub(crate) type NodeBus = Arc<dyn Bus>;
+
 /// The Engine.IO engine with Socket.IO and the chat on top, over store `S`.
-pub(crate) type ChatEngine<S> = Engine<SocketIoServer<ChatRealtime<S, Arc<LocalBus>, SocketAuth>>>;
+pub(crate) type ChatEngine<S> = Engine<SocketIoServer<ChatRealtime<S, NodeBus, SocketAuth>>>;
 
 /// This node's hub, sized by the settings, subscribed to the bus and delivering from the
 /// store's head of now (earlier events are history).
 pub(crate) async fn hub<S: Store>(
     settings: &SocketSettings,
     store: &S,
-    bus: &Arc<LocalBus>,
+    bus: &NodeBus,
 ) -> Result<Arc<Hub>, ChatError> {
     let hub = Hub::new(HubConfig {
         max_rooms: settings.max_rooms,
@@ -93,15 +96,20 @@ pub(crate) fn prune_sessions<S: Store>(store: S, window: Duration) {
     });
 }
 
-/// The engine serving `/socket.io/`, with the chat on top.
+/// The engine serving `/socket.io/`, with the chat on top; presence is decided by `presence`
+/// in a cluster, by this node's sockets otherwise.
 pub(crate) fn engine<S: Store>(
     settings: &SocketSettings,
-    chat: ChatService<S, Arc<LocalBus>>,
+    chat: ChatService<S, NodeBus>,
     hub: Arc<Hub>,
     authenticator: web::Data<Authenticator>,
+    presence: Option<Arc<dyn PresenceRegistry>>,
 ) -> Arc<ChatEngine<S>> {
-    let realtime =
+    let mut realtime =
         ChatRealtime::new(chat, hub, SocketAuth(authenticator)).with_recovery(settings.recovery);
+    if let Some(registry) = presence {
+        realtime = realtime.with_presence(registry);
+    }
     let sockets = SocketIoConfig {
         connect_timeout: settings.connect_timeout,
         inbound_queue: settings.inbound_queue,
@@ -119,4 +127,44 @@ pub(crate) fn engine<S: Store>(
         ..EngineConfig::default()
     };
     Arc::new(Engine::new(config, Arc::new(server)))
+}
+
+/// The cluster's side of a node: the Redis bus (also the node's [`Bus`]) and presence across
+/// nodes.
+pub(crate) mod cluster {
+    use std::sync::Arc;
+
+    use chat_bus_redis::{BusError, RedisBus, RedisBusConfig, RedisPresence};
+    use chat_domain::{ChatService, Store};
+    use chat_realtime::chat::{Hub, PresenceAnnouncer, PresenceRegistry};
+
+    use super::NodeBus;
+    use crate::config::ClusterSettings;
+
+    /// The Redis bus of `settings`, connecting in the background.
+    pub(crate) fn bus(settings: &ClusterSettings) -> Result<Arc<RedisBus>, BusError> {
+        let mut config = RedisBusConfig::new(settings.redis_url.clone());
+        config.prefix.clone_from(&settings.prefix);
+        let bus = RedisBus::start(config)?;
+        tracing::info!(
+            node = bus.node(),
+            prefix = settings.prefix,
+            "joining the cluster on Redis"
+        );
+        Ok(bus)
+    }
+
+    /// Wires `chat` and `hub` to the cluster: the chat service follows what other nodes
+    /// commit, and presence is kept across nodes.
+    pub(crate) fn join<S: Store>(
+        bus: &Arc<RedisBus>,
+        settings: &ClusterSettings,
+        chat: &ChatService<S, NodeBus>,
+        hub: &Arc<Hub>,
+    ) -> Arc<dyn PresenceRegistry> {
+        let observer = chat.clone();
+        bus.observe_remote(move |event| observer.observe_remote(event));
+        let announcer = Arc::new(PresenceAnnouncer::new(chat.clone(), Arc::clone(hub)));
+        RedisPresence::start(bus, hub, announcer, settings.presence_ttl)
+    }
 }

@@ -22,7 +22,7 @@ use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
 
 use crate::config::Config;
-use crate::realtime;
+use crate::realtime::{self, NodeBus};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,9 @@ pub enum StartupError {
     /// A service could not be set up.
     #[error("could not start the chat service: {0}")]
     Service(#[from] chat_domain::ChatError),
+    /// The cluster's bus could not be set up.
+    #[error(transparent)]
+    Bus(#[from] chat_bus_redis::BusError),
     /// The listening socket could not be opened.
     #[error("could not listen on {address}: {source}")]
     Listen {
@@ -68,12 +71,21 @@ impl Application {
             StartupError::Config(format!("JWT_PUBLIC_KEY: cannot use the key: {e}"))
         })?;
         let store = PgStore::connect(&config.database).await?;
-        let bus = Arc::new(LocalBus::default());
+        let cluster = match &config.cluster {
+            Some(settings) => Some((realtime::cluster::bus(settings)?, settings)),
+            None => None,
+        };
+        let bus: NodeBus = match &cluster {
+            Some((redis, _)) => Arc::clone(redis) as NodeBus,
+            None => Arc::new(LocalBus::default()),
+        };
         let hub = realtime::hub(&config.sockets, &store, &bus).await?;
         if config.sockets.recovery.enabled {
             realtime::prune_sessions(store.clone(), config.sockets.recovery.window);
         }
         let chat = ChatService::new(store.clone(), bus, config.policy.clone());
+        let presence =
+            cluster.map(|(redis, settings)| realtime::cluster::join(&redis, settings, &chat, &hub));
         let accounts = match (&config.jwt.key, config.builtin_accounts) {
             (VerifyKey::Hs256Secret(secret), true) => Some(BuiltinAccounts {
                 accounts: Accounts::new(
@@ -96,7 +108,13 @@ impl Application {
             })
         });
         let authenticator = web::Data::new(Authenticator::new(verifier, provision));
-        let engine = realtime::engine(&config.sockets, chat.clone(), hub, authenticator.clone());
+        let engine = realtime::engine(
+            &config.sockets,
+            chat.clone(),
+            hub,
+            authenticator.clone(),
+            presence,
+        );
         let state = web::Data::new(AppState {
             chat,
             accounts,

@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use chat_domain::wire::events::{
-    AckData, ErrorNotice, MarkedRead, MemberActivity, Presence, ServerEvent,
-};
+use chat_domain::wire::events::{AckData, ErrorNotice, MarkedRead, MemberActivity, ServerEvent};
 use chat_domain::wire::{MessageView, bearer_token, handshake_token};
 use chat_domain::{
     ChatError, ChatService, EventSink, NoticeBudget, Recipient, SendMessage, Store, UserId,
@@ -15,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::events::{Payload, conversation_id, failed, ok, to_json};
 use super::hub::{Hub, event_frame};
+use super::presence::{AnnouncePresence, PresenceAnnouncer, PresenceRegistry};
 use super::recovery::RecoveryConfig;
 use super::rooms::Room;
 use super::session::notice;
@@ -35,6 +34,8 @@ pub struct ChatRealtime<S, E, A> {
     pub(super) recovery: RecoveryConfig,
     /// The budget of the log lines about sockets refused or disconnected on purpose.
     notices: Arc<NoticeBudget>,
+    /// Decides presence across a cluster's nodes, when there are several.
+    presence: Option<Arc<dyn PresenceRegistry>>,
 }
 
 impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
@@ -47,6 +48,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             auth,
             recovery: RecoveryConfig::default(),
             notices: Arc::default(),
+            presence: None,
         }
     }
 
@@ -57,16 +59,22 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         self
     }
 
-    /// Tells the user's contacts that the user came online or went offline (`event` is
-    /// [`ServerEvent::UserOnline`] or [`ServerEvent::UserOffline`]).
-    fn announce_presence(&self, user: UserId, event: fn(Presence) -> ServerEvent) {
-        let (chat, hub) = (self.chat.clone(), Arc::clone(&self.hub));
-        tokio::spawn(async move {
-            match chat.contacts(user).await {
-                Ok(contacts) => hub.to_users(&contacts, &event_frame(&event(Presence::from(user)))),
-                Err(error) => tracing::warn!(%error, %user, "presence not announced"),
+    /// The same handler with presence decided across a cluster's nodes by `registry`
+    /// (without one, this node's own sockets decide).
+    pub fn with_presence(mut self, registry: Arc<dyn PresenceRegistry>) -> Self {
+        self.presence = Some(registry);
+        self
+    }
+
+    /// This node's first socket of `user` connected (`online`) or its last one went.
+    fn presence_changed(&self, user: UserId, online: bool) {
+        match &self.presence {
+            Some(registry) => registry.changed(user),
+            None => {
+                PresenceAnnouncer::new(self.chat.clone(), Arc::clone(&self.hub))
+                    .announce(user, online);
             }
-        });
+        }
     }
 
     async fn dispatch(
@@ -155,7 +163,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         }
         let typing = event(MemberActivity::new(user, id));
         self.hub
-            .to_room(room, &event_frame(&typing), Some(socket.id()));
+            .broadcast_to_room(room, &event_frame(&typing), Some(socket.id()));
         Ok(None)
     }
 }
@@ -237,7 +245,7 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
             None => self.hub.connect(socket.clone(), user),
         };
         if first {
-            self.announce_presence(user, ServerEvent::UserOnline);
+            self.presence_changed(user, true);
         }
     }
 
@@ -282,7 +290,7 @@ impl<S: Store, E: EventSink, A: Authenticate> SocketIoHandler for ChatRealtime<S
         if let Some(departure) = self.hub.disconnect(socket)
             && departure.last_of_user
         {
-            self.announce_presence(user, ServerEvent::UserOffline);
+            self.presence_changed(user, false);
         }
     }
 }

@@ -13,6 +13,7 @@ use chat_domain::{ConversationId, STREAM_WRITERS, StreamToken, UserId};
 
 use super::delivery::{Backfill, offset_frame};
 use super::order::Sequencer;
+use super::relay::Peers;
 use super::rooms::{Departure, Room, Rooms, TooManyRooms};
 use super::session::SocketSlot;
 use crate::engineio::Frame;
@@ -71,6 +72,8 @@ pub struct Hub {
     pub(super) backfill: OnceLock<(Arc<dyn Backfill>, tokio::runtime::Handle)>,
     /// Per writer, whether a gap fill is under way.
     pub(super) filling: Mutex<[bool; STREAM_WRITERS]>,
+    /// The other nodes of a cluster, which get this node's ephemeral events.
+    pub(super) peers: OnceLock<Arc<dyn Peers>>,
     pub(super) this: Weak<Hub>,
 }
 
@@ -86,6 +89,7 @@ impl Hub {
             refused_sockets: AtomicU64::new(0),
             backfill: OnceLock::new(),
             filling: Mutex::default(),
+            peers: OnceLock::new(),
             this: Weak::clone(this),
         })
     }
@@ -166,7 +170,7 @@ impl Hub {
         for room in &departure.rooms {
             if let Room::Conversation(id) = room {
                 let left = ServerEvent::UserLeft(MemberActivity::new(departure.user, *id));
-                self.to_room(*room, &event_frame(&left), None);
+                self.broadcast_to_room(*room, &event_frame(&left), None);
             }
         }
         Some(departure)

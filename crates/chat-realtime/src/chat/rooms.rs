@@ -8,7 +8,7 @@ use chat_domain::{ConversationId, UserId};
 use crate::socketio::SioSocket;
 
 /// A room of the seed: a conversation's, or a user's personal one (all their devices).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Room {
     /// `conversation_<id>`: the sockets reading a conversation.
     Conversation(ConversationId),
@@ -153,6 +153,16 @@ impl Rooms {
     /// The sockets in a room, but `except`.
     pub(crate) fn in_room(&self, room: Room, except: Option<&str>) -> Vec<SioSocket> {
         self.collect(self.rooms.get(&room), except)
+    }
+
+    /// Whether any socket of `user` is here.
+    pub(crate) fn holds(&self, user: UserId) -> bool {
+        self.users.contains_key(&user)
+    }
+
+    /// The users with a socket here.
+    pub(crate) fn users(&self) -> Vec<UserId> {
+        self.users.keys().copied().collect()
     }
 
     /// Every socket of a user, whatever rooms they joined.

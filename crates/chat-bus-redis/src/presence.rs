@@ -1,0 +1,229 @@
+//! Presence across the nodes of a cluster, kept in Redis: each node records which users hold
+//! a socket on it, and beats every third of the TTL; a user is online while any node that
+//! still beats holds one of their sockets. When a node stops beating (killed, cut off), the
+//! first node to notice after the TTL forgets it and announces `user_offline`, once, for its
+//! users who are on no other node. Each change is a Lua script, so that concurrent nodes
+//! never both announce the same change.
+//!
+//! Keys (under the deployment's hash tag, `{chat}` by default): `nodes` (a sorted set of node
+//! ids by their last beat), `node:<id>:users` and `user:<id>:nodes` (sets).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use chat_domain::UserId;
+use chat_realtime::chat::{AnnouncePresence, Hub, PresenceRegistry};
+use redis::Script;
+use redis::aio::ConnectionManager;
+use tokio::sync::mpsc;
+
+use crate::{RedisBus, RedisBusConfig};
+
+/// Presence changes taken in at once, at most.
+const BATCH: usize = 1024;
+
+/// Presence across nodes: the [`PresenceRegistry`] a cluster's nodes share.
+pub struct RedisPresence {
+    changes: mpsc::UnboundedSender<UserId>,
+}
+
+impl RedisPresence {
+    /// Records `hub`'s users on `bus`'s Redis and announces, through `announcer`, the users
+    /// whose presence across nodes changed; nodes silent for `ttl` are forgotten. Call it
+    /// inside the node's Tokio runtime; the task ends when the registry is dropped.
+    pub fn start(
+        bus: &Arc<RedisBus>,
+        hub: &Arc<Hub>,
+        announcer: Arc<dyn AnnouncePresence>,
+        ttl: Duration,
+    ) -> Arc<RedisPresence> {
+        let (changes, queued) = mpsc::unbounded_channel();
+        let tracker = Tracker {
+            bus: Arc::downgrade(bus),
+            hub: Arc::downgrade(hub),
+            announcer,
+            keys: Keys::new(bus.config(), bus.node()),
+            connection: bus.connection(),
+            ttl,
+            scripts: Scripts::default(),
+        };
+        tokio::spawn(tracker.run(queued));
+        Arc::new(RedisPresence { changes })
+    }
+}
+
+impl PresenceRegistry for RedisPresence {
+    fn changed(&self, user: UserId) {
+        let _ = self.changes.send(user);
+    }
+}
+
+/// The keys a node uses.
+struct Keys {
+    prefix: String,
+    node: String,
+    nodes: String,
+    node_users: String,
+}
+
+impl Keys {
+    fn new(config: &RedisBusConfig, node: &str) -> Self {
+        let prefix = config.key("").trim_end_matches(':').to_owned();
+        Keys {
+            nodes: format!("{prefix}:nodes"),
+            node_users: format!("{prefix}:node:{node}:users"),
+            node: node.to_owned(),
+            prefix,
+        }
+    }
+
+    fn user_nodes(&self, user: UserId) -> String {
+        format!("{}:user:{}:nodes", self.prefix, user.get())
+    }
+}
+
+struct Scripts {
+    set_presence: Script,
+    heartbeat: Script,
+    reap: Script,
+}
+
+impl Default for Scripts {
+    fn default() -> Self {
+        Scripts {
+            set_presence: Script::new(include_str!("scripts/set_presence.lua")),
+            heartbeat: Script::new(include_str!("scripts/heartbeat.lua")),
+            reap: Script::new(include_str!("scripts/reap.lua")),
+        }
+    }
+}
+
+/// The task that keeps this node's part of presence in Redis.
+struct Tracker {
+    bus: Weak<RedisBus>,
+    hub: Weak<Hub>,
+    announcer: Arc<dyn AnnouncePresence>,
+    keys: Keys,
+    connection: ConnectionManager,
+    ttl: Duration,
+    scripts: Scripts,
+}
+
+impl Tracker {
+    async fn run(mut self, mut changes: mpsc::UnboundedReceiver<UserId>) {
+        let mut beat = tokio::time::interval((self.ttl / 3).max(Duration::from_millis(100)));
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Users whose state this node has still to record; all of them after a loss.
+        let mut pending: HashSet<UserId> = HashSet::new();
+        let mut stalled = false;
+        let mut received = Vec::with_capacity(BATCH);
+        loop {
+            tokio::select! {
+                count = changes.recv_many(&mut received, BATCH) => {
+                    if count == 0 {
+                        return;
+                    }
+                    pending.extend(received.drain(..));
+                    if stalled {
+                        continue;
+                    }
+                }
+                _ = beat.tick() => {
+                    if self.bus.strong_count() == 0 {
+                        return;
+                    }
+                    match self.beat().await {
+                        Ok(Some(everyone)) => pending.extend(everyone),
+                        Ok(None) => {}
+                        Err(error) => {
+                            self.lost(&error);
+                            stalled = true;
+                            continue;
+                        }
+                    }
+                }
+            }
+            stalled = self.record(&mut pending).await.is_err();
+        }
+    }
+
+    /// Beats, and forgets the nodes that stopped. `Some(users)` when this node was unknown
+    /// to Redis and must record every user it knows of again.
+    async fn beat(&mut self) -> redis::RedisResult<Option<Vec<UserId>>> {
+        let unknown: i64 = self
+            .scripts
+            .heartbeat
+            .key(&self.keys.nodes)
+            .arg(&self.keys.node)
+            .invoke_async(&mut self.connection)
+            .await?;
+        let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
+        let offline: Vec<i64> = self
+            .scripts
+            .reap
+            .key(&self.keys.nodes)
+            .arg(ttl_ms)
+            .arg(&self.keys.prefix)
+            .invoke_async(&mut self.connection)
+            .await?;
+        for user in offline {
+            self.announcer.announce(UserId(user), false);
+        }
+        if unknown == 0 {
+            return Ok(None);
+        }
+        // Recorded users this node no longer holds are recorded as gone; held ones as here.
+        let recorded: Vec<i64> = redis::cmd("SMEMBERS")
+            .arg(&self.keys.node_users)
+            .query_async(&mut self.connection)
+            .await?;
+        let mut everyone: Vec<UserId> = recorded.into_iter().map(UserId).collect();
+        if let Some(hub) = self.hub.upgrade() {
+            everyone.extend(hub.users_here());
+        }
+        Ok(Some(everyone))
+    }
+
+    /// Records the state of now of every pending user; those not recorded stay pending.
+    async fn record(&mut self, pending: &mut HashSet<UserId>) -> redis::RedisResult<()> {
+        let Some(hub) = self.hub.upgrade() else {
+            pending.clear();
+            return Ok(());
+        };
+        let users: Vec<UserId> = pending.iter().copied().collect();
+        for user in users {
+            let here = hub.holds(user);
+            let changed: i64 = match self
+                .scripts
+                .set_presence
+                .key(&self.keys.node_users)
+                .key(self.keys.user_nodes(user))
+                .arg(&self.keys.node)
+                .arg(user.get())
+                .arg(if here { "1" } else { "0" })
+                .invoke_async(&mut self.connection)
+                .await
+            {
+                Ok(changed) => changed,
+                Err(error) => {
+                    self.lost(&error);
+                    return Err(error);
+                }
+            };
+            pending.remove(&user);
+            match changed {
+                1 => self.announcer.announce(user, true),
+                -1 => self.announcer.announce(user, false),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn lost(&self, error: &redis::RedisError) {
+        if let Some(bus) = self.bus.upgrade() {
+            bus.commands.down(error);
+        }
+    }
+}
