@@ -420,7 +420,7 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
   test(
     "node A killed under a steady flow of sends: nothing acknowledged is lost or repeated, its clients recover on another node, its users are announced offline once",
     { timeout: 90000 },
-    async () => {
+    async (t) => {
       const senders = await freshUsers(10);
       const receivers = await freshUsers(4);
       const watchers = await freshUsers(2);
@@ -507,6 +507,10 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
       }
       assertAckedStored(flow, contents);
       assert.ok(flow.acked.size >= 400, `${flow.acked.size} acknowledged`);
+      t.diagnostic(
+        `${flow.sent} sent, ${flow.acked.size} acknowledged, ${flow.failures.length} not (sent to A as it died); ` +
+          `${onA().length} of ${balancerStates.length} balancer clients were on A and recovered`,
+      );
 
       // Each ghost is announced offline to each watcher once, within the presence TTL and a bound.
       for (const watcher of watcherStates) {
@@ -526,16 +530,17 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
         for (const ghost of ghosts) {
           const announced = watcher.presence.filter((p) => p.event === "user_offline" && p.userId === ghost);
           assert.equal(announced.length, 1, `${watcher.label}: user_offline of ghost ${ghost}: ${JSON.stringify(watcher.presence)}`);
+          t.diagnostic(`${watcher.label}: ghost ${ghost} announced offline ${announced[0].at - killedAt} ms after the kill`);
         }
       }
-      for (const { state } of [...balancerStates, ...watcherStates, ...ghostStates]) state.socket.close();
+      for (const state of [...balancerStates.map(({ state }) => state), ...watcherStates, ...ghostStates]) state.socket.close();
     },
   );
 
   test(
     "Redis stopped under a flow of sends and started again: sends keep succeeding, /readyz says so, every socket on every node ends with the full history",
     { timeout: 60000 },
-    async () => {
+    async (t) => {
       await restartIfDead("A");
       const [alice, bob, carol, dave, erin, frank] = await freshUsers(6);
       const room = await group(steady(), alice, [bob, carol, dave, erin, frank], "redis");
@@ -576,6 +581,7 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
       await flow.stop();
 
       assert.deepEqual(flow.failures, [], "every send succeeded, Redis down or not");
+      t.diagnostic(`${flow.acked.size} sent and acknowledged, ${ackedAtReturn - ackedAtOutage} of them while Redis was down`);
       const contents = new Map();
       for (const conversation of [room, ...directs]) {
         const members = states.filter(({ conversations }) => conversations.includes(conversation)).map(({ state }) => state);
@@ -590,7 +596,7 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
   test(
     "PostgreSQL unreachable for a while: sends answer 503 promptly, never 500, /readyz says so, and everything works again when it returns",
     { timeout: 60000 },
-    async () => {
+    async (t) => {
       await restartIfDead("A");
       const [alice, bob, carol] = await freshUsers(3);
       const room = await group(steady(), alice, [bob, carol], "database");
@@ -627,6 +633,7 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
       );
       const wrong = answers.filter((a) => a.status !== 503 || a.code !== "unavailable" || a.ms >= 5000);
       assert.deepEqual(wrong, [], `every send while PostgreSQL is unreachable is 503 unavailable within 5 s (${answers.length} sent)`);
+      t.diagnostic(`${answers.length} sends while PostgreSQL was unreachable, all 503, the slowest in ${Math.max(...answers.map((a) => a.ms))} ms`);
 
       CLUSTER.database.up();
       for (const name of ["A", "B", "C"]) {
