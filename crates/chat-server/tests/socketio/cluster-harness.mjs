@@ -278,6 +278,9 @@ export async function startBalancer(nodes) {
     "  cookie CHATNODE insert indirect nocache",
     "  option httpchk GET /readyz",
     ...nodes.map((node) => `  server ${node.name} 127.0.0.1:${node.port} cookie ${node.name} check inter 500ms fall 2 rise 1`),
+    // As deploy/haproxy.cfg: when no node is ready (Redis down), every node serves anyway.
+    "  option allbackups",
+    ...nodes.map((node) => `  server ${node.name}-unready 127.0.0.1:${node.port} backup cookie ${node.name}`),
     "",
   ].join("\n");
   const file = path.join(dir, "haproxy.cfg");

@@ -379,6 +379,27 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
     });
   }
 
+  test("a member added on one node gets the group's next message sent on another, which had the group's members in memory", { timeout: 30000 }, async () => {
+    const [alice, bob, zed] = await freshUsers(3);
+    const team = await group(node("A").url, alice, [bob], "members in memory");
+    // A send on B makes B remember the group's members (whom it announces messages to).
+    const before = await rest(node("B").url, bob, "POST", `/api/chat/conversations/${team.id}/messages`, { content: "before zed" });
+    assert.equal(before.status, 201, JSON.stringify(before.body));
+    // Zed joins on A; his socket on C is in no room of the group, only in his personal room.
+    const zedOnC = await client(node("C").url, zed, ["websocket"], "zed on C");
+    assert.deepEqual(await zedOnC.socket.timeout(5000).emitWithAck("join_personal_room"), { success: true });
+    const added = nextEvent(zedOnC, "member_added", (e) => e.conversationId === team.id && e.member.id === zed);
+    const addition = await rest(node("A").url, alice, "POST", `/api/chat/conversations/${team.id}/members`, { userIds: [zed] });
+    assert.equal(addition.status, 200, JSON.stringify(addition.body));
+    await added;
+    // B heard of the addition over the bus: its next send is announced to Zed too.
+    const notified = nextEvent(zedOnC, "message_notification", (n) => n.conversationId === team.id);
+    const after = await rest(node("B").url, bob, "POST", `/api/chat/conversations/${team.id}/messages`, { content: "after zed" });
+    assert.equal(after.status, 201, JSON.stringify(after.body));
+    assert.equal((await notified).message.id, after.body.data.id);
+    zedOnC.socket.close();
+  });
+
   test("a polling client stays on its node through the balancer (the CHATNODE cookie), over many polls", { timeout: 30000 }, async () => {
     const [alice, bob] = await freshUsers(2);
     const dm = await direct(alice, bob);
@@ -562,6 +583,8 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
         { id: dave, base: () => node("A").url, conversations: [room, directs[0]] },
         { id: erin, base: () => node("B").url, conversations: [room, directs[1]] },
         { id: frank, base: () => node("C").url, conversations: [room, directs[2]] },
+        // Through the balancer, which keeps sending to the nodes when none is ready.
+        { id: bob, base: () => CLUSTER.balancer.url, conversations: [room] },
       ];
       const flow = startFlow("redis", flowSenders);
       await waitFor(() => flow.acked.size >= 100, 10000, () => `${flow.acked.size} of 100 acknowledged before the outage`);
