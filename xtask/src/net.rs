@@ -39,11 +39,10 @@ pub(crate) fn http_status(port: u16, path: &str) -> Option<u16> {
         .set_write_timeout(Some(Duration::from_secs(2)))
         .ok()?;
     // HTTP/1.0: the server closes after answering, so reading to the end is the whole answer.
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .ok()?;
+    // One write: a server that answers after its first read and closes must not find the rest
+    // of the request unread (its kernel would reset the connection under our read).
+    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).ok()?;
     let text = String::from_utf8_lossy(&answer);
@@ -77,8 +76,14 @@ mod tests {
         let port = listener.local_addr()?.port();
         let server = std::thread::spawn(move || -> std::io::Result<()> {
             let (mut conn, _) = listener.accept()?;
-            let mut request = [0u8; 256];
-            let _ = conn.read(&mut request)?;
+            let (mut request, mut chunk) = (Vec::new(), [0u8; 256]);
+            while !request.ends_with(b"\r\n\r\n") {
+                let read = conn.read(&mut chunk)?;
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&chunk[..read]);
+            }
             conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
         });
         assert_eq!(http_status(port, "/readyz"), Some(503));
