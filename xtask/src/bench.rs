@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: builds the release server and chat-bench, starts a durable throwaway
 //! PostgreSQL and the server on loopback, runs chat-bench (which calibrates with pgbench from
 //! the cluster's bin directory and appends the results to docs/benchmarks.md), and stops
-//! everything again, also on error or Ctrl-C.
+//! everything again, also on error or Ctrl-C. With `cluster-fanout` among the scenarios it
+//! also runs a cluster next to that server (see `bench_cluster.rs`).
 
 use std::fs::File;
 use std::io::Read;
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::bench_cluster::BenchCluster;
 use crate::pg::{Cluster, DURABLE_SETTINGS};
+use crate::programs::{HAPROXY, REDIS_SERVER};
 use crate::signals::{Signals, exit_code, wait_child};
 use crate::workspace::{cargo, root, target_dir};
 
@@ -20,6 +23,8 @@ use crate::workspace::{cargo, root, target_dir};
 const SEND_RATE: u32 = 1_000_000;
 /// How long chat-bench may run before it is killed.
 const BENCH_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// The scenario that needs a cluster (Redis, two nodes, HAProxy) besides the server.
+const CLUSTER_SCENARIO: &str = "cluster-fanout";
 
 /// What `cargo xtask bench` was asked.
 #[derive(Debug, Default)]
@@ -49,6 +54,11 @@ impl Options {
         Ok(options)
     }
 
+    /// Whether the run includes `cluster-fanout` (every scenario does, by default).
+    fn wants_cluster(&self) -> bool {
+        self.scenarios.is_empty() || self.scenarios.iter().any(|s| s == CLUSTER_SCENARIO)
+    }
+
     /// The command line, as recorded with the results.
     fn command(&self) -> String {
         let mut command = "cargo xtask bench".to_owned();
@@ -67,6 +77,11 @@ impl Options {
 pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     let options = Options::parse(args)?;
     crate::workspace::require_c_toolchain()?;
+    if options.wants_cluster() {
+        // Before a build of minutes: what else must be installed.
+        REDIS_SERVER.find()?;
+        HAPROXY.find()?;
+    }
     let mut signals = Signals::install()?;
     println!("==> building chat-server and chat-bench (release)");
     let mut build = cargo([
@@ -96,8 +111,10 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     let mut server = Server::start(
         &release.join("chat-server"),
         &work,
+        "server",
         &cluster.url("chat"),
         &secret,
+        &[],
     )?;
     println!(
         "==> chat-server (pid {}) on http://127.0.0.1:{}",
@@ -105,6 +122,20 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
         server.port
     );
     server.wait_ready(&mut signals).await?;
+    let nodes = if options.wants_cluster() {
+        Some(
+            BenchCluster::start(
+                &release.join("chat-server"),
+                &work,
+                &cluster.url("chat"),
+                &secret,
+                &mut signals,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
 
     // pgbench and psql for chat-bench's calibration: next to initdb.
     let pg_bin = Path::new(cluster.client("pgbench").get_program())
@@ -130,6 +161,9 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
             user_settings()
         ),
     ];
+    if let Some(nodes) = &nodes {
+        notes.push(nodes.describe());
+    }
     if options.quick {
         notes.push(
             "`--quick`: 5 s rest-send runs, 3 s throughput steps, 2,000 idle sockets held 5 s, a storm of 500 sockets: noisier than a full run"
@@ -150,6 +184,9 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     for note in &notes {
         tool.args(["--note", note]);
     }
+    if let Some(nodes) = &nodes {
+        tool.args(nodes.bench_args());
+    }
     if options.quick {
         tool.arg("--quick");
     }
@@ -167,6 +204,7 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
             }
         };
     println!("==> chat-bench exited ({status}); stopping the server and PostgreSQL");
+    drop(nodes);
     drop(server);
     drop(cluster);
     Ok(exit_code(status))
@@ -174,21 +212,30 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
 
 /// The release chat-server, stopped (SIGTERM, then SIGKILL) when dropped.
 #[derive(Debug)]
-struct Server {
+pub(crate) struct Server {
     /// The process.
     child: Child,
     /// Its port on 127.0.0.1.
-    port: u16,
+    pub(crate) port: u16,
     /// Where its output goes.
     log: PathBuf,
 }
 
 impl Server {
     /// Starts `binary` against `database` on a free loopback port, in its own process group
-    /// (Ctrl-C reaches the bench tool; we stop the server ourselves, before PostgreSQL).
-    fn start(binary: &Path, work: &Path, database: &str, secret: &str) -> Result<Self> {
+    /// (Ctrl-C reaches the bench tool; we stop the server ourselves, before PostgreSQL), its
+    /// output in `work/NAME.log`; `extra` settings come on top of the bench's (without them
+    /// the server has no `REDIS_URL`, whatever the environment says: the in-process bus).
+    pub(crate) fn start(
+        binary: &Path,
+        work: &Path,
+        name: &str,
+        database: &str,
+        secret: &str,
+        extra: &[(&str, String)],
+    ) -> Result<Self> {
         let port = crate::net::free_port()?;
-        let log = work.join("server.log");
+        let log = work.join(format!("{name}.log"));
         let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let mut cmd = Command::new(binary);
         for var in [
@@ -200,6 +247,7 @@ impl Server {
             "JWT_PUBLIC_KEY",
             "JWT_PUBLIC_KEY_FILE",
             "JWT_ALGORITHM",
+            "REDIS_URL",
         ] {
             cmd.env_remove(var);
         }
@@ -220,6 +268,7 @@ impl Server {
             ("LOG_FORMAT", "json"),
             ("RUST_LOG", "warn"),
         ]);
+        cmd.envs(extra.iter().map(|(k, v)| (k, v)));
         // Run where no developer's .env is read.
         cmd.current_dir(work)
             .stdin(Stdio::null())
@@ -233,12 +282,12 @@ impl Server {
     }
 
     /// The server's pid.
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Waits until `/readyz` answers 200 (at most a minute).
-    async fn wait_ready(&mut self, signals: &mut Signals) -> Result<()> {
+    pub(crate) async fn wait_ready(&mut self, signals: &mut Signals) -> Result<()> {
         let started = Instant::now();
         loop {
             if crate::net::ready(self.port) {

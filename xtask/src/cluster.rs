@@ -281,7 +281,7 @@ async fn wait_nodes_ready(nodes: &mut [Node], signals: &mut Signals) -> Result<O
 
 /// Waits until HAProxy answers `/readyz` 200 (a node is up behind it); `Some` signal when
 /// interrupted meanwhile.
-async fn wait_balancer_ready(
+pub(crate) async fn wait_balancer_ready(
     balancer: &mut Balancer,
     signals: &mut Signals,
 ) -> Result<Option<Sig>> {

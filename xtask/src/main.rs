@@ -5,6 +5,7 @@
 
 mod balancer;
 mod bench;
+mod bench_cluster;
 mod cluster;
 mod ledger;
 mod net;
@@ -42,7 +43,8 @@ commands:
   pg                  start a throwaway PostgreSQL, print its URLs, keep it until Ctrl-C
   bench [--quick] [--scenario NAME]...
                       build the release server and chat-bench, run the benchmark on a durable
-                      throwaway PostgreSQL, append the results to docs/benchmarks.md
+                      throwaway PostgreSQL, append the results to docs/benchmarks.md;
+                      cluster-fanout (in the default run) also starts redis-server, 2 nodes, HAProxy
   help                show this text";
 
 /// The command line, parsed by hand (a few subcommands do not need clap).

@@ -18,6 +18,7 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "history",
     "abuse",
     "reconnect-storm",
+    "cluster-fanout",
 ];
 
 /// Shown for `--help` and on bad arguments.
@@ -32,8 +33,14 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --calibration C      C in transactions/s, instead of measuring it with pgbench
   --scenario NAME      rest-send | group-send | socket-throughput | fanout | group-fanout
                        | idle-connections | history | abuse (needs built-in accounts on)
-                       | reconnect-storm
-                       (repeatable; default: all; history needs --db-url)
+                       | reconnect-storm | cluster-fanout (needs --cluster-url)
+                       (repeatable; default: all, cluster-fanout only with --cluster-url;
+                       history needs --db-url)
+  --cluster-url URL    the load balancer of a cluster of nodes sharing the server's database
+                       (loopback only), its nodes pinned by the cookie CHATNODE=node1, node2, ...
+  --node-pid PID       a node's process, in node order (repeatable), for their CPU seconds
+  --redis-pid PID      the cluster's redis-server, for its CPU seconds
+  --balancer-pid PID   the load balancer's process, for its CPU seconds
   --quick              a few seconds per scenario instead of 30
   --markdown PATH      append a results section to this file
   --command TEXT       the command line to record in the results
@@ -62,6 +69,21 @@ pub(crate) struct Args {
     pub(crate) command: String,
     /// Extra lines recorded with the results.
     pub(crate) notes: Vec<String>,
+    /// The cluster of `cluster-fanout`, when given.
+    pub(crate) cluster: Option<ClusterTarget>,
+}
+
+/// A cluster of nodes behind a load balancer, next to the server (for `cluster-fanout`).
+#[derive(Debug, Clone)]
+pub(crate) struct ClusterTarget {
+    /// The balancer's address (always loopback).
+    pub(crate) balancer: SocketAddr,
+    /// The nodes' pids, node 1 first (node `n` is reached with the cookie `node{n}`).
+    pub(crate) node_pids: Vec<u32>,
+    /// redis-server's pid.
+    pub(crate) redis_pid: Option<u32>,
+    /// The balancer's pid.
+    pub(crate) balancer_pid: Option<u32>,
 }
 
 impl Args {
@@ -73,6 +95,8 @@ impl Args {
         let (mut server_pid, mut calibration, mut markdown) = (None, None, None);
         let (mut scenarios, mut notes) = (Vec::new(), Vec::new());
         let mut quick = false;
+        let (mut cluster_url, mut node_pids) = (None, Vec::new());
+        let (mut redis_pid, mut balancer_pid) = (None, None);
         let mut command = "chat-bench".to_owned();
         let mut args = args;
         while let Some(flag) = args.next() {
@@ -88,6 +112,12 @@ impl Args {
                 "--markdown" => markdown = Some(PathBuf::from(value()?)),
                 "--command" => command = value()?,
                 "--note" => notes.push(value()?),
+                "--cluster-url" => cluster_url = Some(value()?),
+                "--node-pid" => node_pids.push(value()?.parse().context("--node-pid")?),
+                "--redis-pid" => redis_pid = Some(value()?.parse().context("--redis-pid")?),
+                "--balancer-pid" => {
+                    balancer_pid = Some(value()?.parse().context("--balancer-pid")?);
+                }
                 "--quick" => quick = true,
                 "-h" | "--help" => return Ok(None),
                 other => bail!("unknown argument `{other}`"),
@@ -104,8 +134,21 @@ impl Args {
             }
         }
         if scenarios.is_empty() {
-            scenarios = SCENARIOS.iter().map(|s| (*s).to_owned()).collect();
+            scenarios = SCENARIOS
+                .iter()
+                .filter(|s| cluster_url.is_some() || **s != "cluster-fanout")
+                .map(|s| (*s).to_owned())
+                .collect();
         }
+        let cluster = match cluster_url {
+            Some(url) => Some(ClusterTarget {
+                balancer: http_target(&url).context("--cluster-url")?,
+                node_pids,
+                redis_pid,
+                balancer_pid,
+            }),
+            None => None,
+        };
         let db = match db_url {
             Some(db_url) => {
                 loopback_host(&db_url).context("--db-url")?;
@@ -127,6 +170,7 @@ impl Args {
             markdown,
             command,
             notes,
+            cluster,
         }))
     }
 }

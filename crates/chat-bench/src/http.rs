@@ -9,6 +9,8 @@ use anyhow::{Context, Result, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::route::Route;
+
 /// How long one request may take before it counts as failed.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -42,16 +44,25 @@ pub(crate) struct HttpConn {
     buf: Vec<u8>,
     /// The request being written (reused).
     out: Vec<u8>,
+    /// A `Cookie` header for every request (the balancer's node cookie), if any.
+    cookie: Option<String>,
 }
 
 impl HttpConn {
     /// A client for `addr`; connects on the first request.
     pub(crate) fn new(addr: SocketAddr) -> Self {
+        Self::via(&Route::direct(addr))
+    }
+
+    /// A client along `route` (to a chosen node through a balancer); connects on the first
+    /// request.
+    pub(crate) fn via(route: &Route) -> Self {
         Self {
-            addr,
+            addr: route.addr,
             stream: None,
             buf: Vec::with_capacity(4096),
             out: Vec::with_capacity(1024),
+            cookie: route.cookie.clone(),
         }
     }
 
@@ -105,6 +116,11 @@ impl HttpConn {
         self.out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
         self.out.extend_from_slice(self.addr.to_string().as_bytes());
         self.out.extend_from_slice(b"\r\n");
+        if let Some(cookie) = &self.cookie {
+            self.out.extend_from_slice(b"Cookie: ");
+            self.out.extend_from_slice(cookie.as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+        }
         if let Some(token) = token {
             self.out.extend_from_slice(b"Authorization: Bearer ");
             self.out.extend_from_slice(token.as_bytes());

@@ -8,6 +8,7 @@
 mod abuse;
 mod args;
 mod calibrate;
+mod cluster_fanout;
 mod delivery_audit;
 mod fanout;
 mod group_send;
@@ -19,6 +20,7 @@ mod reconnect_storm;
 mod recovering;
 mod report;
 mod rest_send;
+mod route;
 mod socket;
 mod stats;
 mod storm_load;
@@ -32,7 +34,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::args::{Args, USAGE};
+use crate::args::{Args, ClusterTarget, USAGE};
 use crate::calibrate::Db;
 use crate::report::{Outcome, RunInfo};
 use crate::usage::{Machine, Meter};
@@ -52,6 +54,8 @@ pub(crate) struct Ctx {
     pub(crate) meter: Meter,
     /// The database, to count stored messages.
     db: Option<Db>,
+    /// The cluster of `cluster-fanout`, when given.
+    pub(crate) cluster: Option<ClusterTarget>,
 }
 
 impl Ctx {
@@ -161,6 +165,7 @@ async fn run(args: Args) -> Result<()> {
             args.db.as_ref().and_then(|db| args::url_port(&db.url)),
         ),
         db: args.db,
+        cluster: args.cluster,
     };
     if let Some(c) = ctx.calibration {
         eprintln!("chat-bench: C = {c:.0} transactions/s");
@@ -180,6 +185,7 @@ async fn run(args: Args) -> Result<()> {
             "history" => history::run(&ctx).await,
             "abuse" => abuse::run(&ctx).await,
             "reconnect-storm" => reconnect_storm::run(&ctx).await,
+            "cluster-fanout" => cluster_fanout::run(&ctx).await,
             other => Err(anyhow::anyhow!("unknown scenario {other}")),
         };
         match result {

@@ -9,8 +9,13 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::header::COOKIE;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::route::Route;
 
 /// An open WebSocket to the server.
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -25,16 +30,33 @@ const READ_BUFFER: usize = 4 * 1024;
 
 /// Opens a WebSocket, reads Engine.IO's open packet and connects to the main namespace.
 pub(crate) async fn connect(addr: SocketAddr, token: &str) -> Result<Ws> {
-    let (ws, _) = connect_with(addr, &format!(r#"{{"token":"{token}"}}"#)).await?;
+    connect_via(&Route::direct(addr), token).await
+}
+
+/// Like [`connect`], along `route` (to a chosen node through a balancer).
+pub(crate) async fn connect_via(route: &Route, token: &str) -> Result<Ws> {
+    let auth = format!(r#"{{"token":"{token}"}}"#);
+    let (ws, _) = open(route, &auth).await?;
     Ok(ws)
 }
 
 /// Like [`connect`], with `auth` (a JSON object) as the CONNECT payload; also returns the
 /// CONNECT answer's payload (`{"sid":...,"pid":...}` when the server keeps recovery sessions).
 pub(crate) async fn connect_with(addr: SocketAddr, auth: &str) -> Result<(Ws, String)> {
-    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    open(&Route::direct(addr), auth).await
+}
+
+/// Opens the WebSocket along `route` and connects with `auth`; the CONNECT answer's payload.
+async fn open(route: &Route, auth: &str) -> Result<(Ws, String)> {
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", route.addr);
+    let mut request = url.into_client_request().context("the WebSocket request")?;
+    if let Some(cookie) = &route.cookie {
+        request
+            .headers_mut()
+            .insert(COOKIE, HeaderValue::from_str(cookie).context("the cookie")?);
+    }
     let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-    let opening = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
+    let opening = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     let (mut ws, _) = tokio::time::timeout(STEP_TIMEOUT, opening)
         .await
         .context("WebSocket handshake timed out")?

@@ -14,8 +14,10 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::Ctx;
 use crate::http::HttpConn;
 use crate::report::Outcome;
+use crate::route::Route;
 use crate::socket::{self, Delivery, Ws};
 use crate::stats::Latencies;
+use crate::usage::{Meter, Usage};
 use crate::users::{self, MESSAGE};
 
 /// Sender/receiver pairs.
@@ -45,7 +47,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Vec<Outcome>> {
 }
 
 /// One pair: the sender's socket (moved into each step's task) and what the receiver expects.
-struct Pair {
+pub(crate) struct Pair {
     /// The sender's socket.
     ws: Option<Ws>,
     /// The receiver's user id.
@@ -55,67 +57,131 @@ struct Pair {
 }
 
 /// What one step measured.
-struct Step {
+pub(crate) struct Step {
     /// Rate asked for, messages per second.
-    target: f64,
+    pub(crate) target: f64,
     /// Delivery latencies from the scheduled send time.
-    latencies: Latencies,
+    pub(crate) latencies: Latencies,
     /// Messages scheduled.
-    sent: u64,
+    pub(crate) sent: u64,
     /// Messages not delivered in time.
-    missing: u64,
+    pub(crate) missing: u64,
     /// Refused sends (acks with `success: false`, write failures).
-    refused: u64,
+    pub(crate) refused: u64,
     /// Seconds the step's sends were spread over.
-    seconds: f64,
+    pub(crate) seconds: f64,
     /// What the step cost.
-    usage: crate::usage::Usage,
+    pub(crate) usage: Usage,
+}
+
+impl Step {
+    /// Whether the step passed: p99 within the limit, nothing missing, nothing refused.
+    pub(crate) fn passed(&self) -> bool {
+        self.missing == 0
+            && self.refused == 0
+            && self.latencies.clone().summary().p99_ms <= P99_LIMIT_MS
+    }
+}
+
+/// The pairs of a run: each sender's socket and the receivers' deliveries, all on one channel.
+pub(crate) struct Pairs {
+    /// The pairs, in order (a delivery's tag is its pair's index).
+    pairs: Vec<Pair>,
+    /// Every receiver's `new_message`s.
+    deliveries: mpsc::UnboundedReceiver<Delivery>,
+    /// Stops the receivers' listeners.
+    stop: watch::Sender<bool>,
+    /// The receivers' listeners.
+    listeners: Vec<tokio::task::JoinHandle<bool>>,
+}
+
+impl Pairs {
+    /// Creates `2 * count` users from `first_id` on (through `seed_at`), opens each pair's
+    /// conversation with a REST send from the sender and connects pair `i`'s sockets: the
+    /// receiver's, joined to the room, along `route(i).1`, the sender's along `route(i).0`.
+    pub(crate) async fn connect(
+        seed_at: &Route,
+        secret: &str,
+        first_id: i64,
+        count: usize,
+        route: impl Fn(usize) -> (Route, Route),
+    ) -> Result<Self> {
+        let ids: Vec<i64> = (0..2 * i64::try_from(count)?)
+            .map(|i| first_id + i)
+            .collect();
+        let tokens = users::seed(seed_at.addr, secret, &ids).await?;
+        let (deliveries_tx, deliveries) = mpsc::unbounded_channel::<Delivery>();
+        let (stop, stop_rx) = watch::channel(false);
+        let mut pairs = Vec::new();
+        let mut listeners = Vec::new();
+        for i in 0..count {
+            let (sender_route, receiver_route) = route(i);
+            // The conversation is opened on the sender's node, as its later sends go.
+            let mut rest = HttpConn::via(&sender_route);
+            let (seq, conversation) =
+                users::send(&mut rest, &tokens[2 * i], ids[2 * i + 1]).await?;
+            let mut receiver = socket::connect_via(&receiver_route, &tokens[2 * i + 1]).await?;
+            socket::join(&mut receiver, conversation).await?;
+            listeners.push(tokio::spawn(socket::listen(
+                receiver,
+                i,
+                deliveries_tx.clone(),
+                stop_rx.clone(),
+            )));
+            let sender = socket::connect_via(&sender_route, &tokens[2 * i]).await?;
+            pairs.push(Pair {
+                ws: Some(sender),
+                receiver: ids[2 * i + 1],
+                last_seq: seq,
+            });
+        }
+        Ok(Self {
+            pairs,
+            deliveries,
+            stop,
+            listeners,
+        })
+    }
+
+    /// How many senders the server has cut off.
+    pub(crate) fn cut_off(&self) -> usize {
+        self.pairs.iter().filter(|p| p.ws.is_none()).count()
+    }
+
+    /// Sends `rate` messages per second in all for `length` and waits for the deliveries,
+    /// metered by `meter`.
+    pub(crate) async fn step(
+        &mut self,
+        meter: &Meter,
+        rate: f64,
+        length: Duration,
+    ) -> Result<Step> {
+        run_step(meter, &mut self.pairs, &mut self.deliveries, rate, length).await
+    }
+
+    /// Stops the listeners and closes the sockets.
+    pub(crate) async fn close(self) {
+        socket::stop_all(&self.stop, self.listeners).await;
+    }
 }
 
 /// Connects the pairs, then runs the steps until one fails.
 async fn scenario(ctx: &Ctx, step_length: Duration) -> Result<Vec<Outcome>> {
-    let ids: Vec<i64> = (1..=2 * PAIRS as i64).map(|i| 4_000_000 + i).collect();
-    let tokens = users::seed(ctx.addr, &ctx.secret, &ids).await?;
-    let (deliveries_tx, mut deliveries) = mpsc::unbounded_channel::<Delivery>();
-    let (stop_tx, stop) = watch::channel(false);
-    let mut pairs = Vec::new();
-    let mut listeners = Vec::new();
-    let mut rest = HttpConn::new(ctx.addr);
-    for i in 0..PAIRS {
-        let (seq, conversation) = users::send(&mut rest, &tokens[2 * i], ids[2 * i + 1]).await?;
-        let mut receiver = socket::connect(ctx.addr, &tokens[2 * i + 1]).await?;
-        socket::join(&mut receiver, conversation).await?;
-        listeners.push(tokio::spawn(socket::listen(
-            receiver,
-            i,
-            deliveries_tx.clone(),
-            stop.clone(),
-        )));
-        let sender = socket::connect(ctx.addr, &tokens[2 * i]).await?;
-        pairs.push(Pair {
-            ws: Some(sender),
-            receiver: ids[2 * i + 1],
-            last_seq: seq,
-        });
-    }
-    drop(deliveries_tx);
+    let here = Route::direct(ctx.addr);
+    let mut pairs = Pairs::connect(&here, &ctx.secret, 4_000_001, PAIRS, |_| {
+        (here.clone(), here.clone())
+    })
+    .await?;
     let unit = ctx.calibration.unwrap_or(RATE_WITHOUT_C);
     let mut steps: Vec<Step> = Vec::new();
     let mut stopped = "every rate passed".to_owned();
     for &fraction in STEPS {
-        let step = run_step(
-            ctx,
-            &mut pairs,
-            &mut deliveries,
-            fraction * unit,
-            step_length,
-        )
-        .await?;
+        let step = pairs.step(&ctx.meter, fraction * unit, step_length).await?;
         let p99 = step.latencies.clone().summary().p99_ms;
         // A sender the server cut off (its unacknowledged sends count as refused) ends the
         // ramp like any failed step; the steps before it stand.
-        let cut_off = pairs.iter().filter(|p| p.ws.is_none()).count();
-        let failed = step.missing > 0 || step.refused > 0 || p99 > P99_LIMIT_MS || cut_off > 0;
+        let cut_off = pairs.cut_off();
+        let failed = !step.passed() || cut_off > 0;
         eprintln!(
             "chat-bench: socket-throughput {:.0}/s: p99 {p99:.1} ms, {} missing, {} refused",
             step.target, step.missing, step.refused
@@ -130,23 +196,24 @@ async fn scenario(ctx: &Ctx, step_length: Duration) -> Result<Vec<Outcome>> {
             break;
         }
     }
-    socket::stop_all(&stop_tx, listeners).await;
+    pairs.close().await;
     Ok(outcomes(ctx, steps, &stopped))
 }
 
 /// Sends `rate` messages per second in all for `length`, then waits for the deliveries.
 async fn run_step(
-    ctx: &Ctx,
+    meter: &Meter,
     pairs: &mut [Pair],
     deliveries: &mut mpsc::UnboundedReceiver<Delivery>,
     rate: f64,
     length: Duration,
 ) -> Result<Step> {
-    let per_pair = ((rate * length.as_secs_f64()) / PAIRS as f64)
+    let count = pairs.len();
+    let per_pair = ((rate * length.as_secs_f64()) / count as f64)
         .ceil()
         .max(1.0) as u64;
-    let interval = Duration::from_secs_f64(PAIRS as f64 / rate);
-    let before = ctx.meter.start();
+    let interval = Duration::from_secs_f64(count as f64 / rate);
+    let before = meter.start();
     let start = Instant::now() + Duration::from_millis(50);
     let mut tasks = Vec::new();
     for (i, pair) in pairs.iter_mut().enumerate() {
@@ -161,18 +228,18 @@ async fn run_step(
         )));
     }
     // Deliveries: seq last_seq+1+k of pair i was scheduled at first_i + k * interval.
-    let mut latencies = Latencies::with_capacity(per_pair as usize * PAIRS);
-    let mut received = vec![0u64; PAIRS];
+    let mut latencies = Latencies::with_capacity(per_pair as usize * count);
+    let mut received = vec![0u64; count];
     let deadline = start + interval * u32::try_from(per_pair)? + DRAIN;
-    let expected = per_pair * PAIRS as u64;
+    let expected = per_pair * count as u64;
     let mut total = 0;
     while total < expected {
         match tokio::time::timeout_at(deadline.into(), deliveries.recv()).await {
             Ok(Some((i, seq, at))) => {
-                let Some(k) = seq
-                    .checked_sub(pairs[i].last_seq + 1)
-                    .filter(|k| *k < per_pair)
-                else {
+                let Some(pair) = pairs.get(i) else {
+                    continue;
+                };
+                let Some(k) = seq.checked_sub(pair.last_seq + 1).filter(|k| *k < per_pair) else {
                     continue; // a straggler of an earlier step
                 };
                 let scheduled =
@@ -199,7 +266,7 @@ async fn run_step(
         missing: expected - total,
         refused,
         seconds: (interval * u32::try_from(per_pair)?).as_secs_f64(),
-        usage: ctx.meter.since(&before),
+        usage: meter.since(&before),
     })
 }
 
@@ -260,10 +327,7 @@ fn outcomes(ctx: &Ctx, mut steps: Vec<Step>, stopped: &str) -> Vec<Outcome> {
                     "refused": s.refused, "p50_ms": l.p50_ms, "p99_ms": l.p99_ms })
         })
         .collect();
-    let passing = |s: &Step| {
-        s.missing == 0 && s.refused == 0 && s.latencies.clone().summary().p99_ms <= P99_LIMIT_MS
-    };
-    let best = steps.iter().rposition(passing);
+    let best = steps.iter().rposition(Step::passed);
     let mut outcomes = Vec::new();
     // Without a passing step, the throughput line shows the first step with a rate of 0.
     for (name, index) in [

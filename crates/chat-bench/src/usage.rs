@@ -8,8 +8,9 @@ use serde::Serialize;
 /// Reads the counters of the server process, this process and the machine.
 #[derive(Debug, Clone)]
 pub(crate) struct Meter {
-    /// The server's pid, when known.
-    server_pid: Option<u32>,
+    /// The server's pids, when known: one, or each node of a cluster (their CPU and memory
+    /// are summed).
+    server_pids: Vec<u32>,
     /// The PostgreSQL postmaster's pid, when found.
     postmaster: Option<u32>,
     /// Clock ticks per second (`getconf CLK_TCK`, usually 100).
@@ -58,16 +59,29 @@ impl Meter {
             .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
             .unwrap_or(100.0);
         Self {
-            server_pid,
+            server_pids: server_pid.into_iter().collect(),
             postmaster: pg_port.and_then(postmaster),
             ticks,
         }
     }
 
+    /// The same meter for other server processes (the nodes of a cluster, summed).
+    pub(crate) fn for_servers(&self, pids: &[u32]) -> Self {
+        Self {
+            server_pids: pids.to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// The CPU seconds (utime+stime) process `pid` has used so far.
+    pub(crate) fn process_cpu_s(&self, pid: u32) -> Option<f64> {
+        process_ticks(&pid.to_string()).map(|t| t as f64 / self.ticks)
+    }
+
     /// Resets the server's peak RSS (writing 5 to clear_refs; needs the right to) and reads
     /// the counters.
     pub(crate) fn start(&self) -> Snapshot {
-        if let Some(pid) = self.server_pid {
+        for pid in &self.server_pids {
             let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
         }
         self.snapshot()
@@ -77,9 +91,7 @@ impl Meter {
     fn snapshot(&self) -> Snapshot {
         Snapshot {
             at: Instant::now(),
-            server: self
-                .server_pid
-                .and_then(|pid| process_ticks(&pid.to_string())),
+            server: self.server_ticks(),
             tool: process_ticks("self"),
             postgres: self.postmaster.and_then(postgres_ticks),
             machine: machine_busy_ticks(),
@@ -94,16 +106,40 @@ impl Meter {
         Usage {
             wall_s: now.at.duration_since(before.at).as_secs_f64(),
             server_cpu_s: seconds(before.server, now.server),
-            server_peak_rss_kib: self.server_pid.and_then(|pid| status_kib(pid, "VmHWM:")),
+            server_peak_rss_kib: self.servers_kib("VmHWM:"),
             tool_cpu_s: seconds(before.tool, now.tool),
             postgres_cpu_s: seconds(before.postgres, now.postgres),
             machine_busy_core_s: seconds(before.machine, now.machine),
         }
     }
 
-    /// The server's open-files soft limit.
+    /// The servers' utime+stime in ticks, summed; `None` unless every one could be read.
+    fn server_ticks(&self) -> Option<u64> {
+        if self.server_pids.is_empty() {
+            return None;
+        }
+        self.server_pids
+            .iter()
+            .map(|pid| process_ticks(&pid.to_string()))
+            .sum()
+    }
+
+    /// A `kB` line of the servers' `/proc/<pid>/status`, summed; `None` unless every one
+    /// could be read.
+    fn servers_kib(&self, key: &str) -> Option<u64> {
+        if self.server_pids.is_empty() {
+            return None;
+        }
+        self.server_pids
+            .iter()
+            .map(|&pid| status_kib(pid, key))
+            .sum()
+    }
+
+    /// The (first) server's open-files soft limit.
     pub(crate) fn server_open_files_limit(&self) -> Option<u64> {
-        self.server_pid
+        self.server_pids
+            .first()
             .and_then(|pid| open_files_limit(&pid.to_string()))
     }
 
@@ -131,9 +167,9 @@ impl Meter {
         Ok(())
     }
 
-    /// The server's current resident set in KiB.
+    /// The server's current resident set in KiB (the nodes' sum).
     pub(crate) fn server_rss_kib(&self) -> Option<u64> {
-        self.server_pid.and_then(|pid| status_kib(pid, "VmRSS:"))
+        self.servers_kib("VmRSS:")
     }
 }
 
@@ -273,6 +309,12 @@ mod tests {
         let usage = meter.since(&before);
         assert!(usage.tool_cpu_s.is_some());
         assert!(usage.server_peak_rss_kib.unwrap_or(0) > 0);
+        let me = std::process::id();
+        let twice = meter.for_servers(&[me, me]);
+        let (one, two) = (meter.server_rss_kib(), twice.server_rss_kib());
+        assert!(one.is_some() && two.is_some());
+        assert!(meter.process_cpu_s(me).is_some());
+        assert_eq!(meter.for_servers(&[]).server_rss_kib(), None);
         assert!(Machine::detect().cores >= 1);
     }
 }
