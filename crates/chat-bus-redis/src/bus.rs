@@ -158,32 +158,26 @@ impl RedisBus {
         }
     }
 
-    fn hubs(&self) -> Vec<Arc<Hub>> {
-        let hubs = self.hubs.read().unwrap_or_else(PoisonError::into_inner);
-        hubs.iter().filter_map(Weak::upgrade).collect()
-    }
-
     /// Delivers one message from the channel to this node's hubs, unless this node sent it.
     pub(crate) fn received(&self, bytes: &[u8]) {
-        let incoming = match decode(bytes) {
-            Ok(incoming) => incoming,
-            Err(error) => {
+        let body = match decode(&self.node, bytes) {
+            None => return,
+            Some(Ok(body)) => body,
+            Some(Err(error)) => {
                 tracing::debug!(%error, "a bus message this node cannot read was dropped");
                 return;
             }
         };
-        if incoming.node == self.node {
-            return;
-        }
-        match incoming.body {
+        let hubs = self.hubs.read().unwrap_or_else(PoisonError::into_inner);
+        match body {
             IncomingBody::Event(event) => {
                 if let Some(observer) = self.observer.get() {
                     observer(&event.event);
                 }
-                deliver(&self.hubs(), event);
+                deliver(&hubs, event);
             }
             IncomingBody::Relay(relay) => {
-                for hub in self.hubs() {
+                for hub in hubs.iter().filter_map(Weak::upgrade) {
                     hub.relayed(&relay);
                 }
             }
@@ -192,19 +186,23 @@ impl RedisBus {
 }
 
 /// Hands `event` to each hub (moving it into the last).
-fn deliver(hubs: &[Arc<Hub>], event: StreamEvent) {
-    if let Some((last, others)) = hubs.split_last() {
-        for hub in others {
-            hub.receive(event.clone());
+fn deliver(hubs: &[Weak<Hub>], event: StreamEvent) {
+    if let [only] = hubs {
+        if let Some(hub) = only.upgrade() {
+            hub.receive(event);
         }
-        last.receive(event);
+        return;
+    }
+    for hub in hubs.iter().filter_map(Weak::upgrade) {
+        hub.receive(event.clone());
     }
 }
 
 impl EventSink for RedisBus {
     fn publish(&self, event: StreamEvent) {
         self.queue(encode(&self.node, OutgoingBody::Event(&event)));
-        deliver(&self.hubs(), event);
+        let hubs = self.hubs.read().unwrap_or_else(PoisonError::into_inner);
+        deliver(&hubs, event);
     }
 
     fn connected(&self) -> bool {
