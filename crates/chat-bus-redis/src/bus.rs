@@ -28,6 +28,13 @@ pub struct RedisBusConfig {
     pub queue: usize,
 }
 
+/// Whether `url` is a Redis URL the bus can use (it is not connected to); why not, if not.
+pub fn check_url(url: &str) -> Result<(), String> {
+    redis::Client::open(url)
+        .map(drop)
+        .map_err(|error| error.to_string())
+}
+
 impl RedisBusConfig {
     /// The settings for `url`, with the `chat` prefix and a queue of 65,536 events.
     pub fn new(url: impl Into<String>) -> Self {

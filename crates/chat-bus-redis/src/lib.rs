@@ -19,5 +19,5 @@ mod presence;
 mod publisher;
 mod subscriber;
 
-pub use bus::{BusError, RedisBus, RedisBusConfig};
+pub use bus::{BusError, RedisBus, RedisBusConfig, check_url};
 pub use presence::RedisPresence;

@@ -25,6 +25,10 @@ use crate::{RedisBus, RedisBusConfig};
 /// Presence changes taken in at once, at most.
 const BATCH: usize = 1024;
 
+/// How long announcements wait after Redis comes back: longer than the other nodes take to
+/// subscribe again (their longest pause between attempts is 2 s).
+const REJOIN_GRACE: Duration = Duration::from_millis(2500);
+
 /// Presence across nodes: the [`PresenceRegistry`] a cluster's nodes share.
 pub struct RedisPresence {
     changes: mpsc::UnboundedSender<UserId>,
@@ -50,6 +54,7 @@ impl RedisPresence {
             ttl,
             scripts: Scripts::default(),
             epoch: None,
+            held: None,
         };
         tokio::spawn(tracker.run(queued));
         Arc::new(RedisPresence { changes })
@@ -115,6 +120,8 @@ struct Tracker {
     scripts: Scripts,
     /// The epoch of Redis's presence data at the last beat.
     epoch: Option<String>,
+    /// Announcements held after Redis came back, and until when.
+    held: Option<(tokio::time::Instant, Vec<(UserId, bool)>)>,
 }
 
 /// What a node unknown to Redis records again.
@@ -151,11 +158,22 @@ impl Tracker {
                     if self.bus.strong_count() == 0 {
                         return;
                     }
-                    match self.beat().await {
+                    self.release_held();
+                    let outcome = self.beat().await;
+                    if stalled && outcome.is_ok() {
+                        // Back after a loss: the other nodes may not listen again yet.
+                        self.hold();
+                    }
+                    match outcome {
                         Ok(Some(resync)) if resync.announce => pending.extend(resync.users),
                         Ok(Some(resync)) => {
-                            silent.extend(resync.users.iter().copied());
-                            pending.extend(resync.users);
+                            // Users whose sockets came or went meanwhile are announced; the
+                            // others are only recorded again.
+                            for user in resync.users {
+                                if pending.insert(user) {
+                                    silent.insert(user);
+                                }
+                            }
                         }
                         Ok(None) => {}
                         Err(error) => {
@@ -193,7 +211,7 @@ impl Tracker {
             .invoke_async(&mut self.connection)
             .await?;
         for user in offline {
-            self.announcer.announce(UserId(user), false);
+            self.announce(UserId(user), false);
         }
         let known_epoch = self.epoch.replace(epoch.clone());
         if unknown == 0 {
@@ -251,12 +269,40 @@ impl Tracker {
                 continue;
             }
             match changed {
-                1 => self.announcer.announce(user, true),
-                -1 => self.announcer.announce(user, false),
+                1 => self.announce(user, true),
+                -1 => self.announce(user, false),
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Announces `user`, or queues the announcement while they are held.
+    fn announce(&mut self, user: UserId, online: bool) {
+        match &mut self.held {
+            Some((_, queued)) => queued.push((user, online)),
+            None => self.announcer.announce(user, online),
+        }
+    }
+
+    /// Holds announcements for [`REJOIN_GRACE`]: relays published before the other nodes
+    /// subscribe again would be lost (pub/sub keeps nothing).
+    fn hold(&mut self) {
+        if self.held.is_none() {
+            self.held = Some((tokio::time::Instant::now() + REJOIN_GRACE, Vec::new()));
+        }
+    }
+
+    /// Announces what was held, in order, once the grace is over.
+    fn release_held(&mut self) {
+        if let Some((until, _)) = &self.held
+            && tokio::time::Instant::now() >= *until
+            && let Some((_, queued)) = self.held.take()
+        {
+            for (user, online) in queued {
+                self.announcer.announce(user, online);
+            }
+        }
     }
 
     fn lost(&self, error: &redis::RedisError) {

@@ -77,7 +77,10 @@ impl Application {
         };
         let bus: NodeBus = match &cluster {
             Some((redis, _)) => Arc::clone(redis) as NodeBus,
-            None => Arc::new(LocalBus::default()),
+            None => {
+                tracing::info!("no REDIS_URL: this node runs alone, on its in-process bus");
+                Arc::new(LocalBus::default())
+            }
         };
         let hub = realtime::hub(&config.sockets, &store, &bus).await?;
         if config.sockets.recovery.enabled {

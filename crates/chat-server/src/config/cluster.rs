@@ -22,12 +22,14 @@ pub(super) fn cluster(src: &impl Source) -> Result<Option<ClusterSettings>, Conf
     let Some(redis_url) = src.get("REDIS_URL") else {
         return Ok(None);
     };
+    // The URL may hold a password: it is not repeated.
+    let expected = "expected redis://[user:password@]host:port[/db] or redis+unix:///path \
+                    (rediss:// is not supported)";
     if !redis_url.starts_with("redis://") && !redis_url.starts_with("redis+unix://") {
-        // The URL may hold a password: it is not repeated.
-        return Err(bad(
-            "REDIS_URL",
-            "expected redis://[user:password@]host:port[/db] or redis+unix:///path",
-        ));
+        return Err(bad("REDIS_URL", expected));
+    }
+    if let Err(reason) = chat_bus_redis::check_url(&redis_url) {
+        return Err(bad("REDIS_URL", format!("{expected}: {reason}")));
     }
     let prefix = src
         .get("CHAT_REDIS_PREFIX")

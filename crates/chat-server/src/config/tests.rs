@@ -241,3 +241,33 @@ fn secrets_stay_out_of_debug_output() {
         "{debug}"
     );
 }
+
+#[test]
+fn a_cluster_is_read_from_redis_url_and_a_bad_one_is_refused_without_its_password() {
+    assert_eq!(from(&BASE).unwrap().cluster, None);
+    let with = |pairs: &[(&str, &str)]| {
+        let mut all = BASE.to_vec();
+        all.extend_from_slice(pairs);
+        from(&all)
+    };
+    let cluster = with(&[("REDIS_URL", "redis://:pw@10.0.0.7:6379/2")])
+        .unwrap()
+        .cluster
+        .unwrap();
+    assert_eq!(cluster.prefix, "chat");
+    assert_eq!(cluster.presence_ttl, Duration::from_secs(15));
+    for bad in [
+        "rediss://h:6379",
+        "http://h",
+        "redis://127.0.0.1:99999",
+        "redis://:s3cretpw@h:6379/abc",
+    ] {
+        let error = with(&[("REDIS_URL", bad)]).expect_err(bad);
+        assert_eq!(error.var, "REDIS_URL", "{bad}");
+        assert!(!error.to_string().contains("s3cretpw"), "{error}");
+    }
+    let error = with(&[("REDIS_URL", "redis://h"), ("CHAT_REDIS_PREFIX", "a b")]).unwrap_err();
+    assert_eq!(error.var, "CHAT_REDIS_PREFIX");
+    let error = with(&[("REDIS_URL", "redis://h"), ("CHAT_PRESENCE_TTL_SECS", "0")]).unwrap_err();
+    assert_eq!(error.var, "CHAT_PRESENCE_TTL_SECS");
+}

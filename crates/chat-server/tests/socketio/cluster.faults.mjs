@@ -563,8 +563,10 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
     { timeout: 60000 },
     async (t) => {
       await restartIfDead("A");
-      const [alice, bob, carol, dave, erin, frank] = await freshUsers(6);
+      const [alice, bob, carol, dave, erin, frank, gina] = await freshUsers(7);
       const room = await group(steady(), alice, [bob, carol, dave, erin, frank], "redis");
+      // Gina, Alice's contact, will connect while Redis is down.
+      await direct(gina, alice);
       const directs = [await direct(dave, alice), await direct(erin, bob), await direct(frank, alice)];
       // Receivers on every node, on both transports; the socket senders receive too.
       const states = [];
@@ -594,11 +596,17 @@ describe("a cluster of three nodes behind HAProxy, sharing PostgreSQL and Redis"
         await waitFor(async () => (await readiness(node(name).url)) === 503, 5000, `/readyz of ${name} is 503 while Redis is down`);
       }
       const ackedAtOutage = flow.acked.size;
+      const aliceOnB = states[1].state; // place[1]: Alice on B
+      const ginaOnline = nextEvent(aliceOnB, "user_online", (p) => p.userId === gina, 20000);
+      const ginaOnA = await client(node("A").url, gina, ["websocket"], "gina on A, while Redis is down");
       await waitFor(() => flow.acked.size >= ackedAtOutage + 200, 10000, () => `${flow.acked.size - ackedAtOutage} of 200 acknowledged while Redis is down`);
       await CLUSTER.redis.start();
       for (const name of ["A", "B", "C"]) {
         await waitFor(async () => (await readiness(node(name).url)) === 200, 10000, `/readyz of ${name} is 200 once Redis is back`);
       }
+      // Presence recorded while Redis was away is announced once it returns.
+      await ginaOnline;
+      ginaOnA.socket.close();
       const ackedAtReturn = flow.acked.size;
       await waitFor(() => flow.acked.size >= ackedAtReturn + 100, 10000, () => `${flow.acked.size - ackedAtReturn} of 100 acknowledged after Redis returned`);
       await flow.stop();
