@@ -37,14 +37,8 @@ pub(crate) fn encode(node: &str, body: OutgoingBody<'_>) -> Vec<u8> {
 
 /// What a message says, unless `node` published it: `None` for one's own, else the body or
 /// why it cannot be read.
-pub(crate) fn decode(
-    node: &str,
-    bytes: &[u8],
-) -> Option<Result<IncomingBody, serde_json::Error>> {
-    if bytes.len() > node.len()
-        && bytes.starts_with(node.as_bytes())
-        && bytes[node.len()] == b' '
-    {
+pub(crate) fn decode(node: &str, bytes: &[u8]) -> Option<Result<IncomingBody, serde_json::Error>> {
+    if bytes.len() > node.len() && bytes.starts_with(node.as_bytes()) && bytes[node.len()] == b' ' {
         return None;
     }
     let start = bytes.iter().position(|b| *b == b' ').map_or(0, |at| at + 1);
