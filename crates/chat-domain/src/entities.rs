@@ -190,6 +190,20 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When its sender last edited it; `None` for a message never edited.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// One version of a message's text: what was sent, or what an edit wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageVersion {
+    /// 1 for what was sent, then one more per edit.
+    pub version: i32,
+    /// The text of that version.
+    pub content: String,
+    /// When it was written (sent, or edited).
+    pub written_at: DateTime<Utc>,
 }
 
 /// The outcome of marking a conversation read.

@@ -23,6 +23,17 @@ pub struct MessageSent {
     pub kind: ConversationKind,
 }
 
+/// A message's sender edited it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEdited {
+    /// The message as the edit left it (its `content`, `edited_at`).
+    pub message: Message,
+    /// Every member of the conversation, so that delivery needs no lookup.
+    pub members: Vec<UserRef>,
+    /// Direct or group.
+    pub kind: ConversationKind,
+}
+
 /// A member's read watermark moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagesRead {
@@ -80,6 +91,8 @@ pub enum ChatEvent {
     MessagesRead(MessagesRead),
     /// See [`MessageDeleted`].
     MessageDeleted(MessageDeleted),
+    /// See [`MessageEdited`].
+    MessageEdited(MessageEdited),
     /// A group was created; see [`ConversationChanged`].
     ConversationCreated(ConversationChanged),
     /// A group's title or picture changed; see [`ConversationChanged`].
@@ -97,6 +110,7 @@ impl ChatEvent {
     pub fn conversation_id(&self) -> ConversationId {
         match self {
             ChatEvent::MessageSent(sent) => sent.message.conversation_id,
+            ChatEvent::MessageEdited(edited) => edited.message.conversation_id,
             ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
             ChatEvent::MessagesRead(read) => read.conversation_id,
             ChatEvent::ConversationCreated(changed) | ChatEvent::ConversationUpdated(changed) => {

@@ -85,7 +85,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Group creations and member additions announce something to other users, like a
     /// send: they take from the same per-user budget (`CHAT_SEND_RATE_PER_SEC`,
     /// `CHAT_SEND_BURST`).
-    fn rate_limit(&self, caller: UserId) -> Result<(), ChatError> {
+    pub(crate) fn rate_limit(&self, caller: UserId) -> Result<(), ChatError> {
         self.send_rate
             .check(&caller)
             .map_err(|retry_after| ChatError::RateLimited { retry_after })

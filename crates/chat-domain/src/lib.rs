@@ -7,6 +7,7 @@
 mod accounts;
 mod case;
 mod detail_cache;
+mod edits;
 mod entities;
 mod error;
 mod events;
@@ -35,14 +36,15 @@ pub mod memory;
 
 pub use accounts::{AccountRates, Accounts, Password, PasswordHasher};
 pub use case::{case_key, nfc};
+pub use edits::Edited;
 pub use entities::{
-    Conversation, ConversationDetail, ConversationKind, Member, Message, ReadReceipt, Role,
-    UnreadCount, User, UserRef,
+    Conversation, ConversationDetail, ConversationKind, Member, Message, MessageVersion,
+    ReadReceipt, Role, UnreadCount, User, UserRef,
 };
 pub use error::{BoxError, ChatError, Entity};
 pub use events::{
     ChatEvent, ConversationChanged, DiscardEvents, EventSink, MemberChanged, MessageDeleted,
-    MessageSent, MessagesRead,
+    MessageEdited, MessageSent, MessagesRead,
 };
 pub use group_service::CreatedGroup;
 pub use groups::{

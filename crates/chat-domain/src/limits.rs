@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_group_members: usize,
     /// Longest group title, in characters.
     pub max_title_chars: usize,
+    /// How long after sending a sender may edit a message: `None` for always, zero for never.
+    pub edit_window: Option<std::time::Duration>,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             default_conversation_page: 20,
             max_group_members: 1_000,
             max_title_chars: 100,
+            edit_window: None,
         }
     }
 }

@@ -7,11 +7,13 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+
 use crate::{
-    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, GroupChange,
-    GroupWrite, Message, MessageBody, MessageId, MessageWindow, NewGroup, PageRequest, Paged,
-    ReadReceipt, RecoveryRepo, SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken,
-    UnreadCount, User, UserId, Username,
+    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Edited,
+    GroupChange, GroupWrite, Message, MessageBody, MessageId, MessageVersion, MessageWindow,
+    NewGroup, PageRequest, Paged, ReadReceipt, RecoveryRepo, SearchQuery, Seq, StreamEvent,
+    StreamPosition, StreamToken, UnreadCount, User, UserId, Username,
 };
 
 /// A user record to create, or to refresh when it exists.
@@ -245,6 +247,28 @@ pub trait MessageRepo {
         sender: UserId,
         id: MessageId,
     ) -> impl Future<Output = Result<Option<(Message, StreamPosition)>, ChatError>> + Send;
+
+    /// Replaces the text of a visible message `editor` sent, if it was sent at or after
+    /// `not_before` (the edit window), keeping the text it replaces as a version, the
+    /// conversation's preview right when it is the newest message, and recording the edit in
+    /// the stream (with its text, so that a replay shows each edit). `None` when the message
+    /// is not the editor's visible message; [`ChatError::Conflict`] when it is but was sent
+    /// before `not_before`. The text it already has changes nothing ([`Edited::Unchanged`]).
+    fn edit_message(
+        &self,
+        editor: UserId,
+        id: MessageId,
+        content: String,
+        not_before: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Option<Edited>, ChatError>> + Send;
+
+    /// Every version of a visible message of a conversation `viewer` belongs to, oldest first
+    /// (what was sent, then each edit's text); `None` outside the viewer's reach.
+    fn message_history(
+        &self,
+        viewer: UserId,
+        id: MessageId,
+    ) -> impl Future<Output = Result<Option<Vec<MessageVersion>>, ChatError>> + Send;
 }
 
 /// Groups: creating them and changing their members and settings. Each write checks the

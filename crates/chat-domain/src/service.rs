@@ -365,7 +365,8 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             | ChatEvent::MemberRoleChanged(_) => self.groups.forget(&event.conversation_id()),
             ChatEvent::MessageSent(_)
             | ChatEvent::MessagesRead(_)
-            | ChatEvent::MessageDeleted(_) => {}
+            | ChatEvent::MessageDeleted(_)
+            | ChatEvent::MessageEdited(_) => {}
         }
     }
 

@@ -180,6 +180,21 @@ impl Config {
                 .map_err(|_| bad("CHAT_MAX_PAGE_SIZE", "is too large"))?,
             max_group_members: positive(src, "CHAT_MAX_GROUP_MEMBERS", 1_000)?,
             max_title_chars: positive(src, "CHAT_MAX_TITLE_CHARS", 100)?,
+            // Unset: no limit; 0: edits are refused.
+            edit_window: src
+                .get("CHAT_EDIT_WINDOW_SECS")
+                .map(|raw| {
+                    raw.trim()
+                        .parse::<u64>()
+                        .map(Duration::from_secs)
+                        .map_err(|_| {
+                            bad(
+                                "CHAT_EDIT_WINDOW_SECS",
+                                format!("expected a number of seconds, got {raw:?}"),
+                            )
+                        })
+                })
+                .transpose()?,
             ..Limits::default()
         };
         let defaults = SendRate::default();

@@ -43,7 +43,7 @@ const BODY: &str = "
     SELECT conversation_id, seq, sender_id, content, attachment_url, client_message_id
       FROM planned ORDER BY ord
     RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-              created_at, updated_at
+              created_at, updated_at, edited_at
 ), watermark AS (
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w

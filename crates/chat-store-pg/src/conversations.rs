@@ -195,6 +195,7 @@ impl ConversationRepo for PgStore {
                     message: None,
                     user,
                     seq: receipt.last_read_seq,
+                    content: None,
                 },
             )
             .await?;

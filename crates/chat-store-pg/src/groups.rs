@@ -146,6 +146,7 @@ async fn conversation_event(
             message: None,
             user: by,
             seq: chat_domain::Seq::ZERO,
+            content: None,
         },
     )
     .await?;

@@ -7,6 +7,7 @@ mod accounts;
 mod append_batch;
 mod conversation_page;
 mod conversations;
+mod edits;
 mod error;
 mod first_contact;
 mod group_commit;

@@ -1,9 +1,10 @@
 //! The messages port: the append that assigns `seq`, history windows, search and soft delete.
 
 use chat_domain::{
-    Appended, ChatError, ConversationId, Message, MessageId, MessageRepo, MessageWindow,
-    NewMessage, PageRequest, Paged, SearchQuery, StreamPosition, UserId,
+    Appended, ChatError, ConversationId, Edited, Message, MessageId, MessageRepo, MessageVersion,
+    MessageWindow, NewMessage, PageRequest, Paged, SearchQuery, StreamPosition, UserId,
 };
+use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf, exists};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -26,7 +27,7 @@ WITH del AS (
        AND EXISTS (SELECT 1 FROM conversation_members m
                     WHERE m.conversation_id = messages.conversation_id AND m.user_id = $2)
  RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-           created_at, updated_at
+           created_at, updated_at, edited_at
 ), conv AS (
     UPDATE conversations c
        SET message_count = c.message_count - 1, updated_at = now(),
@@ -234,6 +235,7 @@ impl MessageRepo for PgStore {
             let Some(deleted) = deleted.map(Message::from) else {
                 return Ok(None);
             };
+            crate::edits::purge(conn, deleted.id).await?;
             let position = record(
                 conn,
                 Record {
@@ -242,6 +244,7 @@ impl MessageRepo for PgStore {
                     message: Some(deleted.id),
                     user: sender,
                     seq: deleted.seq,
+                    content: None,
                 },
             )
             .await?;
@@ -249,6 +252,24 @@ impl MessageRepo for PgStore {
         })
         .await
         .map_err(query_error)
+    }
+
+    async fn edit_message(
+        &self,
+        editor: UserId,
+        id: MessageId,
+        content: String,
+        not_before: Option<DateTime<Utc>>,
+    ) -> Result<Option<Edited>, ChatError> {
+        crate::edits::edit(self, editor, id, content, not_before).await
+    }
+
+    async fn message_history(
+        &self,
+        viewer: UserId,
+        id: MessageId,
+    ) -> Result<Option<Vec<MessageVersion>>, ChatError> {
+        crate::edits::history(self, viewer, id).await
     }
 }
 

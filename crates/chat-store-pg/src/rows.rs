@@ -151,6 +151,7 @@ pub(crate) struct MessageRow {
     client_message_id: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<MessageRow> for Message {
@@ -165,6 +166,7 @@ impl From<MessageRow> for Message {
             client_message_id: row.client_message_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            edited_at: row.edited_at,
         }
     }
 }

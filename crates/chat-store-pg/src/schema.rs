@@ -88,6 +88,16 @@ diesel::table! {
         created_at -> Timestamptz,
         actor_id -> Nullable<Int8>,
         role -> Nullable<Text>,
+        content -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    message_versions (message_id, version) {
+        message_id -> Int8,
+        version -> Int4,
+        content -> Text,
+        written_at -> Timestamptz,
     }
 }
 
@@ -114,6 +124,7 @@ diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(message_versions -> messages (message_id));
 diesel::joinable!(messages -> users (sender_id));
 diesel::joinable!(recovery_session_rooms -> recovery_sessions (pid));
 diesel::joinable!(stream_events -> conversations (conversation_id));
@@ -122,6 +133,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     conversation_members,
     conversations,
+    message_versions,
     messages,
     recovery_session_rooms,
     recovery_sessions,

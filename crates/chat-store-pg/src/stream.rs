@@ -23,8 +23,8 @@ WITH bumped AS (
  RETURNING writer, position
 )
 INSERT INTO stream_events (writer, position, conversation_id, kind, message_id, user_id, seq,
-                           actor_id, role)
-SELECT writer, position, $1, $2, $3, $4, $5, $6, $7 FROM bumped
+                           actor_id, role, content)
+SELECT writer, position, $1, $2, $3, $4, $5, $6, $7, $8 FROM bumped
 RETURNING writer, position";
 
 /// One writer's events in a range of positions.
@@ -38,8 +38,8 @@ const RANGE: &str = "
 /// the end. The conversations are those the reader belongs to, each read from no earlier than
 /// the reader's latest `member_added` there (what came before they joined is not theirs), and
 /// those they were removed from since, each read up to that `member_removed` (so that they
-/// learn of it, and get what came before it). A message deleted since is left out (its
-/// deletion follows); the index on `(conversation_id, writer, position)` serves each
+/// learn of it, and get what came before it). A message deleted since is left out, and so
+/// are its edits (its deletion follows); the index on `(conversation_id, writer, position)` serves each
 /// conversation's range, `stream_events_membership_idx` the membership lookups.
 const FOR_READER: &str = "
   FROM (SELECT w.conversation_id, w.writer, GREATEST(w.since[w.writer + 1], w.joined - 1) AS after,
@@ -67,7 +67,7 @@ const FOR_READER: &str = "
     ON e.conversation_id = scope.conversation_id AND e.writer = scope.writer
    AND e.position > scope.after AND e.position <= scope.upto
   LEFT JOIN messages x ON x.id = e.message_id
- WHERE e.kind <> 'message' OR x.deleted_at IS NULL
+ WHERE e.kind NOT IN ('message', 'edited') OR x.deleted_at IS NULL
  ORDER BY e.writer, e.position
  LIMIT $6";
 
@@ -88,12 +88,14 @@ SELECT COALESCE(
 /// An event to record.
 pub(crate) struct Record {
     pub(crate) conversation: ConversationId,
-    /// `deleted`, `read`, `created`, `updated` (messages are recorded by the append itself;
-    /// membership events by [`record_member`]).
+    /// `deleted`, `read`, `created`, `updated`, `edited` (messages are recorded by the append
+    /// itself; membership events by [`record_member`]).
     pub(crate) kind: &'static str,
     pub(crate) message: Option<MessageId>,
     pub(crate) user: UserId,
     pub(crate) seq: Seq,
+    /// The text an edit wrote.
+    pub(crate) content: Option<String>,
 }
 
 /// A membership event to record: `member_added`, `member_removed` or `member_role`.
@@ -138,6 +140,7 @@ pub(crate) async fn record(
         .bind::<BigInt, _>(event.seq.get())
         .bind::<Nullable<BigInt>, _>(None::<i64>)
         .bind::<Nullable<Text>, _>(None::<&str>)
+        .bind::<Nullable<Text>, _>(event.content.as_deref())
         .get_result(conn)
         .await?;
     Ok(row.position())
@@ -156,6 +159,7 @@ pub(crate) async fn record_member(
         .bind::<BigInt, _>(0_i64)
         .bind::<Nullable<BigInt>, _>(Some(event.actor.get()))
         .bind::<Nullable<Text>, _>(Some(event.role.as_str()))
+        .bind::<Nullable<Text>, _>(None::<&str>)
         .get_result(conn)
         .await?;
     Ok(row.position())

@@ -5,11 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use chat_domain::{
     ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId,
-    ConversationKind, MemberChanged, Message, MessageDeleted, MessageId, MessageSent, MessagesRead,
-    Seq, StreamEvent, UserId, UserRef,
+    ConversationKind, MemberChanged, Message, MessageDeleted, MessageEdited, MessageId,
+    MessageSent, MessagesRead, Seq, StreamEvent, UserId, UserRef,
 };
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
+use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -24,9 +25,10 @@ pub(crate) const EVENT_COLUMNS: &str = "
 SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
        e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
        x.created_at AS message_created_at, x.updated_at AS message_updated_at,
+       x.edited_at AS message_edited_at, e.content AS edit_content,
        (SELECT u.username FROM users u
-         WHERE u.id = e.user_id AND e.kind IN ('message', 'member_added', 'member_removed',
-                                               'member_role')) AS user_name";
+         WHERE u.id = e.user_id AND e.kind IN ('message', 'edited', 'member_added',
+                                               'member_removed', 'member_role')) AS user_name";
 
 /// The members of some conversations, for the events of messages sent there.
 const MEMBERS: &str = "
@@ -66,6 +68,11 @@ pub(crate) struct EventRow {
     message_created_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     message_updated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    message_edited_at: Option<DateTime<Utc>>,
+    /// The text an `edited` event wrote (cleared when its message is deleted).
+    #[diesel(sql_type = Nullable<Text>)]
+    edit_content: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     user_name: Option<String>,
 }
@@ -113,40 +120,62 @@ impl EventRow {
         members
     }
 
+    /// The message of a `message` or `edited` row: as it is now, or as the edit left it.
+    fn message(&self, corrupt: impl Fn() -> ChatError) -> Result<Message, ChatError> {
+        let (Some(id), Some(content), Some(created_at), Some(updated_at)) = (
+            self.message_id,
+            self.content.clone(),
+            self.message_created_at,
+            self.message_updated_at,
+        ) else {
+            return Err(corrupt());
+        };
+        let mut message = Message {
+            id: MessageId(id),
+            conversation_id: ConversationId(self.conversation_id),
+            seq: Seq(self.seq),
+            sender_id: UserId(self.user_id),
+            content,
+            attachment_url: self.attachment_url.clone(),
+            client_message_id: self.client_message_id.clone(),
+            created_at,
+            updated_at,
+            edited_at: self.message_edited_at,
+        };
+        if self.kind == "edited" {
+            // Each edit as it was, not as the message is now.
+            if let Some(text) = &self.edit_content {
+                message.content.clone_from(text);
+            }
+            message.edited_at = Some(self.created_at);
+            message.updated_at = self.created_at;
+        }
+        Ok(message)
+    }
+
+    fn kind_of(&self, context: &Context) -> ConversationKind {
+        if context.direct.contains(&self.conversation_id) {
+            ConversationKind::Direct
+        } else {
+            ConversationKind::Group
+        }
+    }
+
     fn into_event(self, context: &Context) -> Result<StreamEvent, ChatError> {
         let corrupt =
             || ChatError::Internal(format!("stream event {:?} is malformed", self.kind).into());
         let conversation_id = ConversationId(self.conversation_id);
         let event = match self.kind.as_str() {
-            "message" => {
-                let (Some(id), Some(content), Some(created_at), Some(updated_at)) = (
-                    self.message_id,
-                    self.content.clone(),
-                    self.message_created_at,
-                    self.message_updated_at,
-                ) else {
-                    return Err(corrupt());
-                };
-                ChatEvent::MessageSent(MessageSent {
-                    message: Message {
-                        id: MessageId(id),
-                        conversation_id,
-                        seq: Seq(self.seq),
-                        sender_id: UserId(self.user_id),
-                        content,
-                        attachment_url: self.attachment_url.clone(),
-                        client_message_id: self.client_message_id.clone(),
-                        created_at,
-                        updated_at,
-                    },
-                    members: self.members_with_sender(context),
-                    kind: if context.direct.contains(&self.conversation_id) {
-                        ConversationKind::Direct
-                    } else {
-                        ConversationKind::Group
-                    },
-                })
-            }
+            "message" => ChatEvent::MessageSent(MessageSent {
+                message: self.message(corrupt)?,
+                members: self.members_with_sender(context),
+                kind: self.kind_of(context),
+            }),
+            "edited" => ChatEvent::MessageEdited(MessageEdited {
+                message: self.message(corrupt)?,
+                members: self.members_with_sender(context),
+                kind: self.kind_of(context),
+            }),
             "deleted" => ChatEvent::MessageDeleted(MessageDeleted {
                 conversation_id,
                 message_id: MessageId(self.message_id.ok_or_else(corrupt)?),
@@ -211,13 +240,38 @@ fn conversations_of(rows: &[EventRow], kinds: &[&str]) -> Vec<i64> {
     conversations
 }
 
+/// The members of one conversation and its kind, for an event about one of its messages.
+pub(crate) async fn members_of(
+    conn: &mut AsyncPgConnection,
+    conversation: ConversationId,
+) -> Result<(Vec<UserRef>, ConversationKind), DieselError> {
+    let found: Vec<MemberRow> = diesel::sql_query(MEMBERS)
+        .bind::<Array<BigInt>, _>(vec![conversation.get()])
+        .load(conn)
+        .await?;
+    let direct = <[MemberRow]>::first(&found).is_some_and(|row| row.kind == "direct");
+    let members = found
+        .into_iter()
+        .map(|row| UserRef {
+            id: UserId(row.user_id),
+            username: row.username,
+        })
+        .collect();
+    let kind = if direct {
+        ConversationKind::Direct
+    } else {
+        ConversationKind::Group
+    };
+    Ok((members, kind))
+}
+
 /// Turns rows into events, reading what their kinds need besides the row.
 pub(crate) async fn events(
     conn: &mut AsyncPgConnection,
     rows: Vec<EventRow>,
 ) -> Result<Vec<StreamEvent>, ChatError> {
     let mut context = Context::default();
-    let sent_to = conversations_of(&rows, &["message"]);
+    let sent_to = conversations_of(&rows, &["message", "edited"]);
     if !sent_to.is_empty() {
         let found: Vec<MemberRow> = diesel::sql_query(MEMBERS)
             .bind::<Array<BigInt>, _>(&sent_to)

@@ -11,7 +11,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response,
 use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::error::{ErrorEnvelope, FieldError};
-use crate::routes::{accounts, admin, chat, groups, members, sync, users};
+use crate::routes::{accounts, admin, chat, edits, groups, members, sync, users};
 use crate::{health, views};
 
 /// Security scheme of the host application's (or a built-in account's) user tokens.
@@ -51,6 +51,8 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         groups::post_message,
         groups::reads,
         chat::delete,
+        edits::edit,
+        edits::history,
         users::search,
         users::me,
         users::by_id,
@@ -69,7 +71,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
     )),
     modifiers(&SecuritySchemes, &SharedResponses),
     tags(
-        (name = "chat", description = "Messages and conversations: send, list, read, search, delete."),
+        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete."),
         (name = "groups", description = "Group conversations (members, roles, settings), one conversation with its members, sends by conversation id, \"seen by\"."),
         (name = "users", description = "Profiles and the user directory."),
         (name = "accounts", description = "Built-in accounts (when `CHAT_BUILTIN_ACCOUNTS` is on)."),

@@ -37,6 +37,12 @@ pub(crate) enum SyncChange {
         conversation_id: i64,
         message: MessageView,
     },
+    /// A message was edited: the message as that edit left it (with `editedAt`).
+    Edited {
+        #[serde(rename = "conversationId")]
+        conversation_id: i64,
+        message: MessageView,
+    },
     /// A message was deleted.
     Deleted {
         #[serde(rename = "conversationId")]
@@ -90,6 +96,10 @@ fn change(event: ChatEvent) -> SyncChange {
         ChatEvent::MessageSent(sent) => SyncChange::Message {
             conversation_id: sent.message.conversation_id.get(),
             message: MessageView::fresh(&sent),
+        },
+        ChatEvent::MessageEdited(edited) => SyncChange::Edited {
+            conversation_id: edited.message.conversation_id.get(),
+            message: MessageView::unread(&edited.message, &edited.members, edited.kind),
         },
         ChatEvent::MessageDeleted(deleted) => SyncChange::Deleted {
             conversation_id: deleted.conversation_id.get(),

@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, groups, members, sync, users};
+use super::{accounts, admin, chat, edits, groups, members, sync, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -62,6 +62,10 @@ pub enum Endpoint {
     MessageReads,
     /// `DELETE /api/chat/messages/{id}`.
     DeleteMessage,
+    /// `PATCH /api/chat/messages/{id}`: edit.
+    EditMessage,
+    /// `GET /api/chat/messages/{id}/history`: earlier versions.
+    MessageHistory,
     /// `GET /api/users`: find users.
     Users,
     /// `GET /api/users/me`.
@@ -79,7 +83,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 28] = [
+    pub const ALL: [Endpoint; 30] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -102,6 +106,8 @@ impl Endpoint {
         Endpoint::PostMessage,
         Endpoint::MessageReads,
         Endpoint::DeleteMessage,
+        Endpoint::EditMessage,
+        Endpoint::MessageHistory,
         Endpoint::Users,
         Endpoint::Me,
         Endpoint::UserById,
@@ -120,7 +126,9 @@ impl Endpoint {
             | Endpoint::AddMembers
             | Endpoint::PostMessage => Method::POST,
             Endpoint::MarkRead | Endpoint::AdminUpsertUsers => Method::PUT,
-            Endpoint::UpdateConversation | Endpoint::SetRole => Method::PATCH,
+            Endpoint::UpdateConversation | Endpoint::SetRole | Endpoint::EditMessage => {
+                Method::PATCH
+            }
             Endpoint::DeleteMessage | Endpoint::RemoveMember => Method::DELETE,
             Endpoint::OpenApiJson
             | Endpoint::DocsRoot
@@ -135,6 +143,7 @@ impl Endpoint {
             | Endpoint::Sync
             | Endpoint::Conversation
             | Endpoint::MessageReads
+            | Endpoint::MessageHistory
             | Endpoint::Users
             | Endpoint::Me
             | Endpoint::UserById => Method::GET,
@@ -166,7 +175,8 @@ impl Endpoint {
             }
             Endpoint::PostMessage => "/api/chat/conversations/{id}/messages",
             Endpoint::MessageReads => "/api/chat/conversations/{id}/messages/{messageId}/reads",
-            Endpoint::DeleteMessage => "/api/chat/messages/{id}",
+            Endpoint::DeleteMessage | Endpoint::EditMessage => "/api/chat/messages/{id}",
+            Endpoint::MessageHistory => "/api/chat/messages/{id}/history",
             Endpoint::Users => "/api/users",
             Endpoint::Me => "/api/users/me",
             Endpoint::UserById => "/api/users/{id}",
@@ -228,6 +238,8 @@ impl Endpoint {
             Endpoint::PostMessage => route.to(groups::post_message::<S, E>),
             Endpoint::MessageReads => route.to(groups::reads::<S, E>),
             Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),
+            Endpoint::EditMessage => route.to(edits::edit::<S, E>),
+            Endpoint::MessageHistory => route.to(edits::history::<S, E>),
             Endpoint::Users => route.to(users::search::<S, E>),
             Endpoint::Me => route.to(users::me::<S, E>),
             Endpoint::UserById => route.to(users::by_id::<S, E>),

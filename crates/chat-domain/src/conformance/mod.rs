@@ -63,6 +63,9 @@ macro_rules! store_conformance_tests {
             read_state_is_per_member_and_seen_by_follows_the_watermarks,
             a_member_removed_while_away_replays_up_to_the_removal,
             a_member_added_while_away_replays_from_the_addition_and_has_read_the_past,
+            an_edit_replaces_the_text_keeps_every_version_and_is_announced,
+            only_the_sender_edits_within_the_window_and_refusals_write_nothing,
+            each_edit_replays_with_its_own_text_and_a_deletion_takes_the_text_along,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -138,6 +141,7 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ChatError>, entity: En
     }
 }
 
+mod edits;
 mod group_scoping;
 mod groups;
 mod history;
@@ -146,6 +150,7 @@ mod sending;
 mod stream;
 mod users;
 
+pub use edits::*;
 pub use group_scoping::*;
 pub use groups::*;
 pub use history::*;

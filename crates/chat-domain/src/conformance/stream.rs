@@ -30,6 +30,14 @@ fn key(e: &StreamEvent) -> EventKey {
             s.message.seq,
             s.members.iter().map(|m| m.id).collect(),
         ),
+        ChatEvent::MessageEdited(s) => (
+            e.position,
+            conversation,
+            "edited",
+            s.message.id.get(),
+            s.message.seq,
+            s.members.iter().map(|m| m.id).collect(),
+        ),
         ChatEvent::MessageDeleted(d) => (
             e.position,
             conversation,

@@ -2,6 +2,7 @@
 //! persistence. It follows the same contract as the PostgreSQL store; the conformance suite
 //! proves it.
 
+mod edits;
 mod groups;
 mod state;
 mod stream;
@@ -9,13 +10,13 @@ mod users;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::{
     AccountRepo, Appended, ChatError, ChatEvent, ConversationDetail, ConversationId,
-    ConversationRepo, Directory, EventSink, Health, Message, MessageId, MessageRepo, MessageWindow,
-    PageRequest, Paged, ReadReceipt, SearchQuery, StreamEvent, StreamPosition, UnreadCount,
-    UpsertUser, User, UserId, UserRepo, Username,
+    ConversationRepo, Directory, Edited, EventSink, Health, Message, MessageId, MessageRepo,
+    MessageVersion, MessageWindow, PageRequest, Paged, ReadReceipt, SearchQuery, StreamEvent,
+    StreamPosition, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -212,6 +213,25 @@ impl MessageRepo for MemoryStore {
         id: MessageId,
     ) -> Result<Option<(Message, StreamPosition)>, ChatError> {
         Ok(self.lock().delete(sender, id, Utc::now()))
+    }
+
+    async fn edit_message(
+        &self,
+        editor: UserId,
+        id: MessageId,
+        content: String,
+        not_before: Option<DateTime<Utc>>,
+    ) -> Result<Option<Edited>, ChatError> {
+        self.lock()
+            .edit(editor, id, content, not_before, Utc::now())
+    }
+
+    async fn message_history(
+        &self,
+        viewer: UserId,
+        id: MessageId,
+    ) -> Result<Option<Vec<MessageVersion>>, ChatError> {
+        Ok(self.lock().history(viewer, id))
     }
 }
 

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     ChatError, ChatEvent, Conversation, ConversationDetail, ConversationId, ConversationKind,
-    Member, Message, MessageDeleted, MessageId, MessageSent, MessageWindow, MessagesRead,
-    PageRequest, Paged, ReadReceipt, Role, STREAM_WRITERS, SearchQuery, Seq, StreamEvent,
-    StreamPosition, UnreadCount, User, UserId, UserRef,
+    Member, Message, MessageDeleted, MessageId, MessageSent, MessageVersion, MessageWindow,
+    MessagesRead, PageRequest, Paged, ReadReceipt, Role, STREAM_WRITERS, SearchQuery, Seq,
+    StreamEvent, StreamPosition, UnreadCount, User, UserId, UserRef,
     ports::{Appended, DirectPair, NewMessage},
     writer_of,
 };
@@ -40,9 +40,11 @@ impl StoredMember {
 }
 
 #[derive(Debug)]
-struct StoredMessage {
-    message: Message,
-    deleted: bool,
+pub(super) struct StoredMessage {
+    pub(super) message: Message,
+    pub(super) deleted: bool,
+    /// The versions its edits replaced, oldest first.
+    pub(super) versions: Vec<MessageVersion>,
 }
 
 #[derive(Debug, Default)]
@@ -55,7 +57,7 @@ pub(super) struct State {
     pub(super) members: BTreeMap<(ConversationId, UserId), StoredMember>,
     /// Groups by their creator's `clientRequestId`.
     pub(super) group_requests: HashMap<(UserId, String), ConversationId>,
-    messages: BTreeMap<MessageId, StoredMessage>,
+    pub(super) messages: BTreeMap<MessageId, StoredMessage>,
     by_seq: BTreeMap<(ConversationId, Seq), MessageId>,
     client_ids: HashMap<(UserId, String), MessageId>,
     pub(super) last_conversation_id: i64,
@@ -243,6 +245,7 @@ impl State {
             client_message_id: new.client_message_id.map(|c| c.as_str().to_owned()),
             created_at: now,
             updated_at: now,
+            edited_at: None,
         };
         let c = &mut stored.conversation;
         c.last_seq = seq;
@@ -262,6 +265,7 @@ impl State {
         let stored = StoredMessage {
             message: message.clone(),
             deleted: false,
+            versions: Vec::new(),
         };
         self.messages.insert(message.id, stored);
         let detail = self.detail(conversation_id);
@@ -375,6 +379,7 @@ impl State {
             return None;
         }
         stored.deleted = true;
+        stored.versions.clear();
         let message = stored.message.clone();
         let newest = self
             .visible(message.conversation_id)

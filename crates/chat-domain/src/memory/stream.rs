@@ -115,6 +115,7 @@ impl StreamRepo for MemoryStore {
             .iter()
             .flatten()
             .filter(|e| upto.covers(e.position))
+            .filter(|e| !state.about_deleted(&e.event))
             .filter(|e| {
                 window(e.conversation_id()).is_some_and(|(since, from, until)| {
                     let at = e.position.position;

@@ -31,8 +31,9 @@ impl AckDone {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum AckData {
-    /// `send_message`: the message as stored.
-    Message(MessageView),
+    /// `send_message`: the message as stored; `edit_message`: as edited. Boxed: it is far
+    /// larger than the other answers.
+    Message(Box<MessageView>),
     /// `mark_as_read`: how many messages became read.
     Read(MarkedRead),
     /// `join_conversation` with `lastSeq`: what the catch-up sent.

@@ -53,11 +53,14 @@ pub enum ServerEvent {
     MemberRemoved(MembershipNotice),
     /// `member_role_changed`: a member's role changed.
     MemberRoleChanged(MembershipNotice),
+    /// `message_edited`: a message's sender edited it; the message as it is now (with
+    /// `editedAt`).
+    MessageEdited(MessageView),
 }
 
 impl ServerEvent {
     /// Every event name the server emits, for documentation and tests.
-    pub const NAMES: [&'static str; 16] = [
+    pub const NAMES: [&'static str; 17] = [
         "new_message",
         "message_notification",
         "messages_read",
@@ -74,6 +77,7 @@ impl ServerEvent {
         "member_added",
         "member_removed",
         "member_role_changed",
+        "message_edited",
     ];
 
     /// The event's name on the wire.
@@ -95,6 +99,7 @@ impl ServerEvent {
             ServerEvent::MemberAdded(_) => 13,
             ServerEvent::MemberRemoved(_) => 14,
             ServerEvent::MemberRoleChanged(_) => 15,
+            ServerEvent::MessageEdited(_) => 16,
         };
         Self::NAMES[index]
     }
@@ -117,6 +122,11 @@ impl ServerEvent {
             ChatEvent::MemberAdded(changed) => ServerEvent::MemberAdded(changed.into()),
             ChatEvent::MemberRemoved(changed) => ServerEvent::MemberRemoved(changed.into()),
             ChatEvent::MemberRoleChanged(changed) => ServerEvent::MemberRoleChanged(changed.into()),
+            ChatEvent::MessageEdited(edited) => ServerEvent::MessageEdited(MessageView::unread(
+                &edited.message,
+                &edited.members,
+                edited.kind,
+            )),
         }
     }
 

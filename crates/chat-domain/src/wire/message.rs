@@ -76,6 +76,15 @@ pub struct MessageView {
     #[serde(rename = "clientMessageId", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     client_message_id: Option<String>,
+    /// When its sender last edited it; absent for a message never edited (its earlier
+    /// versions: `GET /api/chat/messages/{id}/history`).
+    #[serde(
+        rename = "editedAt",
+        serialize_with = "iso_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    edited_at: Option<DateTime<Utc>>,
 }
 
 impl MessageView {
@@ -100,6 +109,7 @@ impl MessageView {
             receiver: receiver.map(UserSummary::from),
             seq: message.seq.get(),
             client_message_id: message.client_message_id.clone(),
+            edited_at: message.edited_at,
         }
     }
 

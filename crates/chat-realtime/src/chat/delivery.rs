@@ -116,7 +116,8 @@ impl Hub {
             match event {
                 ChatEvent::MessageSent(_)
                 | ChatEvent::MessagesRead(_)
-                | ChatEvent::MessageDeleted(_) => rooms.in_room(room, None),
+                | ChatEvent::MessageDeleted(_)
+                | ChatEvent::MessageEdited(_) => rooms.in_room(room, None),
                 // A new or changed group reaches every member's sockets, in its room or not,
                 // so that conversation lists update live.
                 ChatEvent::ConversationCreated(changed)

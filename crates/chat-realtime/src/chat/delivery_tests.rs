@@ -65,6 +65,7 @@ fn message(seq: i64) -> StreamEvent {
                 client_message_id: None,
                 created_at: now,
                 updated_at: now,
+                edited_at: None,
             },
             members: vec![
                 UserRef {

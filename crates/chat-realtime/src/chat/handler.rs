@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use chat_domain::wire::events::{AckData, ErrorNotice, MarkedRead, MemberActivity, ServerEvent};
 use chat_domain::wire::{MessageView, bearer_token, handshake_token};
 use chat_domain::{
-    ChatError, ChatService, EventSink, NoticeBudget, Recipient, SendMessage, Store, UserId,
+    ChatError, ChatService, EventSink, MessageId, NoticeBudget, Recipient, SendMessage, Store,
+    UserId,
 };
 use serde_json::{Map, Value};
 
@@ -89,6 +90,13 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             "join_conversation" => self.join_conversation(socket, session, &payload).await,
             "join_personal_room" => self.join(socket, Room::User(user)).map(|_| None),
             "send_message" => self.send_message(user, &payload).await,
+            "edit_message" => {
+                let message = MessageId(payload.positive("messageId")?);
+                let content = payload.required_string("content")?;
+                let (conversation, edited) = self.chat.edit_message(user, message, content).await?;
+                let view = MessageView::new(&conversation, &edited);
+                Ok(Some(AckData::Message(Box::new(view))))
+            }
             "typing" => {
                 self.typing(socket, user, &payload, ServerEvent::UserTyping)
                     .await
@@ -146,7 +154,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         // A retry (same client message id and content) is answered like the first send.
         let sent = self.chat.send_message(cmd).await?;
         let view = MessageView::new(&sent.conversation, &sent.message);
-        Ok(Some(AckData::Message(view)))
+        Ok(Some(AckData::Message(Box::new(view))))
     }
 
     async fn typing(

@@ -1,0 +1,69 @@
+// Edits with the real socket.io-client: `edit_message` is acknowledged with the edited record,
+// the room gets `message_edited`, and a socket that was away while a message was edited and
+// another sent, edited and deleted recovers the edit and the deletion, in order, and nothing
+// of the deleted message. Users 37..40 are this file's own (two per transport).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { TRANSPORTS, ask, clientsClosedAfterEach, connect, next, rest } from "./helpers.mjs";
+
+const client = clientsClosedAfterEach();
+
+TRANSPORTS.forEach(({ name, transports }, index) => {
+  const [alice, bob] = [37 + 2 * index, 38 + 2 * index];
+
+  describe(`edits over ${name}`, () => {
+    test("an edit is acknowledged with editedAt and reaches the room as message_edited", async () => {
+      const sent = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "helo" });
+      assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      const message = sent.body.data;
+      const [aliceSocket, bobSocket] = await Promise.all([client(alice, transports), client(bob, transports)]);
+      await ask(bobSocket, "join_conversation", { conversationId: message.conversation_id });
+      const edited = next(bobSocket, "message_edited");
+      const ack = await ask(aliceSocket, "edit_message", { messageId: message.id, content: "hello" });
+      assert.equal(ack.success, true, JSON.stringify(ack));
+      assert.equal(ack.data.content, "hello");
+      assert.ok(ack.data.editedAt, "the ack carries editedAt");
+      const seen = await edited;
+      assert.deepEqual([seen.id, seen.seq, seen.content, seen.editedAt], [message.id, message.seq, "hello", ack.data.editedAt]);
+      // Bob may not edit Alice's message: refused, and nothing reaches the room.
+      const refused = await ask(bobSocket, "edit_message", { messageId: message.id, content: "mine now" });
+      assert.equal(refused.success, false, JSON.stringify(refused));
+      const history = await rest(bob, "GET", `/api/chat/messages/${message.id}/history`);
+      assert.deepEqual(history.body.data.map((v) => v.content), ["helo", "hello"]);
+    });
+
+    test("a socket away while messages are edited and deleted recovers each change once, in order", async () => {
+      const first = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "v1" });
+      const message = first.body.data;
+      const socket = await connect(bob, transports, { reconnection: true, reconnectionDelay: 300 });
+      try {
+        await ask(socket, "join_conversation", { conversationId: message.conversation_id });
+        const seen = [];
+        socket.onAny((event, payload) => {
+          if (["new_message", "message_edited", "message_deleted"].includes(event)) seen.push([event, payload]);
+        });
+        const recovered = new Promise((resolve) => socket.once("connect", () => resolve(socket.recovered)));
+        socket.io.engine.close();
+        // While Bob is away: the message is edited twice; another is sent, edited, deleted.
+        for (const content of ["v2", "v3"]) {
+          const edit = await rest(alice, "PATCH", `/api/chat/messages/${message.id}`, { content });
+          assert.equal(edit.status, 200, JSON.stringify(edit.body));
+        }
+        const doomed = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "secret" })).body.data;
+        assert.equal((await rest(alice, "PATCH", `/api/chat/messages/${doomed.id}`, { content: "secret 2" })).status, 200);
+        assert.equal((await rest(alice, "DELETE", `/api/chat/messages/${doomed.id}`)).status, 200);
+        assert.equal(await recovered, true, "socket.recovered");
+        const deadline = Date.now() + 10000;
+        while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(
+          seen.map(([event, payload]) => [event, payload.content ?? payload.messageId]),
+          [["message_edited", "v2"], ["message_edited", "v3"], ["message_deleted", doomed.id]],
+          JSON.stringify(seen),
+        );
+        assert.ok(!JSON.stringify(seen).includes("secret"), "nothing of the deleted message's text");
+      } finally {
+        socket.close();
+      }
+    });
+  });
+});
