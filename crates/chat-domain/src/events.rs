@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ConversationDetail, ConversationId, ConversationKind, Message, MessageId, Role, Seq,
-    StreamEvent, UserId, UserRef,
+    ConversationDetail, ConversationId, ConversationKind, Message, MessageId, PinChanged, Role,
+    Seq, StreamEvent, UserId, UserRef,
 };
 
 /// A message was stored.
@@ -93,6 +93,10 @@ pub enum ChatEvent {
     MessageDeleted(MessageDeleted),
     /// See [`MessageEdited`].
     MessageEdited(MessageEdited),
+    /// A message was pinned; see [`PinChanged`].
+    MessagePinned(PinChanged),
+    /// A message was unpinned; see [`PinChanged`].
+    MessageUnpinned(PinChanged),
     /// A group was created; see [`ConversationChanged`].
     ConversationCreated(ConversationChanged),
     /// A group's title or picture changed; see [`ConversationChanged`].
@@ -111,6 +115,7 @@ impl ChatEvent {
         match self {
             ChatEvent::MessageSent(sent) => sent.message.conversation_id,
             ChatEvent::MessageEdited(edited) => edited.message.conversation_id,
+            ChatEvent::MessagePinned(pin) | ChatEvent::MessageUnpinned(pin) => pin.conversation_id,
             ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
             ChatEvent::MessagesRead(read) => read.conversation_id,
             ChatEvent::ConversationCreated(changed) | ChatEvent::ConversationUpdated(changed) => {

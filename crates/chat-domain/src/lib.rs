@@ -19,6 +19,7 @@ mod input;
 mod limits;
 mod notice;
 mod paging;
+mod pins;
 mod policy;
 mod ports;
 mod rate_limit;
@@ -56,6 +57,7 @@ pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Userna
 pub use limits::Limits;
 pub use notice::NoticeBudget;
 pub use paging::{MessageWindow, PageRequest, Paged};
+pub use pins::{Pin, PinChanged, PinWrite, may_pin, too_many_pins};
 pub use policy::Policy;
 pub use ports::{
     AccountRepo, Appended, ConversationRepo, DirectPair, Directory, GroupRepo, Health, MessageRepo,

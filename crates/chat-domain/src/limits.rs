@@ -21,6 +21,8 @@ pub struct Limits {
     pub max_title_chars: usize,
     /// How long after sending a sender may edit a message: `None` for always, zero for never.
     pub edit_window: Option<std::time::Duration>,
+    /// Most pinned messages one conversation may hold.
+    pub max_pins: usize,
 }
 
 impl Default for Limits {
@@ -35,6 +37,7 @@ impl Default for Limits {
             max_group_members: 1_000,
             max_title_chars: 100,
             edit_window: None,
+            max_pins: 50,
         }
     }
 }

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Edited,
     GroupChange, GroupWrite, Message, MessageBody, MessageId, MessageVersion, MessageWindow,
-    NewGroup, PageRequest, Paged, ReadReceipt, RecoveryRepo, SearchQuery, Seq, StreamEvent,
-    StreamPosition, StreamToken, UnreadCount, User, UserId, Username,
+    NewGroup, PageRequest, Paged, Pin, PinWrite, ReadReceipt, RecoveryRepo, SearchQuery, Seq,
+    StreamEvent, StreamPosition, StreamToken, UnreadCount, User, UserId, Username,
 };
 
 /// A user record to create, or to refresh when it exists.
@@ -269,6 +269,27 @@ pub trait MessageRepo {
         viewer: UserId,
         id: MessageId,
     ) -> impl Future<Output = Result<Option<Vec<MessageVersion>>, ChatError>> + Send;
+
+    /// Pins (`pinned`) or unpins a visible message of `conversation` for `actor`, checking
+    /// [`crate::may_pin`] in the same transaction, and records it in the stream. `None` when
+    /// the actor is not a member of the conversation; `NotFound` (message) for a message not
+    /// visible in it; [`crate::too_many_pins`] when it holds `max_pins` already;
+    /// [`PinWrite::Unchanged`] when there is nothing to do.
+    fn set_pin(
+        &self,
+        actor: UserId,
+        conversation: ConversationId,
+        message: MessageId,
+        pinned: bool,
+        max_pins: usize,
+    ) -> impl Future<Output = Result<Option<PinWrite>, ChatError>> + Send;
+
+    /// The pins of a conversation `viewer` belongs to, the latest first; `None` otherwise.
+    fn pins(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+    ) -> impl Future<Output = Result<Option<Vec<Pin>>, ChatError>> + Send;
 }
 
 /// Groups: creating them and changing their members and settings. Each write checks the

@@ -366,7 +366,9 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             ChatEvent::MessageSent(_)
             | ChatEvent::MessagesRead(_)
             | ChatEvent::MessageDeleted(_)
-            | ChatEvent::MessageEdited(_) => {}
+            | ChatEvent::MessageEdited(_)
+            | ChatEvent::MessagePinned(_)
+            | ChatEvent::MessageUnpinned(_) => {}
         }
     }
 

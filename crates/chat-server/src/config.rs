@@ -195,6 +195,7 @@ impl Config {
                         })
                 })
                 .transpose()?,
+            max_pins: positive(src, "CHAT_MAX_PINS", 50)?,
             ..Limits::default()
         };
         let defaults = SendRate::default();

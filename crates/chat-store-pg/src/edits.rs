@@ -176,12 +176,16 @@ pub(crate) async fn history(
 }
 
 /// Forgets the text of a deleted message's earlier versions and edits, so that neither
-/// history nor a replay shows it.
+/// history nor a replay shows it, and its pin.
 pub(crate) async fn purge(
     conn: &mut diesel_async::AsyncPgConnection,
     id: MessageId,
 ) -> Result<(), DieselError> {
     diesel::sql_query("DELETE FROM message_versions WHERE message_id = $1")
+        .bind::<BigInt, _>(id.get())
+        .execute(conn)
+        .await?;
+    diesel::sql_query("DELETE FROM pinned_messages WHERE message_id = $1")
         .bind::<BigInt, _>(id.get())
         .execute(conn)
         .await?;

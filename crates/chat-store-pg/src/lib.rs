@@ -16,6 +16,7 @@ mod groups;
 mod lane;
 mod messages;
 mod migrate;
+mod pins;
 #[cfg(test)]
 mod plans;
 mod pool;

@@ -2,7 +2,8 @@
 
 use chat_domain::{
     Appended, ChatError, ConversationId, Edited, Message, MessageId, MessageRepo, MessageVersion,
-    MessageWindow, NewMessage, PageRequest, Paged, SearchQuery, StreamPosition, UserId,
+    MessageWindow, NewMessage, PageRequest, Paged, Pin, PinWrite, SearchQuery, StreamPosition,
+    UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf, exists};
@@ -270,6 +271,25 @@ impl MessageRepo for PgStore {
         id: MessageId,
     ) -> Result<Option<Vec<MessageVersion>>, ChatError> {
         crate::edits::history(self, viewer, id).await
+    }
+
+    async fn set_pin(
+        &self,
+        actor: UserId,
+        conversation: ConversationId,
+        message: MessageId,
+        pinned: bool,
+        max_pins: usize,
+    ) -> Result<Option<PinWrite>, ChatError> {
+        crate::pins::set_pin(self, actor, conversation, message, pinned, max_pins).await
+    }
+
+    async fn pins(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+    ) -> Result<Option<Vec<Pin>>, ChatError> {
+        crate::pins::pins(self, viewer, conversation).await
     }
 }
 

@@ -93,6 +93,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    pinned_messages (message_id) {
+        message_id -> Int8,
+        conversation_id -> Int8,
+        pinned_by -> Int8,
+        pinned_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     message_versions (message_id, version) {
         message_id -> Int8,
         version -> Int4,
@@ -135,6 +144,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     message_versions,
     messages,
+    pinned_messages,
     recovery_session_rooms,
     recovery_sessions,
     stream_events,

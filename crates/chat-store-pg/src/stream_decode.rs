@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chat_domain::{
     ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId,
     ConversationKind, MemberChanged, Message, MessageDeleted, MessageEdited, MessageId,
-    MessageSent, MessagesRead, Seq, StreamEvent, UserId, UserRef,
+    MessageSent, MessagesRead, PinChanged, Seq, StreamEvent, UserId, UserRef,
 };
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -176,6 +176,19 @@ impl EventRow {
                 members: self.members_with_sender(context),
                 kind: self.kind_of(context),
             }),
+            "pinned" | "unpinned" => {
+                let pin = PinChanged {
+                    conversation_id,
+                    message_id: MessageId(self.message_id.ok_or_else(corrupt)?),
+                    seq: Seq(self.seq),
+                    by: UserId(self.user_id),
+                };
+                if self.kind == "pinned" {
+                    ChatEvent::MessagePinned(pin)
+                } else {
+                    ChatEvent::MessageUnpinned(pin)
+                }
+            }
             "deleted" => ChatEvent::MessageDeleted(MessageDeleted {
                 conversation_id,
                 message_id: MessageId(self.message_id.ok_or_else(corrupt)?),

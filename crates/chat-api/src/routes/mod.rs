@@ -7,6 +7,7 @@ pub(crate) mod chat;
 pub(crate) mod edits;
 pub(crate) mod groups;
 pub(crate) mod members;
+pub(crate) mod pins;
 pub(crate) mod sync;
 pub(crate) mod table;
 pub(crate) mod users;

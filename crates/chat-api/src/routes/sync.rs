@@ -2,6 +2,7 @@
 //! token, for apps that catch up over REST (after recovery was refused, or instead of it).
 
 use actix_web::{HttpResponse, web};
+use chat_domain::wire::events::PinNotice;
 use chat_domain::wire::{ConversationNotice, MembershipNotice};
 use chat_domain::{ChatEvent, EventSink, Store, StreamToken};
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,10 @@ pub(crate) enum SyncChange {
         conversation_id: i64,
         message: MessageView,
     },
+    /// A message was pinned.
+    Pinned(PinNotice),
+    /// A message was unpinned.
+    Unpinned(PinNotice),
     /// A message was deleted.
     Deleted {
         #[serde(rename = "conversationId")]
@@ -101,6 +106,8 @@ fn change(event: ChatEvent) -> SyncChange {
             conversation_id: edited.message.conversation_id.get(),
             message: MessageView::unread(&edited.message, &edited.members, edited.kind),
         },
+        ChatEvent::MessagePinned(pin) => SyncChange::Pinned((&pin).into()),
+        ChatEvent::MessageUnpinned(pin) => SyncChange::Unpinned((&pin).into()),
         ChatEvent::MessageDeleted(deleted) => SyncChange::Deleted {
             conversation_id: deleted.conversation_id.get(),
             message_id: deleted.message_id.get(),

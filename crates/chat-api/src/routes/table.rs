@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, edits, groups, members, sync, users};
+use super::{accounts, admin, chat, edits, groups, members, pins, sync, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -66,6 +66,12 @@ pub enum Endpoint {
     EditMessage,
     /// `GET /api/chat/messages/{id}/history`: earlier versions.
     MessageHistory,
+    /// `PUT /api/chat/conversations/{id}/pins/{messageId}`.
+    Pin,
+    /// `DELETE /api/chat/conversations/{id}/pins/{messageId}`.
+    Unpin,
+    /// `GET /api/chat/conversations/{id}/pins`.
+    Pins,
     /// `GET /api/users`: find users.
     Users,
     /// `GET /api/users/me`.
@@ -83,7 +89,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 30] = [
+    pub const ALL: [Endpoint; 33] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -108,6 +114,9 @@ impl Endpoint {
         Endpoint::DeleteMessage,
         Endpoint::EditMessage,
         Endpoint::MessageHistory,
+        Endpoint::Pin,
+        Endpoint::Unpin,
+        Endpoint::Pins,
         Endpoint::Users,
         Endpoint::Me,
         Endpoint::UserById,
@@ -125,11 +134,11 @@ impl Endpoint {
             | Endpoint::CreateGroup
             | Endpoint::AddMembers
             | Endpoint::PostMessage => Method::POST,
-            Endpoint::MarkRead | Endpoint::AdminUpsertUsers => Method::PUT,
+            Endpoint::MarkRead | Endpoint::AdminUpsertUsers | Endpoint::Pin => Method::PUT,
             Endpoint::UpdateConversation | Endpoint::SetRole | Endpoint::EditMessage => {
                 Method::PATCH
             }
-            Endpoint::DeleteMessage | Endpoint::RemoveMember => Method::DELETE,
+            Endpoint::DeleteMessage | Endpoint::RemoveMember | Endpoint::Unpin => Method::DELETE,
             Endpoint::OpenApiJson
             | Endpoint::DocsRoot
             | Endpoint::DocsAsset
@@ -144,6 +153,7 @@ impl Endpoint {
             | Endpoint::Conversation
             | Endpoint::MessageReads
             | Endpoint::MessageHistory
+            | Endpoint::Pins
             | Endpoint::Users
             | Endpoint::Me
             | Endpoint::UserById => Method::GET,
@@ -177,6 +187,8 @@ impl Endpoint {
             Endpoint::MessageReads => "/api/chat/conversations/{id}/messages/{messageId}/reads",
             Endpoint::DeleteMessage | Endpoint::EditMessage => "/api/chat/messages/{id}",
             Endpoint::MessageHistory => "/api/chat/messages/{id}/history",
+            Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
+            Endpoint::Pins => "/api/chat/conversations/{id}/pins",
             Endpoint::Users => "/api/users",
             Endpoint::Me => "/api/users/me",
             Endpoint::UserById => "/api/users/{id}",
@@ -240,6 +252,9 @@ impl Endpoint {
             Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),
             Endpoint::EditMessage => route.to(edits::edit::<S, E>),
             Endpoint::MessageHistory => route.to(edits::history::<S, E>),
+            Endpoint::Pin => route.to(pins::pin::<S, E>),
+            Endpoint::Unpin => route.to(pins::unpin::<S, E>),
+            Endpoint::Pins => route.to(pins::list::<S, E>),
             Endpoint::Users => route.to(users::search::<S, E>),
             Endpoint::Me => route.to(users::me::<S, E>),
             Endpoint::UserById => route.to(users::by_id::<S, E>),

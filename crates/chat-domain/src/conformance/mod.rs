@@ -66,6 +66,8 @@ macro_rules! store_conformance_tests {
             an_edit_replaces_the_text_keeps_every_version_and_is_announced,
             only_the_sender_edits_within_the_window_and_refusals_write_nothing,
             each_edit_replays_with_its_own_text_and_a_deletion_takes_the_text_along,
+            members_pin_in_a_direct_conversation_and_managers_in_a_group,
+            pins_are_bounded_replayed_in_order_and_go_with_their_message,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -145,6 +147,7 @@ mod edits;
 mod group_scoping;
 mod groups;
 mod history;
+mod pins;
 mod reading;
 mod sending;
 mod stream;
@@ -154,6 +157,7 @@ pub use edits::*;
 pub use group_scoping::*;
 pub use groups::*;
 pub use history::*;
+pub use pins::*;
 pub use reading::*;
 pub use sending::*;
 pub use stream::*;

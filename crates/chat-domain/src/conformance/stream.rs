@@ -38,6 +38,18 @@ fn key(e: &StreamEvent) -> EventKey {
             s.message.seq,
             s.members.iter().map(|m| m.id).collect(),
         ),
+        ChatEvent::MessagePinned(p) | ChatEvent::MessageUnpinned(p) => (
+            e.position,
+            conversation,
+            if matches!(e.event, ChatEvent::MessagePinned(_)) {
+                "pinned"
+            } else {
+                "unpinned"
+            },
+            p.message_id.get(),
+            p.seq,
+            vec![p.by],
+        ),
         ChatEvent::MessageDeleted(d) => (
             e.position,
             conversation,

@@ -4,6 +4,7 @@
 
 mod edits;
 mod groups;
+mod pins;
 mod state;
 mod stream;
 mod users;
@@ -15,8 +16,8 @@ use chrono::{DateTime, Utc};
 use crate::{
     AccountRepo, Appended, ChatError, ChatEvent, ConversationDetail, ConversationId,
     ConversationRepo, Directory, Edited, EventSink, Health, Message, MessageId, MessageRepo,
-    MessageVersion, MessageWindow, PageRequest, Paged, ReadReceipt, SearchQuery, StreamEvent,
-    StreamPosition, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
+    MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, ReadReceipt, SearchQuery,
+    StreamEvent, StreamPosition, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -232,6 +233,26 @@ impl MessageRepo for MemoryStore {
         id: MessageId,
     ) -> Result<Option<Vec<MessageVersion>>, ChatError> {
         Ok(self.lock().history(viewer, id))
+    }
+
+    async fn set_pin(
+        &self,
+        actor: UserId,
+        conversation: ConversationId,
+        message: MessageId,
+        pinned: bool,
+        max_pins: usize,
+    ) -> Result<Option<PinWrite>, ChatError> {
+        self.lock()
+            .set_pin(actor, conversation, message, pinned, max_pins, Utc::now())
+    }
+
+    async fn pins(
+        &self,
+        viewer: UserId,
+        conversation: ConversationId,
+    ) -> Result<Option<Vec<Pin>>, ChatError> {
+        Ok(self.lock().pins_of(viewer, conversation))
     }
 }
 

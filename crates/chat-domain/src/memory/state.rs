@@ -65,6 +65,8 @@ pub(super) struct State {
     /// Each writer's events; an event's position is its index plus one.
     pub(super) stream: [Vec<StreamEvent>; STREAM_WRITERS],
     pub(super) sessions: HashMap<String, super::stream::StoredSession>,
+    /// Pinned messages: their conversation, who pinned them and when.
+    pub(super) pins: BTreeMap<MessageId, (ConversationId, UserId, DateTime<Utc>)>,
 }
 
 impl State {
@@ -380,6 +382,7 @@ impl State {
         }
         stored.deleted = true;
         stored.versions.clear();
+        self.pins.remove(&id);
         let message = stored.message.clone();
         let newest = self
             .visible(message.conversation_id)

@@ -56,11 +56,15 @@ pub enum ServerEvent {
     /// `message_edited`: a message's sender edited it; the message as it is now (with
     /// `editedAt`).
     MessageEdited(MessageView),
+    /// `message_pinned`: a message was pinned.
+    MessagePinned(PinNotice),
+    /// `message_unpinned`: a message was unpinned.
+    MessageUnpinned(PinNotice),
 }
 
 impl ServerEvent {
     /// Every event name the server emits, for documentation and tests.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 19] = [
         "new_message",
         "message_notification",
         "messages_read",
@@ -78,6 +82,8 @@ impl ServerEvent {
         "member_removed",
         "member_role_changed",
         "message_edited",
+        "message_pinned",
+        "message_unpinned",
     ];
 
     /// The event's name on the wire.
@@ -100,6 +106,8 @@ impl ServerEvent {
             ServerEvent::MemberRemoved(_) => 14,
             ServerEvent::MemberRoleChanged(_) => 15,
             ServerEvent::MessageEdited(_) => 16,
+            ServerEvent::MessagePinned(_) => 17,
+            ServerEvent::MessageUnpinned(_) => 18,
         };
         Self::NAMES[index]
     }
@@ -127,6 +135,8 @@ impl ServerEvent {
                 &edited.members,
                 edited.kind,
             )),
+            ChatEvent::MessagePinned(pin) => ServerEvent::MessagePinned(pin.into()),
+            ChatEvent::MessageUnpinned(pin) => ServerEvent::MessageUnpinned(pin.into()),
         }
     }
 
@@ -294,3 +304,30 @@ impl ErrorNotice {
 #[cfg(test)]
 #[path = "events_tests.rs"]
 mod tests;
+
+/// `message_pinned` / `message_unpinned`: `{ conversationId, messageId, seq, by }`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PinNotice {
+    /// The conversation.
+    #[serde(rename = "conversationId")]
+    pub conversation_id: i64,
+    /// The message.
+    #[serde(rename = "messageId")]
+    pub message_id: i64,
+    /// Its place in the conversation.
+    pub seq: i64,
+    /// Who pinned or unpinned it.
+    pub by: i64,
+}
+
+impl From<&crate::PinChanged> for PinNotice {
+    fn from(pin: &crate::PinChanged) -> Self {
+        PinNotice {
+            conversation_id: pin.conversation_id.get(),
+            message_id: pin.message_id.get(),
+            seq: pin.seq.get(),
+            by: pin.by.get(),
+        }
+    }
+}

@@ -117,7 +117,9 @@ impl Hub {
                 ChatEvent::MessageSent(_)
                 | ChatEvent::MessagesRead(_)
                 | ChatEvent::MessageDeleted(_)
-                | ChatEvent::MessageEdited(_) => rooms.in_room(room, None),
+                | ChatEvent::MessageEdited(_)
+                | ChatEvent::MessagePinned(_)
+                | ChatEvent::MessageUnpinned(_) => rooms.in_room(room, None),
                 // A new or changed group reaches every member's sockets, in its room or not,
                 // so that conversation lists update live.
                 ChatEvent::ConversationCreated(changed)

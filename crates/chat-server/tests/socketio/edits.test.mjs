@@ -1,7 +1,8 @@
 // Edits with the real socket.io-client: `edit_message` is acknowledged with the edited record,
 // the room gets `message_edited`, and a socket that was away while a message was edited and
 // another sent, edited and deleted recovers the edit and the deletion, in order, and nothing
-// of the deleted message. Users 37..40 are this file's own (two per transport).
+// of the deleted message; pins reach the room and are recovered the same way. Users 37..40 are
+// this file's own (two per transport).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TRANSPORTS, ask, clientsClosedAfterEach, connect, next, rest } from "./helpers.mjs";
@@ -61,6 +62,38 @@ TRANSPORTS.forEach(({ name, transports }, index) => {
           JSON.stringify(seen),
         );
         assert.ok(!JSON.stringify(seen).includes("secret"), "nothing of the deleted message's text");
+      } finally {
+        socket.close();
+      }
+    });
+  });
+});
+
+TRANSPORTS.forEach(({ name, transports }, index) => {
+  const [alice, bob] = [37 + 2 * index, 38 + 2 * index];
+
+  describe(`pins over ${name}`, () => {
+    test("a pin reaches the room live, and a socket that was away recovers pin and unpin in order", async () => {
+      const sent = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "pin me" })).body.data;
+      const path = `/api/chat/conversations/${sent.conversation_id}/pins/${sent.id}`;
+      const socket = await connect(bob, transports, { reconnection: true, reconnectionDelay: 300 });
+      try {
+        await ask(socket, "join_conversation", { conversationId: sent.conversation_id });
+        const pinned = next(socket, "message_pinned");
+        assert.equal((await rest(alice, "PUT", path)).status, 200);
+        assert.deepEqual(await pinned, { conversationId: sent.conversation_id, messageId: sent.id, seq: sent.seq, by: alice });
+        const seen = [];
+        socket.onAny((event, payload) => {
+          if (event.startsWith("message_")) seen.push([event, payload.messageId ?? payload.id]);
+        });
+        const recovered = new Promise((resolve) => socket.once("connect", () => resolve(socket.recovered)));
+        socket.io.engine.close();
+        assert.equal((await rest(alice, "DELETE", path)).status, 200);
+        assert.equal((await rest(bob, "PUT", path)).status, 200);
+        assert.equal(await recovered, true, "socket.recovered");
+        const deadline = Date.now() + 10000;
+        while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(seen, [["message_unpinned", sent.id], ["message_pinned", sent.id]]);
       } finally {
         socket.close();
       }
