@@ -193,6 +193,10 @@ pub struct Message {
     /// When its sender last edited it; `None` for a message never edited.
     #[serde(default)]
     pub edited_at: Option<DateTime<Utc>>,
+    /// Its reactions as the reader sees them; filled by history reads (pages, search), empty
+    /// in events (which carry reactions as their own events).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<crate::Reaction>,
 }
 
 /// One version of a message's text: what was sent, or what an edit wrote.

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ConversationDetail, ConversationId, ConversationKind, Message, MessageId, PinChanged, Role,
-    Seq, StreamEvent, UserId, UserRef,
+    ConversationDetail, ConversationId, ConversationKind, Message, MessageId, PinChanged,
+    ReactionChanged, Role, Seq, StreamEvent, UserId, UserRef,
 };
 
 /// A message was stored.
@@ -97,6 +97,10 @@ pub enum ChatEvent {
     MessagePinned(PinChanged),
     /// A message was unpinned; see [`PinChanged`].
     MessageUnpinned(PinChanged),
+    /// A member reacted to a message; see [`ReactionChanged`].
+    ReactionAdded(ReactionChanged),
+    /// A member took a reaction back; see [`ReactionChanged`].
+    ReactionRemoved(ReactionChanged),
     /// A group was created; see [`ConversationChanged`].
     ConversationCreated(ConversationChanged),
     /// A group's title or picture changed; see [`ConversationChanged`].
@@ -116,6 +120,9 @@ impl ChatEvent {
             ChatEvent::MessageSent(sent) => sent.message.conversation_id,
             ChatEvent::MessageEdited(edited) => edited.message.conversation_id,
             ChatEvent::MessagePinned(pin) | ChatEvent::MessageUnpinned(pin) => pin.conversation_id,
+            ChatEvent::ReactionAdded(reaction) | ChatEvent::ReactionRemoved(reaction) => {
+                reaction.conversation_id
+            }
             ChatEvent::MessageDeleted(deleted) => deleted.conversation_id,
             ChatEvent::MessagesRead(read) => read.conversation_id,
             ChatEvent::ConversationCreated(changed) | ChatEvent::ConversationUpdated(changed) => {

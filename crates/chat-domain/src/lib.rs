@@ -23,6 +23,7 @@ mod pins;
 mod policy;
 mod ports;
 mod rate_limit;
+mod reactions;
 mod recovery;
 mod send;
 mod service;
@@ -64,6 +65,9 @@ pub use ports::{
     NewMessage, Store, StreamRepo, StreamScope, UpsertUser, UserRepo,
 };
 pub use rate_limit::{KeyedLimiter, Rate, SendRate};
+pub use reactions::{
+    Reaction, ReactionChanged, ReactionKey, ReactionWrite, too_many_reaction_kinds,
+};
 pub use recovery::{RecoveryRepo, RecoverySession};
 pub use send::{Recipient, SendMessage, SentMessage};
 pub use service::{ChatService, ConversationMessages};

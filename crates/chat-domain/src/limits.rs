@@ -23,6 +23,8 @@ pub struct Limits {
     pub edit_window: Option<std::time::Duration>,
     /// Most pinned messages one conversation may hold.
     pub max_pins: usize,
+    /// Most different reaction keys one message may carry.
+    pub max_reaction_kinds: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +40,7 @@ impl Default for Limits {
             max_title_chars: 100,
             edit_window: None,
             max_pins: 50,
+            max_reaction_kinds: 20,
         }
     }
 }

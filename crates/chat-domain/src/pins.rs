@@ -107,7 +107,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
 /// The refusal of a pin beyond the limit.
 pub fn too_many_pins(max: usize) -> ChatError {
     ChatError::Conflict(format!(
-        "this conversation already has {max} pinned messages; unpin one first"
+        "a conversation holds at most {max} pinned messages; unpin one first"
     ))
 }
 

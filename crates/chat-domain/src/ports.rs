@@ -5,6 +5,7 @@
 //! finds nothing in a conversation the caller is not a member of: the scoping lives in the
 //! query as well as in the service.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -12,8 +13,9 @@ use chrono::{DateTime, Utc};
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Edited,
     GroupChange, GroupWrite, Message, MessageBody, MessageId, MessageVersion, MessageWindow,
-    NewGroup, PageRequest, Paged, Pin, PinWrite, ReadReceipt, RecoveryRepo, SearchQuery, Seq,
-    StreamEvent, StreamPosition, StreamToken, UnreadCount, User, UserId, Username,
+    NewGroup, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey, ReactionWrite, ReadReceipt,
+    RecoveryRepo, SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken, UnreadCount, User,
+    UserId, Username,
 };
 
 /// A user record to create, or to refresh when it exists.
@@ -283,6 +285,29 @@ pub trait MessageRepo {
         pinned: bool,
         max_pins: usize,
     ) -> impl Future<Output = Result<Option<PinWrite>, ChatError>> + Send;
+
+    /// Adds (`on`) or removes `actor`'s reaction `key` on a visible message of a conversation
+    /// they belong to, and records it in the stream with the key's count after it. `None`
+    /// when the message is not visible to the actor; [`crate::too_many_reaction_kinds`] when
+    /// the key is new and the message has `max_kinds` keys already; [`ReactionWrite::Unchanged`]
+    /// when there is nothing to do.
+    fn set_reaction(
+        &self,
+        actor: UserId,
+        message: MessageId,
+        key: ReactionKey,
+        on: bool,
+        max_kinds: usize,
+    ) -> impl Future<Output = Result<Option<ReactionWrite>, ChatError>> + Send;
+
+    /// The reactions of some messages as `viewer` sees them (`me`), by message, keys in the
+    /// order they were first used; messages without reactions are absent. The caller has
+    /// already checked that `viewer` may see the messages.
+    fn reactions_for(
+        &self,
+        viewer: UserId,
+        messages: &[MessageId],
+    ) -> impl Future<Output = Result<HashMap<MessageId, Vec<Reaction>>, ChatError>> + Send;
 
     /// The pins of a conversation `viewer` belongs to, the latest first; `None` otherwise.
     fn pins(

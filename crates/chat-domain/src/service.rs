@@ -256,7 +256,8 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         window: MessageWindow,
     ) -> Result<ConversationMessages, ChatError> {
         let detail = self.member_view(caller, conversation).await?;
-        let messages = self.store.messages(caller, conversation, window).await?;
+        let mut messages = self.store.messages(caller, conversation, window).await?;
+        self.with_reactions(caller, &mut messages).await?;
         Ok(ConversationMessages {
             total: detail.conversation.message_count,
             conversation: detail,
@@ -318,10 +319,11 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         page: PageRequest,
     ) -> Result<ConversationMessages, ChatError> {
         let detail = self.member_view(caller, conversation).await?;
-        let found = self
+        let mut found = self
             .store
             .search_messages(caller, conversation, query, page)
             .await?;
+        self.with_reactions(caller, &mut found.items).await?;
         Ok(ConversationMessages {
             conversation: detail,
             messages: found.items,
@@ -368,8 +370,29 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             | ChatEvent::MessageDeleted(_)
             | ChatEvent::MessageEdited(_)
             | ChatEvent::MessagePinned(_)
-            | ChatEvent::MessageUnpinned(_) => {}
+            | ChatEvent::MessageUnpinned(_)
+            | ChatEvent::ReactionAdded(_)
+            | ChatEvent::ReactionRemoved(_) => {}
         }
+    }
+
+    /// Fills in the reactions of messages the caller may see, as the caller sees them.
+    pub(crate) async fn with_reactions(
+        &self,
+        caller: UserId,
+        messages: &mut [Message],
+    ) -> Result<(), ChatError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        let mut reactions = self.store.reactions_for(caller, &ids).await?;
+        for message in messages {
+            if let Some(found) = reactions.remove(&message.id) {
+                message.reactions = found;
+            }
+        }
+        Ok(())
     }
 
     /// Forgets the cached member lists, whose names may be out of date.

@@ -196,6 +196,7 @@ impl Config {
                 })
                 .transpose()?,
             max_pins: positive(src, "CHAT_MAX_PINS", 50)?,
+            max_reaction_kinds: positive(src, "CHAT_MAX_REACTION_KINDS", 20)?,
             ..Limits::default()
         };
         let defaults = SendRate::default();

@@ -95,7 +95,7 @@ async fn the_sender_edits_members_read_the_history_and_sync_lists_each_edit() {
     let (status, _) = history(&app, 3, &sent).await;
     assert_eq!(status, 404, "a stranger reads no history");
 
-    // Sync: the message, then each edit with the text it wrote.
+    // Sync: the message as sent, then each edit with the text it wrote.
     let (_, synced) =
         call(app.as_user(2, Method::GET, &format!("/api/chat/sync?since={since}"))).await;
     let changes: Vec<(&str, &str)> = synced["data"]["changes"]
@@ -112,7 +112,7 @@ async fn the_sender_edits_members_read_the_history_and_sync_lists_each_edit() {
     assert_eq!(
         changes,
         [
-            ("message", "see you at 10:30"),
+            ("message", "see you at 9"),
             ("edited", "see you at 10"),
             ("edited", "see you at 10:30")
         ]

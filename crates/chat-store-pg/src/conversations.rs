@@ -196,6 +196,7 @@ impl ConversationRepo for PgStore {
                     user,
                     seq: receipt.last_read_seq,
                     content: None,
+                    amount: None,
                 },
             )
             .await?;

@@ -74,7 +74,7 @@ struct VersionRow {
 enum Outcome {
     NotTheirs,
     TooLate,
-    Done(Edited),
+    Done(Box<Edited>),
 }
 
 /// See [`chat_domain::MessageRepo::edit_message`].
@@ -109,7 +109,7 @@ pub(crate) async fn edit(
                 return Ok(Outcome::TooLate);
             }
             if current.content == content {
-                return Ok(Outcome::Done(Edited::Unchanged(current)));
+                return Ok(Outcome::Done(Box::new(Edited::Unchanged(current))));
             }
             let row: MessageRow = diesel::sql_query(EDIT)
                 .bind::<BigInt, _>(id.get())
@@ -127,6 +127,7 @@ pub(crate) async fn edit(
                     user: editor,
                     seq: message.seq,
                     content: Some(content.clone()),
+                    amount: None,
                 },
             )
             .await?;
@@ -135,7 +136,7 @@ pub(crate) async fn edit(
                 members,
                 kind,
             };
-            Ok(Outcome::Done(Edited::Changed(edited, position)))
+            Ok(Outcome::Done(Box::new(Edited::Changed(edited, position))))
         })
         .await
         .map_err(query_error)?;
@@ -144,7 +145,7 @@ pub(crate) async fn edit(
         Outcome::TooLate => Err(ChatError::Conflict(
             "this message can no longer be edited (the edit window has passed)".into(),
         )),
-        Outcome::Done(edited) => Ok(Some(edited)),
+        Outcome::Done(edited) => Ok(Some(*edited)),
     }
 }
 
@@ -176,7 +177,7 @@ pub(crate) async fn history(
 }
 
 /// Forgets the text of a deleted message's earlier versions and edits, so that neither
-/// history nor a replay shows it, and its pin.
+/// history nor a replay shows it, its pin and its reactions.
 pub(crate) async fn purge(
     conn: &mut diesel_async::AsyncPgConnection,
     id: MessageId,
@@ -186,6 +187,10 @@ pub(crate) async fn purge(
         .execute(conn)
         .await?;
     diesel::sql_query("DELETE FROM pinned_messages WHERE message_id = $1")
+        .bind::<BigInt, _>(id.get())
+        .execute(conn)
+        .await?;
+    diesel::sql_query("DELETE FROM message_reactions WHERE message_id = $1")
         .bind::<BigInt, _>(id.get())
         .execute(conn)
         .await?;

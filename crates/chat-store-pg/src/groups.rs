@@ -147,6 +147,7 @@ async fn conversation_event(
             user: by,
             seq: chat_domain::Seq::ZERO,
             content: None,
+            amount: None,
         },
     )
     .await?;

@@ -21,6 +21,7 @@ mod pins;
 mod plans;
 mod pool;
 mod prepared;
+mod reactions;
 mod recovery;
 mod rows;
 mod schema;

@@ -2,8 +2,8 @@
 
 use chat_domain::{
     Appended, ChatError, ConversationId, Edited, Message, MessageId, MessageRepo, MessageVersion,
-    MessageWindow, NewMessage, PageRequest, Paged, Pin, PinWrite, SearchQuery, StreamPosition,
-    UserId,
+    MessageWindow, NewMessage, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey,
+    ReactionWrite, SearchQuery, StreamPosition, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf, exists};
@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
 
 use crate::rows::MessageRow;
 use crate::schema::{conversation_members, messages};
@@ -246,6 +247,7 @@ impl MessageRepo for PgStore {
                     user: sender,
                     seq: deleted.seq,
                     content: None,
+                    amount: None,
                 },
             )
             .await?;
@@ -290,6 +292,25 @@ impl MessageRepo for PgStore {
         conversation: ConversationId,
     ) -> Result<Option<Vec<Pin>>, ChatError> {
         crate::pins::pins(self, viewer, conversation).await
+    }
+
+    async fn set_reaction(
+        &self,
+        actor: UserId,
+        message: MessageId,
+        key: ReactionKey,
+        on: bool,
+        max_kinds: usize,
+    ) -> Result<Option<ReactionWrite>, ChatError> {
+        crate::reactions::set_reaction(self, actor, message, key, on, max_kinds).await
+    }
+
+    async fn reactions_for(
+        &self,
+        viewer: UserId,
+        messages: &[MessageId],
+    ) -> Result<HashMap<MessageId, Vec<Reaction>>, ChatError> {
+        crate::reactions::reactions_for(self, viewer, messages).await
     }
 }
 

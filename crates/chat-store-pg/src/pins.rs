@@ -139,6 +139,7 @@ pub(crate) async fn set_pin(
                     user: actor,
                     seq: Seq(target.seq),
                     content: None,
+                    amount: None,
                 },
             )
             .await?;

@@ -167,6 +167,7 @@ impl From<MessageRow> for Message {
             created_at: row.created_at,
             updated_at: row.updated_at,
             edited_at: row.edited_at,
+            reactions: Vec::new(),
         }
     }
 }

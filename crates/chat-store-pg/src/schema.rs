@@ -89,6 +89,16 @@ diesel::table! {
         actor_id -> Nullable<Int8>,
         role -> Nullable<Text>,
         content -> Nullable<Text>,
+        amount -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    message_reactions (message_id, key, user_id) {
+        message_id -> Int8,
+        key -> Text,
+        user_id -> Int8,
+        created_at -> Timestamptz,
     }
 }
 
@@ -142,6 +152,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     conversation_members,
     conversations,
+    message_reactions,
     message_versions,
     messages,
     pinned_messages,

@@ -23,8 +23,8 @@ WITH bumped AS (
  RETURNING writer, position
 )
 INSERT INTO stream_events (writer, position, conversation_id, kind, message_id, user_id, seq,
-                           actor_id, role, content)
-SELECT writer, position, $1, $2, $3, $4, $5, $6, $7, $8 FROM bumped
+                           actor_id, role, content, amount)
+SELECT writer, position, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM bumped
 RETURNING writer, position";
 
 /// One writer's events in a range of positions.
@@ -88,14 +88,17 @@ SELECT COALESCE(
 /// An event to record.
 pub(crate) struct Record {
     pub(crate) conversation: ConversationId,
-    /// `deleted`, `read`, `created`, `updated`, `edited` (messages are recorded by the append
-    /// itself; membership events by [`record_member`]).
+    /// `deleted`, `read`, `created`, `updated`, `edited`, `pinned`, `unpinned`,
+    /// `reaction_added`, `reaction_removed` (messages are recorded by the append itself;
+    /// membership events by [`record_member`]).
     pub(crate) kind: &'static str,
     pub(crate) message: Option<MessageId>,
     pub(crate) user: UserId,
     pub(crate) seq: Seq,
-    /// The text an edit wrote.
+    /// The text an edit wrote, or a reaction's key.
     pub(crate) content: Option<String>,
+    /// How many members react with a reaction's key after it.
+    pub(crate) amount: Option<i64>,
 }
 
 /// A membership event to record: `member_added`, `member_removed` or `member_role`.
@@ -141,6 +144,7 @@ pub(crate) async fn record(
         .bind::<Nullable<BigInt>, _>(None::<i64>)
         .bind::<Nullable<Text>, _>(None::<&str>)
         .bind::<Nullable<Text>, _>(event.content.as_deref())
+        .bind::<Nullable<BigInt>, _>(event.amount)
         .get_result(conn)
         .await?;
     Ok(row.position())
@@ -160,6 +164,7 @@ pub(crate) async fn record_member(
         .bind::<Nullable<BigInt>, _>(Some(event.actor.get()))
         .bind::<Nullable<Text>, _>(Some(event.role.as_str()))
         .bind::<Nullable<Text>, _>(None::<&str>)
+        .bind::<Nullable<BigInt>, _>(None::<i64>)
         .get_result(conn)
         .await?;
     Ok(row.position())

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chat_domain::{
     ChatError, ChatEvent, ConversationChanged, ConversationDetail, ConversationId,
     ConversationKind, MemberChanged, Message, MessageDeleted, MessageEdited, MessageId,
-    MessageSent, MessagesRead, PinChanged, Seq, StreamEvent, UserId, UserRef,
+    MessageSent, MessagesRead, PinChanged, ReactionChanged, ReactionKey, Seq, StreamEvent, UserId,
+    UserRef,
 };
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -25,7 +26,10 @@ pub(crate) const EVENT_COLUMNS: &str = "
 SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
        e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
        x.created_at AS message_created_at, x.updated_at AS message_updated_at,
-       x.edited_at AS message_edited_at, e.content AS edit_content,
+       x.edited_at AS message_edited_at, e.content AS edit_content, e.amount,
+       (SELECT v.content FROM message_versions v
+         WHERE e.kind = 'message' AND v.message_id = e.message_id AND v.version = 1)
+         AS sent_content,
        (SELECT u.username FROM users u
          WHERE u.id = e.user_id AND e.kind IN ('message', 'edited', 'member_added',
                                                'member_removed', 'member_role')) AS user_name";
@@ -70,9 +74,16 @@ pub(crate) struct EventRow {
     message_updated_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     message_edited_at: Option<DateTime<Utc>>,
-    /// The text an `edited` event wrote (cleared when its message is deleted).
+    /// The text an `edited` event wrote (cleared when its message is deleted), or a
+    /// reaction's key.
     #[diesel(sql_type = Nullable<Text>)]
     edit_content: Option<String>,
+    /// A reaction's count after it.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    amount: Option<i64>,
+    /// The text a `message` event's message was sent with, when it was edited since.
+    #[diesel(sql_type = Nullable<Text>)]
+    sent_content: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     user_name: Option<String>,
 }
@@ -141,7 +152,14 @@ impl EventRow {
             created_at,
             updated_at,
             edited_at: self.message_edited_at,
+            reactions: Vec::new(),
         };
+        if let Some(sent) = &self.sent_content {
+            // The message as it was sent: its edits follow as events of their own.
+            message.content.clone_from(sent);
+            message.edited_at = None;
+            message.updated_at = message.created_at;
+        }
         if self.kind == "edited" {
             // Each edit as it was, not as the message is now.
             if let Some(text) = &self.edit_content {
@@ -176,6 +194,22 @@ impl EventRow {
                 members: self.members_with_sender(context),
                 kind: self.kind_of(context),
             }),
+            "reaction_added" | "reaction_removed" => {
+                let reaction = ReactionChanged {
+                    conversation_id,
+                    message_id: MessageId(self.message_id.ok_or_else(corrupt)?),
+                    seq: Seq(self.seq),
+                    key: ReactionKey::parse(self.edit_content.as_deref().unwrap_or_default())
+                        .map_err(|_| corrupt())?,
+                    user_id: UserId(self.user_id),
+                    count: self.amount.unwrap_or(0),
+                };
+                if self.kind == "reaction_added" {
+                    ChatEvent::ReactionAdded(reaction)
+                } else {
+                    ChatEvent::ReactionRemoved(reaction)
+                }
+            }
             "pinned" | "unpinned" => {
                 let pin = PinChanged {
                     conversation_id,

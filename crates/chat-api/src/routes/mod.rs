@@ -8,6 +8,7 @@ pub(crate) mod edits;
 pub(crate) mod groups;
 pub(crate) mod members;
 pub(crate) mod pins;
+pub(crate) mod reactions;
 pub(crate) mod sync;
 pub(crate) mod table;
 pub(crate) mod users;

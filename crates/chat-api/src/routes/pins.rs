@@ -75,6 +75,8 @@ async fn pinned<S: Store, E: EventSink>(
         (status = 403, description = "A plain member of a group: only an admin or the owner pins there.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation or message, or the caller is not in it.", body = ErrorEnvelope),
         (status = 409, description = "The conversation holds `CHAT_MAX_PINS` pins already.", body = ErrorEnvelope),
+        (status = 429, description = "The caller writes faster than the send rate, which pins share.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until a write is allowed again."))),
     ),
     security(("bearer_jwt" = [])),
 )]

@@ -2,7 +2,7 @@
 //! token, for apps that catch up over REST (after recovery was refused, or instead of it).
 
 use actix_web::{HttpResponse, web};
-use chat_domain::wire::events::PinNotice;
+use chat_domain::wire::events::{PinNotice, ReactionNotice};
 use chat_domain::wire::{ConversationNotice, MembershipNotice};
 use chat_domain::{ChatEvent, EventSink, Store, StreamToken};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,10 @@ pub(crate) enum SyncChange {
         conversation_id: i64,
         message: MessageView,
     },
+    /// A member reacted to a message (`count`: how many react with `key` after it).
+    ReactionAdded(ReactionNotice),
+    /// A member took a reaction back.
+    ReactionRemoved(ReactionNotice),
     /// A message was pinned.
     Pinned(PinNotice),
     /// A message was unpinned.
@@ -106,6 +110,8 @@ fn change(event: ChatEvent) -> SyncChange {
             conversation_id: edited.message.conversation_id.get(),
             message: MessageView::unread(&edited.message, &edited.members, edited.kind),
         },
+        ChatEvent::ReactionAdded(reaction) => SyncChange::ReactionAdded((&reaction).into()),
+        ChatEvent::ReactionRemoved(reaction) => SyncChange::ReactionRemoved((&reaction).into()),
         ChatEvent::MessagePinned(pin) => SyncChange::Pinned((&pin).into()),
         ChatEvent::MessageUnpinned(pin) => SyncChange::Unpinned((&pin).into()),
         ChatEvent::MessageDeleted(deleted) => SyncChange::Deleted {
@@ -136,9 +142,9 @@ fn change(event: ChatEvent) -> SyncChange {
 
 /// Changes in the caller's conversations since a token.
 ///
-/// New messages, deletions and read receipts, each conversation's in order, a page at a time:
-/// ask again with `next` while `hasMore` is true. Only conversations the caller belongs to now
-/// are read.
+/// New messages, edits, reactions, pins, deletions, read receipts and group changes, each
+/// conversation's in order, a page at a time: ask again with `next` while `hasMore` is true.
+/// Only conversations the caller belongs to now are read (and those they left, up to leaving).
 #[utoipa::path(
     get,
     path = "/api/chat/sync",

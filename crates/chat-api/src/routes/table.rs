@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, edits, groups, members, pins, sync, users};
+use super::{accounts, admin, chat, edits, groups, members, pins, reactions, sync, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -72,6 +72,10 @@ pub enum Endpoint {
     Unpin,
     /// `GET /api/chat/conversations/{id}/pins`.
     Pins,
+    /// `PUT /api/chat/messages/{id}/reactions/{key}`.
+    React,
+    /// `DELETE /api/chat/messages/{id}/reactions/{key}`.
+    Unreact,
     /// `GET /api/users`: find users.
     Users,
     /// `GET /api/users/me`.
@@ -89,7 +93,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 33] = [
+    pub const ALL: [Endpoint; 35] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -117,6 +121,8 @@ impl Endpoint {
         Endpoint::Pin,
         Endpoint::Unpin,
         Endpoint::Pins,
+        Endpoint::React,
+        Endpoint::Unreact,
         Endpoint::Users,
         Endpoint::Me,
         Endpoint::UserById,
@@ -134,11 +140,16 @@ impl Endpoint {
             | Endpoint::CreateGroup
             | Endpoint::AddMembers
             | Endpoint::PostMessage => Method::POST,
-            Endpoint::MarkRead | Endpoint::AdminUpsertUsers | Endpoint::Pin => Method::PUT,
+            Endpoint::MarkRead | Endpoint::AdminUpsertUsers | Endpoint::Pin | Endpoint::React => {
+                Method::PUT
+            }
             Endpoint::UpdateConversation | Endpoint::SetRole | Endpoint::EditMessage => {
                 Method::PATCH
             }
-            Endpoint::DeleteMessage | Endpoint::RemoveMember | Endpoint::Unpin => Method::DELETE,
+            Endpoint::DeleteMessage
+            | Endpoint::RemoveMember
+            | Endpoint::Unpin
+            | Endpoint::Unreact => Method::DELETE,
             Endpoint::OpenApiJson
             | Endpoint::DocsRoot
             | Endpoint::DocsAsset
@@ -189,6 +200,7 @@ impl Endpoint {
             Endpoint::MessageHistory => "/api/chat/messages/{id}/history",
             Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
             Endpoint::Pins => "/api/chat/conversations/{id}/pins",
+            Endpoint::React | Endpoint::Unreact => "/api/chat/messages/{id}/reactions/{key}",
             Endpoint::Users => "/api/users",
             Endpoint::Me => "/api/users/me",
             Endpoint::UserById => "/api/users/{id}",
@@ -255,6 +267,8 @@ impl Endpoint {
             Endpoint::Pin => route.to(pins::pin::<S, E>),
             Endpoint::Unpin => route.to(pins::unpin::<S, E>),
             Endpoint::Pins => route.to(pins::list::<S, E>),
+            Endpoint::React => route.to(reactions::add::<S, E>),
+            Endpoint::Unreact => route.to(reactions::remove::<S, E>),
             Endpoint::Users => route.to(users::search::<S, E>),
             Endpoint::Me => route.to(users::me::<S, E>),
             Endpoint::UserById => route.to(users::by_id::<S, E>),

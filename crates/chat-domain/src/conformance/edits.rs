@@ -210,6 +210,19 @@ pub async fn each_edit_replays_with_its_own_text_and_a_deletion_takes_the_text_a
         }),
         "{replayed:?}"
     );
+    // The message as it was sent, its edits after it: a client applying them in order never
+    // shows an older text after a newer one.
+    let sent: Vec<(&str, bool)> = replayed
+        .iter()
+        .filter_map(|e| match &e.event {
+            ChatEvent::MessageSent(sent) if sent.message.id == kept.id => Some((
+                sent.message.content.as_str(),
+                sent.message.edited_at.is_none(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [("v1", true)]);
     assert!(
         replayed
             .iter()

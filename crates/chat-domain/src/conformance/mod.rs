@@ -68,6 +68,7 @@ macro_rules! store_conformance_tests {
             each_edit_replays_with_its_own_text_and_a_deletion_takes_the_text_along,
             members_pin_in_a_direct_conversation_and_managers_in_a_group,
             pins_are_bounded_replayed_in_order_and_go_with_their_message,
+            reactions_count_per_key_show_me_and_replay_in_order,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -148,6 +149,7 @@ mod group_scoping;
 mod groups;
 mod history;
 mod pins;
+mod reactions;
 mod reading;
 mod sending;
 mod stream;
@@ -158,6 +160,7 @@ pub use group_scoping::*;
 pub use groups::*;
 pub use history::*;
 pub use pins::*;
+pub use reactions::*;
 pub use reading::*;
 pub use sending::*;
 pub use stream::*;

@@ -38,6 +38,18 @@ fn key(e: &StreamEvent) -> EventKey {
             s.message.seq,
             s.members.iter().map(|m| m.id).collect(),
         ),
+        ChatEvent::ReactionAdded(r) | ChatEvent::ReactionRemoved(r) => (
+            e.position,
+            conversation,
+            if matches!(e.event, ChatEvent::ReactionAdded(_)) {
+                "reaction_added"
+            } else {
+                "reaction_removed"
+            },
+            r.message_id.get(),
+            Seq(r.count),
+            vec![r.user_id],
+        ),
         ChatEvent::MessagePinned(p) | ChatEvent::MessageUnpinned(p) => (
             e.position,
             conversation,

@@ -5,10 +5,12 @@
 mod edits;
 mod groups;
 mod pins;
+mod reactions;
 mod state;
 mod stream;
 mod users;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -16,8 +18,9 @@ use chrono::{DateTime, Utc};
 use crate::{
     AccountRepo, Appended, ChatError, ChatEvent, ConversationDetail, ConversationId,
     ConversationRepo, Directory, Edited, EventSink, Health, Message, MessageId, MessageRepo,
-    MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, ReadReceipt, SearchQuery,
-    StreamEvent, StreamPosition, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
+    MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey,
+    ReactionWrite, ReadReceipt, SearchQuery, StreamEvent, StreamPosition, UnreadCount, UpsertUser,
+    User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -253,6 +256,25 @@ impl MessageRepo for MemoryStore {
         conversation: ConversationId,
     ) -> Result<Option<Vec<Pin>>, ChatError> {
         Ok(self.lock().pins_of(viewer, conversation))
+    }
+
+    async fn set_reaction(
+        &self,
+        actor: UserId,
+        message: MessageId,
+        key: ReactionKey,
+        on: bool,
+        max_kinds: usize,
+    ) -> Result<Option<ReactionWrite>, ChatError> {
+        self.lock().set_reaction(actor, message, key, on, max_kinds)
+    }
+
+    async fn reactions_for(
+        &self,
+        viewer: UserId,
+        messages: &[MessageId],
+    ) -> Result<HashMap<MessageId, Vec<Reaction>>, ChatError> {
+        Ok(self.lock().reactions_for(viewer, messages))
     }
 }
 

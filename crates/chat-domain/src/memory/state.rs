@@ -67,6 +67,8 @@ pub(super) struct State {
     pub(super) sessions: HashMap<String, super::stream::StoredSession>,
     /// Pinned messages: their conversation, who pinned them and when.
     pub(super) pins: BTreeMap<MessageId, (ConversationId, UserId, DateTime<Utc>)>,
+    /// Reactions by message: each key (in the order first used) with who reacted.
+    pub(super) reactions: HashMap<MessageId, Vec<(crate::ReactionKey, Vec<UserId>)>>,
 }
 
 impl State {
@@ -248,6 +250,7 @@ impl State {
             created_at: now,
             updated_at: now,
             edited_at: None,
+            reactions: Vec::new(),
         };
         let c = &mut stored.conversation;
         c.last_seq = seq;
@@ -383,6 +386,7 @@ impl State {
         stored.deleted = true;
         stored.versions.clear();
         self.pins.remove(&id);
+        self.reactions.remove(&id);
         let message = stored.message.clone();
         let newest = self
             .visible(message.conversation_id)

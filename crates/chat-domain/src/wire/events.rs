@@ -60,11 +60,15 @@ pub enum ServerEvent {
     MessagePinned(PinNotice),
     /// `message_unpinned`: a message was unpinned.
     MessageUnpinned(PinNotice),
+    /// `reaction_added`: a member reacted to a message.
+    ReactionAdded(ReactionNotice),
+    /// `reaction_removed`: a member took a reaction back.
+    ReactionRemoved(ReactionNotice),
 }
 
 impl ServerEvent {
     /// Every event name the server emits, for documentation and tests.
-    pub const NAMES: [&'static str; 19] = [
+    pub const NAMES: [&'static str; 21] = [
         "new_message",
         "message_notification",
         "messages_read",
@@ -84,6 +88,8 @@ impl ServerEvent {
         "message_edited",
         "message_pinned",
         "message_unpinned",
+        "reaction_added",
+        "reaction_removed",
     ];
 
     /// The event's name on the wire.
@@ -108,6 +114,8 @@ impl ServerEvent {
             ServerEvent::MessageEdited(_) => 16,
             ServerEvent::MessagePinned(_) => 17,
             ServerEvent::MessageUnpinned(_) => 18,
+            ServerEvent::ReactionAdded(_) => 19,
+            ServerEvent::ReactionRemoved(_) => 20,
         };
         Self::NAMES[index]
     }
@@ -137,6 +145,8 @@ impl ServerEvent {
             )),
             ChatEvent::MessagePinned(pin) => ServerEvent::MessagePinned(pin.into()),
             ChatEvent::MessageUnpinned(pin) => ServerEvent::MessageUnpinned(pin.into()),
+            ChatEvent::ReactionAdded(reaction) => ServerEvent::ReactionAdded(reaction.into()),
+            ChatEvent::ReactionRemoved(reaction) => ServerEvent::ReactionRemoved(reaction.into()),
         }
     }
 
@@ -328,6 +338,41 @@ impl From<&crate::PinChanged> for PinNotice {
             message_id: pin.message_id.get(),
             seq: pin.seq.get(),
             by: pin.by.get(),
+        }
+    }
+}
+
+/// `reaction_added` / `reaction_removed`: `{ conversationId, messageId, seq, key, userId,
+/// count }`, `count` being how many members react with `key` after the change.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionNotice {
+    /// The conversation.
+    #[serde(rename = "conversationId")]
+    pub conversation_id: i64,
+    /// The message.
+    #[serde(rename = "messageId")]
+    pub message_id: i64,
+    /// Its place in the conversation.
+    pub seq: i64,
+    /// The emoji or short name.
+    pub key: String,
+    /// Who reacted, or took it back.
+    #[serde(rename = "userId")]
+    pub user_id: i64,
+    /// How many members react with `key` now.
+    pub count: i64,
+}
+
+impl From<&crate::ReactionChanged> for ReactionNotice {
+    fn from(reaction: &crate::ReactionChanged) -> Self {
+        ReactionNotice {
+            conversation_id: reaction.conversation_id.get(),
+            message_id: reaction.message_id.get(),
+            seq: reaction.seq.get(),
+            key: reaction.key.as_str().to_owned(),
+            user_id: reaction.user_id.get(),
+            count: reaction.count,
         }
     }
 }

@@ -85,6 +85,33 @@ pub struct MessageView {
     )]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     edited_at: Option<DateTime<Utc>>,
+    /// Its reactions, `[{ key, count, me }]`, keys in the order first used; absent when it has
+    /// none (and in live events, which carry reactions as events of their own).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    reactions: Vec<ReactionView>,
+}
+
+/// One reaction key on a message, as the reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionView {
+    /// The emoji or short name.
+    pub key: String,
+    /// How many members reacted with it.
+    pub count: i64,
+    /// Whether the reader is one of them.
+    pub me: bool,
+}
+
+impl From<&crate::Reaction> for ReactionView {
+    fn from(reaction: &crate::Reaction) -> Self {
+        ReactionView {
+            key: reaction.key.as_str().to_owned(),
+            count: reaction.count,
+            me: reaction.me,
+        }
+    }
 }
 
 impl MessageView {
@@ -110,6 +137,7 @@ impl MessageView {
             seq: message.seq.get(),
             client_message_id: message.client_message_id.clone(),
             edited_at: message.edited_at,
+            reactions: message.reactions.iter().map(ReactionView::from).collect(),
         }
     }
 

@@ -119,7 +119,9 @@ impl Hub {
                 | ChatEvent::MessageDeleted(_)
                 | ChatEvent::MessageEdited(_)
                 | ChatEvent::MessagePinned(_)
-                | ChatEvent::MessageUnpinned(_) => rooms.in_room(room, None),
+                | ChatEvent::MessageUnpinned(_)
+                | ChatEvent::ReactionAdded(_)
+                | ChatEvent::ReactionRemoved(_) => rooms.in_room(room, None),
                 // A new or changed group reaches every member's sockets, in its room or not,
                 // so that conversation lists update live.
                 ChatEvent::ConversationCreated(changed)

@@ -66,6 +66,7 @@ fn message(seq: i64) -> StreamEvent {
                 created_at: now,
                 updated_at: now,
                 edited_at: None,
+                reactions: Vec::new(),
             },
             members: vec![
                 UserRef {

@@ -1,8 +1,8 @@
-// Edits with the real socket.io-client: `edit_message` is acknowledged with the edited record,
-// the room gets `message_edited`, and a socket that was away while a message was edited and
-// another sent, edited and deleted recovers the edit and the deletion, in order, and nothing
-// of the deleted message; pins reach the room and are recovered the same way. Users 37..40 are
-// this file's own (two per transport).
+// Edits, reactions and pins with the real socket.io-client: `edit_message` is acknowledged
+// with the edited record, the room gets `message_edited`, `reaction_added` and
+// `message_pinned` live, and a socket that was away while a message was edited and reacted to
+// and another was sent, edited and deleted recovers each change once, in order, and nothing of
+// the deleted message. Users 37..40 are this file's own (two per transport).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TRANSPORTS, ask, clientsClosedAfterEach, connect, next, rest } from "./helpers.mjs";
@@ -13,6 +13,16 @@ TRANSPORTS.forEach(({ name, transports }, index) => {
   const [alice, bob] = [37 + 2 * index, 38 + 2 * index];
 
   describe(`edits over ${name}`, () => {
+    test("a reaction reaches the room live with its count", async () => {
+      const sent = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "react" })).body.data;
+      const bobSocket = await client(bob, transports);
+      await ask(bobSocket, "join_conversation", { conversationId: sent.conversation_id });
+      const added = next(bobSocket, "reaction_added");
+      const answer = await rest(alice, "PUT", `/api/chat/messages/${sent.id}/reactions/thumbsup`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(await added, { conversationId: sent.conversation_id, messageId: sent.id, seq: sent.seq, key: "thumbsup", userId: alice, count: 1 });
+    });
+
     test("an edit is acknowledged with editedAt and reaches the room as message_edited", async () => {
       const sent = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "helo" });
       assert.equal(sent.status, 201, JSON.stringify(sent.body));
@@ -41,24 +51,27 @@ TRANSPORTS.forEach(({ name, transports }, index) => {
         await ask(socket, "join_conversation", { conversationId: message.conversation_id });
         const seen = [];
         socket.onAny((event, payload) => {
-          if (["new_message", "message_edited", "message_deleted"].includes(event)) seen.push([event, payload]);
+          if (["new_message", "message_edited", "reaction_added", "message_deleted"].includes(event)) seen.push([event, payload]);
         });
         const recovered = new Promise((resolve) => socket.once("connect", () => resolve(socket.recovered)));
         socket.io.engine.close();
-        // While Bob is away: the message is edited twice; another is sent, edited, deleted.
+        // While Bob is away: the message is edited twice and reacted to; another is sent,
+        // edited, deleted.
         for (const content of ["v2", "v3"]) {
           const edit = await rest(alice, "PATCH", `/api/chat/messages/${message.id}`, { content });
           assert.equal(edit.status, 200, JSON.stringify(edit.body));
         }
+        const reacted = await rest(alice, "PUT", `/api/chat/messages/${message.id}/reactions/${encodeURIComponent("🎉")}`);
+        assert.equal(reacted.status, 200, JSON.stringify(reacted.body));
         const doomed = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "secret" })).body.data;
         assert.equal((await rest(alice, "PATCH", `/api/chat/messages/${doomed.id}`, { content: "secret 2" })).status, 200);
         assert.equal((await rest(alice, "DELETE", `/api/chat/messages/${doomed.id}`)).status, 200);
         assert.equal(await recovered, true, "socket.recovered");
         const deadline = Date.now() + 10000;
-        while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (seen.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         assert.deepEqual(
-          seen.map(([event, payload]) => [event, payload.content ?? payload.messageId]),
-          [["message_edited", "v2"], ["message_edited", "v3"], ["message_deleted", doomed.id]],
+          seen.map(([event, payload]) => [event, payload.key ?? payload.content ?? payload.messageId]),
+          [["message_edited", "v2"], ["message_edited", "v3"], ["reaction_added", "🎉"], ["message_deleted", doomed.id]],
           JSON.stringify(seen),
         );
         assert.ok(!JSON.stringify(seen).includes("secret"), "nothing of the deleted message's text");
