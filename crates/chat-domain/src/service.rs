@@ -376,25 +376,6 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         }
     }
 
-    /// Fills in the reactions of messages the caller may see, as the caller sees them.
-    pub(crate) async fn with_reactions(
-        &self,
-        caller: UserId,
-        messages: &mut [Message],
-    ) -> Result<(), ChatError> {
-        if messages.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
-        let mut reactions = self.store.reactions_for(caller, &ids).await?;
-        for message in messages {
-            if let Some(found) = reactions.remove(&message.id) {
-                message.reactions = found;
-            }
-        }
-        Ok(())
-    }
-
     /// Forgets the cached member lists, whose names may be out of date.
     fn names_changed(&self) {
         self.pairs.clear();

@@ -1,11 +1,52 @@
-//! Edits in the in-memory store: the same rules as PostgreSQL's (`chat-store-pg` `edits.rs`).
+//! Edits and deletions in the in-memory store: the same rules as PostgreSQL's (`chat-store-pg`
+//! `edits.rs`, `messages.rs`).
 
 use chrono::{DateTime, Utc};
 
 use super::state::State;
-use crate::{ChatError, ChatEvent, Edited, MessageEdited, MessageId, MessageVersion, UserId};
+use crate::{
+    ChatError, ChatEvent, Edited, Message, MessageDeleted, MessageEdited, MessageId,
+    MessageVersion, StreamPosition, UserId,
+};
 
 impl State {
+    /// See [`crate::MessageRepo::delete_message`]; a deletion takes the message's versions,
+    /// pin and reactions along.
+    pub(super) fn delete(
+        &mut self,
+        sender: UserId,
+        id: MessageId,
+        now: DateTime<Utc>,
+    ) -> Option<(Message, StreamPosition)> {
+        let stored = self.messages.get_mut(&id)?;
+        if stored.deleted || stored.message.sender_id != sender {
+            return None;
+        }
+        stored.deleted = true;
+        stored.versions.clear();
+        self.pins.remove(&id);
+        self.reactions.remove(&id);
+        let message = stored.message.clone();
+        let newest = self
+            .visible(message.conversation_id)
+            .next_back()
+            .map(|m| (m.seq, m.content.clone()));
+        let stored = self.conversations.get_mut(&message.conversation_id)?;
+        stored.conversation.message_count -= 1;
+        stored.conversation.updated_at = now;
+        if stored.last_message_seq == Some(message.seq) {
+            stored.last_message_seq = newest.as_ref().map(|(seq, _)| *seq);
+            stored.conversation.last_message = newest.map(|(_, content)| content);
+        }
+        let position = self.record(ChatEvent::MessageDeleted(MessageDeleted {
+            conversation_id: message.conversation_id,
+            message_id: message.id,
+            seq: message.seq,
+            deleted_by: sender,
+        }));
+        Some((message, position))
+    }
+
     /// See [`crate::MessageRepo::edit_message`].
     pub(super) fn edit(
         &mut self,

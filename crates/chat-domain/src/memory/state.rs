@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     ChatError, ChatEvent, Conversation, ConversationDetail, ConversationId, ConversationKind,
-    Member, Message, MessageDeleted, MessageId, MessageSent, MessageVersion, MessageWindow,
-    MessagesRead, PageRequest, Paged, ReadReceipt, Role, STREAM_WRITERS, SearchQuery, Seq,
-    StreamEvent, StreamPosition, UnreadCount, User, UserId, UserRef,
+    Member, Message, MessageId, MessageSent, MessageVersion, MessageWindow, MessagesRead,
+    PageRequest, Paged, ReadReceipt, Role, STREAM_WRITERS, SearchQuery, Seq, StreamEvent,
+    StreamPosition, UnreadCount, User, UserId, UserRef,
     ports::{Appended, DirectPair, NewMessage},
     writer_of,
 };
@@ -175,7 +175,10 @@ impl State {
             .map(|m| m.message.clone())
     }
 
-    fn visible(&self, conversation: ConversationId) -> impl DoubleEndedIterator<Item = &Message> {
+    pub(super) fn visible(
+        &self,
+        conversation: ConversationId,
+    ) -> impl DoubleEndedIterator<Item = &Message> {
         self.by_seq
             .range((conversation, Seq(i64::MIN))..=(conversation, Seq(i64::MAX)))
             .filter_map(|(_, id)| self.messages.get(id))
@@ -371,41 +374,6 @@ impl State {
             })
             .filter(|u| u.unread_count > 0)
             .collect()
-    }
-
-    pub(super) fn delete(
-        &mut self,
-        sender: UserId,
-        id: MessageId,
-        now: DateTime<Utc>,
-    ) -> Option<(Message, StreamPosition)> {
-        let stored = self.messages.get_mut(&id)?;
-        if stored.deleted || stored.message.sender_id != sender {
-            return None;
-        }
-        stored.deleted = true;
-        stored.versions.clear();
-        self.pins.remove(&id);
-        self.reactions.remove(&id);
-        let message = stored.message.clone();
-        let newest = self
-            .visible(message.conversation_id)
-            .next_back()
-            .map(|m| (m.seq, m.content.clone()));
-        let stored = self.conversations.get_mut(&message.conversation_id)?;
-        stored.conversation.message_count -= 1;
-        stored.conversation.updated_at = now;
-        if stored.last_message_seq == Some(message.seq) {
-            stored.last_message_seq = newest.as_ref().map(|(seq, _)| *seq);
-            stored.conversation.last_message = newest.map(|(_, content)| content);
-        }
-        let position = self.record(ChatEvent::MessageDeleted(MessageDeleted {
-            conversation_id: message.conversation_id,
-            message_id: message.id,
-            seq: message.seq,
-            deleted_by: sender,
-        }));
-        Some((message, position))
     }
 }
 

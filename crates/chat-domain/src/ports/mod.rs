@@ -5,18 +5,17 @@
 //! finds nothing in a conversation the caller is not a member of: the scoping lives in the
 //! query as well as in the service.
 
-use std::collections::HashMap;
 use std::future::Future;
 
-use chrono::{DateTime, Utc};
-
 use crate::{
-    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Edited,
-    GroupChange, GroupWrite, Message, MessageBody, MessageId, MessageVersion, MessageWindow,
-    NewGroup, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey, ReactionWrite, ReadReceipt,
-    RecoveryRepo, SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken, UnreadCount, User,
-    UserId, Username,
+    ChatError, ConversationDetail, ConversationId, GroupChange, GroupWrite, NewGroup, PageRequest,
+    Paged, ReadReceipt, RecoveryRepo, SearchQuery, Seq, StreamEvent, StreamPosition, StreamToken,
+    UnreadCount, User, UserId, Username,
 };
+
+mod messages;
+
+pub use messages::{Appended, MessageRepo, NewMessage};
 
 /// A user record to create, or to refresh when it exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,21 +61,6 @@ impl DirectPair {
     pub fn high(self) -> UserId {
         self.high
     }
-}
-
-/// A message to append to a conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMessage {
-    /// Where it goes.
-    pub conversation_id: ConversationId,
-    /// Who sends it; must be a member.
-    pub sender_id: UserId,
-    /// The text.
-    pub content: MessageBody,
-    /// An optional attachment link.
-    pub attachment_url: Option<AttachmentUrl>,
-    /// The sender's own id for the send.
-    pub client_message_id: Option<ClientMessageId>,
 }
 
 /// Whose profiles a user may find: everyone (built-in accounts, an open directory) or only
@@ -203,120 +187,6 @@ pub trait ConversationRepo {
     ) -> impl Future<Output = Result<Vec<UnreadCount>, ChatError>> + Send;
 }
 
-/// Messages: appending, reading, searching and deleting.
-pub trait MessageRepo {
-    /// Appends a message with the conversation's next `seq`, updates its counters, moves the
-    /// sender's watermark and records it in the stream, all in one transaction. `None` when
-    /// the sender is not a member. A client message id the sender used before answers with
-    /// the stored message ([`Appended::Retried`]) when the conversation, content and
-    /// attachment are the same, and is a `Conflict` otherwise.
-    fn append_message(
-        &self,
-        message: NewMessage,
-    ) -> impl Future<Output = Result<Option<Appended>, ChatError>> + Send;
-
-    /// The window of visible messages, newest first; empty unless `viewer` is a member.
-    fn messages(
-        &self,
-        viewer: UserId,
-        conversation: ConversationId,
-        window: MessageWindow,
-    ) -> impl Future<Output = Result<Vec<Message>, ChatError>> + Send;
-
-    /// Visible messages containing the query (literally, ignoring case), newest first, with
-    /// the number of matches; empty unless `viewer` is a member.
-    fn search_messages(
-        &self,
-        viewer: UserId,
-        conversation: ConversationId,
-        query: &SearchQuery,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<Message>, ChatError>> + Send;
-
-    /// One visible message of a conversation, if `viewer` is a member.
-    fn message(
-        &self,
-        viewer: UserId,
-        conversation: ConversationId,
-        id: MessageId,
-    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
-
-    /// Soft-deletes a visible message if `sender` sent it, keeping the conversation's counters
-    /// and last-message preview right, and records it in the stream. Returns the message as
-    /// it was.
-    fn delete_message(
-        &self,
-        sender: UserId,
-        id: MessageId,
-    ) -> impl Future<Output = Result<Option<(Message, StreamPosition)>, ChatError>> + Send;
-
-    /// Replaces the text of a visible message `editor` sent, if it was sent at or after
-    /// `not_before` (the edit window), keeping the text it replaces as a version, the
-    /// conversation's preview right when it is the newest message, and recording the edit in
-    /// the stream (with its text, so that a replay shows each edit). `None` when the message
-    /// is not the editor's visible message; [`ChatError::Conflict`] when it is but was sent
-    /// before `not_before`. The text it already has changes nothing ([`Edited::Unchanged`]).
-    fn edit_message(
-        &self,
-        editor: UserId,
-        id: MessageId,
-        content: String,
-        not_before: Option<DateTime<Utc>>,
-    ) -> impl Future<Output = Result<Option<Edited>, ChatError>> + Send;
-
-    /// Every version of a visible message of a conversation `viewer` belongs to, oldest first
-    /// (what was sent, then each edit's text); `None` outside the viewer's reach.
-    fn message_history(
-        &self,
-        viewer: UserId,
-        id: MessageId,
-    ) -> impl Future<Output = Result<Option<Vec<MessageVersion>>, ChatError>> + Send;
-
-    /// Pins (`pinned`) or unpins a visible message of `conversation` for `actor`, checking
-    /// [`crate::may_pin`] in the same transaction, and records it in the stream. `None` when
-    /// the actor is not a member of the conversation; `NotFound` (message) for a message not
-    /// visible in it; [`crate::too_many_pins`] when it holds `max_pins` already;
-    /// [`PinWrite::Unchanged`] when there is nothing to do.
-    fn set_pin(
-        &self,
-        actor: UserId,
-        conversation: ConversationId,
-        message: MessageId,
-        pinned: bool,
-        max_pins: usize,
-    ) -> impl Future<Output = Result<Option<PinWrite>, ChatError>> + Send;
-
-    /// Adds (`on`) or removes `actor`'s reaction `key` on a visible message of a conversation
-    /// they belong to, and records it in the stream with the key's count after it. `None`
-    /// when the message is not visible to the actor; [`crate::too_many_reaction_kinds`] when
-    /// the key is new and the message has `max_kinds` keys already; [`ReactionWrite::Unchanged`]
-    /// when there is nothing to do.
-    fn set_reaction(
-        &self,
-        actor: UserId,
-        message: MessageId,
-        key: ReactionKey,
-        on: bool,
-        max_kinds: usize,
-    ) -> impl Future<Output = Result<Option<ReactionWrite>, ChatError>> + Send;
-
-    /// The reactions of some messages as `viewer` sees them (`me`), by message, keys in the
-    /// order they were first used; messages without reactions are absent. The caller has
-    /// already checked that `viewer` may see the messages.
-    fn reactions_for(
-        &self,
-        viewer: UserId,
-        messages: &[MessageId],
-    ) -> impl Future<Output = Result<HashMap<MessageId, Vec<Reaction>>, ChatError>> + Send;
-
-    /// The pins of a conversation `viewer` belongs to, the latest first; `None` otherwise.
-    fn pins(
-        &self,
-        viewer: UserId,
-        conversation: ConversationId,
-    ) -> impl Future<Output = Result<Option<Vec<Pin>>, ChatError>> + Send;
-}
-
 /// Groups: creating them and changing their members and settings. Each write checks the
 /// actor's role with [`crate::authorize`] inside its own transaction and records what it did
 /// in the stream, like a message.
@@ -343,25 +213,6 @@ pub trait GroupRepo {
         id: ConversationId,
         change: GroupChange,
     ) -> impl Future<Output = Result<Option<GroupWrite>, ChatError>> + Send;
-}
-
-/// What an append did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Appended {
-    /// The message was stored at this place in the stream.
-    New(Message, StreamPosition),
-    /// The sender had sent this message before with the same client message id: nothing was
-    /// written, and this is the stored message (a retry after a lost answer).
-    Retried(Message),
-}
-
-impl Appended {
-    /// The stored message.
-    pub fn message(&self) -> &Message {
-        match self {
-            Appended::New(message, _) | Appended::Retried(message) => message,
-        }
-    }
 }
 
 /// Where each of a reader's conversations is to be read from: the conversations named in
