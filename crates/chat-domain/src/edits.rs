@@ -43,7 +43,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 )
             }
         };
-        let message = match self
+        let mut message = match self
             .store()
             .edit_message(caller, id, body.as_str().to_owned(), not_before)
             .await?
@@ -57,6 +57,8 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             }
         };
         let conversation = self.member_view(caller, message.conversation_id).await?;
+        self.with_reactions(caller, std::slice::from_mut(&mut message))
+            .await?;
         Ok((conversation, message))
     }
 

@@ -95,11 +95,16 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         conversation: ConversationId,
     ) -> Result<(crate::ConversationDetail, Vec<Pin>), ChatError> {
         let detail = self.member_view(caller, conversation).await?;
-        let pins = self
+        let mut pins = self
             .store()
             .pins(caller, conversation)
             .await?
             .ok_or(ChatError::not_found(Entity::Conversation))?;
+        let mut messages: Vec<Message> = pins.iter().map(|pin| pin.message.clone()).collect();
+        self.with_reactions(caller, &mut messages).await?;
+        for (pin, message) in pins.iter_mut().zip(messages) {
+            pin.message = message;
+        }
         Ok((detail, pins))
     }
 }

@@ -4,7 +4,7 @@
 //! (`reaction_added`, `reaction_removed`).
 
 use icu_properties::CodePointSetData;
-use icu_properties::props::{Emoji, EmojiComponent, ExtendedPictographic};
+use icu_properties::props::{Emoji, EmojiModifier, ExtendedPictographic};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -12,8 +12,12 @@ use crate::{
     Store, StreamPosition, UserId,
 };
 
-/// Longest key, in bytes (a family emoji with skin tones is 25; a short name at most 32).
-const MAX_KEY_BYTES: usize = 32;
+/// Longest key, in bytes: room for the longest emoji sequences (a kiss with two skin tones is
+/// 35 bytes, a family of four with skin tones 41).
+const MAX_KEY_BYTES: usize = 64;
+
+/// Longest short name, in characters.
+const MAX_SHORT_NAME: usize = 32;
 
 /// A reaction's key: an emoji (one sequence of emoji characters, joiners and variation
 /// selectors included) or a short name (`thumbsup`, `+1`, `party_parrot`: 1 to 32 lowercase
@@ -33,14 +37,21 @@ impl ReactionKey {
         if raw.is_empty() || raw.len() > MAX_KEY_BYTES {
             return Err(invalid());
         }
-        let short_name = raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_+-".contains(&b));
+        let short_name = raw.len() <= MAX_SHORT_NAME
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_+-".contains(&b));
         if short_name || is_emoji(raw) {
             Ok(ReactionKey(raw.to_owned()))
         } else {
             Err(invalid())
         }
+    }
+
+    /// A key read back from a store, which validated it when it was written; it is not
+    /// checked again, so that tightening the rules never makes stored reactions unreadable.
+    pub fn stored(key: String) -> Self {
+        ReactionKey(key)
     }
 
     /// The key as given.
@@ -49,20 +60,34 @@ impl ReactionKey {
     }
 }
 
-/// Whether `text` is made of emoji only: emoji characters, their components (skin tones,
-/// keycaps, regional indicators), zero-width joiners and variation selectors, with at least
-/// one pictograph (so that a bare digit or `#` is not an emoji).
+/// Whether `text` is one emoji: emoji joined by zero-width joiners, each a pictograph with
+/// its presentation selector, skin tone or tag sequence, a flag (two regional indicators), or
+/// a keycap (`1️⃣`, `#️⃣`). Runs of several emoji, or of text and emoji, are refused.
 fn is_emoji(text: &str) -> bool {
-    let emoji = CodePointSetData::new::<Emoji>();
-    let component = CodePointSetData::new::<EmojiComponent>();
-    let pictographic = CodePointSetData::new::<ExtendedPictographic>();
-    let allowed = |ch: char| {
-        emoji.contains(ch) || component.contains(ch) || matches!(ch, '\u{200D}' | '\u{FE0F}')
+    text.split('\u{200D}').all(is_emoji_part)
+}
+
+/// One ZWJ-separated part of an emoji.
+fn is_emoji_part(part: &str) -> bool {
+    let regional = |ch: char| ('\u{1F1E6}'..='\u{1F1FF}').contains(&ch);
+    let mut chars = part.chars();
+    let Some(first) = chars.next() else {
+        return false;
     };
-    text.chars().all(allowed)
-        && text
-            .chars()
-            .any(|ch| pictographic.contains(ch) || ('\u{1F1E6}'..='\u{1F1FF}').contains(&ch))
+    let rest: Vec<char> = chars.collect();
+    if regional(first) {
+        return matches!(rest.as_slice(), [second] if regional(*second));
+    }
+    if matches!(first, '0'..='9' | '#' | '*') {
+        return matches!(rest.as_slice(), ['\u{20E3}'] | ['\u{FE0F}', '\u{20E3}']);
+    }
+    let pictograph = CodePointSetData::new::<ExtendedPictographic>().contains(first)
+        || CodePointSetData::new::<Emoji>().contains(first);
+    let modifier = CodePointSetData::new::<EmojiModifier>();
+    pictograph
+        && rest.iter().all(|&ch| {
+            ch == '\u{FE0F}' || modifier.contains(ch) || ('\u{E0020}'..='\u{E007F}').contains(&ch)
+        })
 }
 
 /// One key on a message, as a viewer sees it.
@@ -181,6 +206,14 @@ mod tests {
             "+1",
             "party_parrot",
             "-1",
+            "7",
+            "❤",
+            "1️⃣",
+            "#\u{20E3}",
+            "🏳️‍🌈",
+            "🧑🏻‍❤️‍💋‍🧑🏼",
+            "👨🏻‍👩🏻‍👧🏻‍👦🏻",
+            "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
         ] {
             assert!(ReactionKey::parse(good).is_ok(), "{good:?}");
         }
@@ -194,6 +227,12 @@ mod tests {
             "👍 ",
             &"x".repeat(33),
             "\u{200D}",
+            "👍👍",
+            "👍❤️🇫🇷",
+            "1👍",
+            "#👍",
+            "🇫",
+            "👍\u{200D}",
         ] {
             assert!(ReactionKey::parse(bad).is_err(), "{bad:?}");
         }

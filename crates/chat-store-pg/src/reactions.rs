@@ -16,20 +16,32 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use crate::stream::{Record, record};
 use crate::{PgStore, query_error};
 
-/// The visible message, its row locked, while the actor is a member of its conversation; and
-/// whether the actor reacts with the key, whether anyone does, and how many keys it has.
+/// The visible message, its row locked, while the actor is a member of its conversation.
+/// Reactions to one message take turns on this lock.
 const TARGET: &str = "
-SELECT x.conversation_id, x.seq,
-       EXISTS (SELECT 1 FROM message_reactions r
-                WHERE r.message_id = x.id AND r.key = $3 AND r.user_id = $2) AS mine,
-       EXISTS (SELECT 1 FROM message_reactions r
-                WHERE r.message_id = x.id AND r.key = $3) AS used,
-       (SELECT count(DISTINCT r.key) FROM message_reactions r WHERE r.message_id = x.id) AS kinds
+SELECT x.conversation_id, x.seq
   FROM messages x
  WHERE x.id = $1 AND x.deleted_at IS NULL
    AND EXISTS (SELECT 1 FROM conversation_members m
                 WHERE m.conversation_id = x.conversation_id AND m.user_id = $2)
    FOR UPDATE OF x";
+
+/// Whether the actor reacts with the key, whether anyone does, and how many keys the message
+/// has. A statement of its own, after the lock: under READ COMMITTED it sees what the
+/// reactions that held the lock before committed (the locking statement's own snapshot
+/// predates its wait).
+const STATE: &str = "
+SELECT EXISTS (SELECT 1 FROM message_reactions r
+                WHERE r.message_id = $1 AND r.key = $3 AND r.user_id = $2) AS mine,
+       EXISTS (SELECT 1 FROM message_reactions r WHERE r.message_id = $1 AND r.key = $3) AS used,
+       (SELECT count(DISTINCT r.key) FROM message_reactions r WHERE r.message_id = $1) AS kinds";
+
+/// Adds the actor's row, dated like the key's first use so that keys keep their order while
+/// any member still reacts with them.
+const ADD: &str = "
+INSERT INTO message_reactions (message_id, key, user_id, created_at)
+SELECT $1, $2, $3, COALESCE((SELECT min(r.created_at) FROM message_reactions r
+                              WHERE r.message_id = $1 AND r.key = $2), clock_timestamp())";
 
 /// Some messages' reactions as one reader sees them, keys in the order first used.
 const FOR_READER: &str = "
@@ -45,6 +57,10 @@ struct TargetRow {
     conversation_id: i64,
     #[diesel(sql_type = BigInt)]
     seq: i64,
+}
+
+#[derive(QueryableByName)]
+struct StateRow {
     #[diesel(sql_type = Bool)]
     mine: bool,
     #[diesel(sql_type = Bool)]
@@ -93,22 +109,27 @@ pub(crate) async fn set_reaction(
             let target: Option<TargetRow> = diesel::sql_query(TARGET)
                 .bind::<BigInt, _>(message.get())
                 .bind::<BigInt, _>(actor.get())
-                .bind::<Text, _>(key.as_str())
                 .get_result(conn)
                 .await
                 .optional()?;
             let Some(target) = target else {
                 return Ok(Outcome::NotVisible);
             };
-            if target.mine == on {
+            let state: StateRow = diesel::sql_query(STATE)
+                .bind::<BigInt, _>(message.get())
+                .bind::<BigInt, _>(actor.get())
+                .bind::<Text, _>(key.as_str())
+                .get_result(conn)
+                .await?;
+            if state.mine == on {
                 return Ok(Outcome::Done(ReactionWrite::Unchanged));
             }
-            if on && !target.used && usize::try_from(target.kinds).unwrap_or(usize::MAX) >= max_kinds
+            if on && !state.used && usize::try_from(state.kinds).unwrap_or(usize::MAX) >= max_kinds
             {
                 return Ok(Outcome::TooMany);
             }
             let change = if on {
-                "INSERT INTO message_reactions (message_id, key, user_id) VALUES ($1, $2, $3)"
+                ADD
             } else {
                 "DELETE FROM message_reactions WHERE message_id = $1 AND key = $2 AND user_id = $3"
             };
@@ -174,14 +195,11 @@ pub(crate) async fn reactions_for(
         .map_err(query_error)?;
     let mut found: HashMap<MessageId, Vec<Reaction>> = HashMap::new();
     for row in rows {
-        let key = ReactionKey::parse(&row.key).map_err(|_| {
-            ChatError::Internal(format!("unexpected reaction key {:?}", row.key).into())
-        })?;
         found
             .entry(MessageId(row.message_id))
             .or_default()
             .push(Reaction {
-                key,
+                key: ReactionKey::stored(row.key),
                 count: row.count,
                 me: row.me,
             });

@@ -199,8 +199,7 @@ impl EventRow {
                     conversation_id,
                     message_id: MessageId(self.message_id.ok_or_else(corrupt)?),
                     seq: Seq(self.seq),
-                    key: ReactionKey::parse(self.edit_content.as_deref().unwrap_or_default())
-                        .map_err(|_| corrupt())?,
+                    key: ReactionKey::stored(self.edit_content.clone().ok_or_else(corrupt)?),
                     user_id: UserId(self.user_id),
                     count: self.amount.unwrap_or(0),
                 };

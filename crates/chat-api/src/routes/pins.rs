@@ -106,6 +106,8 @@ pub(crate) async fn pin<S: Store, E: EventSink>(
         (status = 400, description = "An id that is not a positive integer.", body = ErrorEnvelope),
         (status = 403, description = "A plain member of a group.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation or message, or the caller is not in it.", body = ErrorEnvelope),
+        (status = 429, description = "The caller writes faster than the send rate, which pins share.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until a write is allowed again."))),
     ),
     security(("bearer_jwt" = [])),
 )]

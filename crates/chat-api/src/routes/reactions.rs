@@ -72,6 +72,8 @@ pub(crate) async fn add<S: Store, E: EventSink>(
         (status = 200, description = "Removed (or was not there): the message's reactions.", body = Envelope<Vec<ReactionView>>),
         (status = 400, description = "An invalid key or id.", body = ErrorEnvelope),
         (status = 404, description = "No such message, deleted, or outside the caller's conversations.", body = ErrorEnvelope),
+        (status = 429, description = "The caller writes faster than the send rate, which reactions share.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until a write is allowed again."))),
     ),
     security(("bearer_jwt" = [])),
 )]

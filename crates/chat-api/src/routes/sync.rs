@@ -20,6 +20,7 @@ const MAX_LIMIT: usize = 1000;
 
 /// The query of `GET /api/chat/sync`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SyncQuery {
     /// The `next` of the previous answer. Without it, the answer holds no change and the
     /// token of now: where a client that has just loaded everything starts.

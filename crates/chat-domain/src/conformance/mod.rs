@@ -69,6 +69,7 @@ macro_rules! store_conformance_tests {
             members_pin_in_a_direct_conversation_and_managers_in_a_group,
             pins_are_bounded_replayed_in_order_and_go_with_their_message,
             reactions_count_per_key_show_me_and_replay_in_order,
+            concurrent_reactions_count_once_and_keep_the_limit,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {

@@ -101,6 +101,10 @@ pub async fn reactions_count_per_key_show_me_and_replay_in_order<S: Store>(store
         })
         .collect();
     assert_eq!(replayed, expected);
+    // A key keeps its place while anyone still reacts with it, whoever used it first.
+    service.react(BOB, message.id, "👍", true).await.unwrap();
+    let order = service.react(ALICE, message.id, "👍", false).await.unwrap();
+    assert_eq!(seen(&order), [("👍", 1, false), ("pizza", 1, true)]);
     // A deleted message takes its reactions along.
     service.delete_message(ALICE, message.id).await.unwrap();
     assert_not_found(
@@ -114,4 +118,72 @@ pub async fn reactions_count_per_key_show_me_and_replay_in_order<S: Store>(store
             .unwrap()
             .is_empty()
     );
+}
+
+pub async fn concurrent_reactions_count_once_and_keep_the_limit<S: Store>(store: S) {
+    let policy = Policy {
+        limits: Limits {
+            max_reaction_kinds: 2,
+            ..Limits::default()
+        },
+        ..Policy::default()
+    };
+    let (service, events) = setup_with(store.clone(), policy).await;
+    let message = service
+        .send_message(send(ALICE, BOB, "vote"))
+        .await
+        .unwrap()
+        .message;
+    events.take();
+    // Both members, many times at once, with keys of their own and one shared key.
+    let service = &service;
+    let mut attempts = Vec::new();
+    for key in ["one", "two", "three", "four"] {
+        for user in [ALICE, BOB] {
+            attempts.push(service.react(user, message.id, key, true));
+        }
+    }
+    for _ in 0..6 {
+        attempts.push(service.react(ALICE, message.id, "one", true));
+    }
+    let answers = super::join_all(attempts).await;
+    for answer in &answers {
+        assert!(
+            matches!(answer, Ok(_) | Err(ChatError::Conflict(_))),
+            "a refusal for the limit, nothing else: {answer:?}"
+        );
+    }
+    let page = service
+        .messages(
+            ALICE,
+            message.conversation_id,
+            MessageWindow::Page(PageRequest { page: 1, limit: 1 }),
+        )
+        .await
+        .unwrap();
+    let reactions = &page.messages[0].reactions;
+    assert!(reactions.len() <= 2, "at most two keys: {reactions:?}");
+    let added = events
+        .take()
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::ReactionAdded(_)))
+        .count();
+    let counted: i64 = reactions.iter().map(|r| r.count).sum();
+    assert_eq!(
+        i64::try_from(added).unwrap(),
+        counted,
+        "one event per reaction stored"
+    );
+    // Many removals of one reaction at once: one event.
+    let key = reactions[0].key.as_str().to_owned();
+    let removals = (0..8).map(|_| service.react(ALICE, message.id, &key, false));
+    for answer in super::join_all(removals).await {
+        answer.unwrap();
+    }
+    let removed = events
+        .take()
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::ReactionRemoved(_)))
+        .count();
+    assert!(removed <= 1, "{removed} events for one removal");
 }
