@@ -88,14 +88,7 @@ pub(crate) async fn edit(
     let mut conn = store.conn().await?;
     let outcome = conn
         .transaction::<_, DieselError, _>(async |conn| {
-            // The conversation's row first, as every write to a conversation takes it.
-            diesel::sql_query(
-                "SELECT 1 FROM conversations WHERE id = \
-                 (SELECT conversation_id FROM messages WHERE id = $1) FOR UPDATE",
-            )
-            .bind::<BigInt, _>(id.get())
-            .execute(conn)
-            .await?;
+            lock_conversation_of(conn, id).await?;
             let found: Option<MessageRow> = diesel::sql_query(EDITABLE)
                 .bind::<BigInt, _>(id.get())
                 .bind::<BigInt, _>(editor.get())
@@ -198,6 +191,22 @@ pub(crate) async fn purge(
         "UPDATE stream_events SET content = NULL WHERE message_id = $1 AND kind = 'edited'",
     )
     .bind::<BigInt, _>(id.get())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks the row of a message's conversation, first, as every write to a conversation takes
+/// it: the write then sees every append and deletion that committed before it.
+pub(crate) async fn lock_conversation_of(
+    conn: &mut diesel_async::AsyncPgConnection,
+    message: MessageId,
+) -> Result<(), DieselError> {
+    diesel::sql_query(
+        "SELECT 1 FROM conversations WHERE id = \
+         (SELECT conversation_id FROM messages WHERE id = $1) FOR UPDATE",
+    )
+    .bind::<BigInt, _>(message.get())
     .execute(conn)
     .await?;
     Ok(())

@@ -221,13 +221,7 @@ impl MessageRepo for PgStore {
     ) -> Result<Option<(Message, StreamPosition)>, ChatError> {
         let mut conn = self.conn().await?;
         conn.transaction::<_, DieselError, _>(async |conn| {
-            diesel::sql_query(
-                "SELECT 1 FROM conversations WHERE id = \
-                 (SELECT conversation_id FROM messages WHERE id = $1) FOR UPDATE",
-            )
-            .bind::<BigInt, _>(id.get())
-            .execute(conn)
-            .await?;
+            crate::edits::lock_conversation_of(conn, id).await?;
             let deleted: Option<MessageRow> = diesel::sql_query(DELETE)
                 .bind::<BigInt, _>(id.get())
                 .bind::<BigInt, _>(sender.get())

@@ -6,6 +6,17 @@ use crate::{
     ChatError, ChatEvent, Entity, Limits, MessageWindow, PageRequest, Policy, Store, StreamScope,
 };
 
+/// The rules with at most two reaction keys a message.
+fn two_kinds() -> Policy {
+    Policy {
+        limits: Limits {
+            max_reaction_kinds: 2,
+            ..Limits::default()
+        },
+        ..Policy::default()
+    }
+}
+
 fn seen(reactions: &[crate::Reaction]) -> Vec<(&str, i64, bool)> {
     reactions
         .iter()
@@ -14,14 +25,7 @@ fn seen(reactions: &[crate::Reaction]) -> Vec<(&str, i64, bool)> {
 }
 
 pub async fn reactions_count_per_key_show_me_and_replay_in_order<S: Store>(store: S) {
-    let policy = Policy {
-        limits: Limits {
-            max_reaction_kinds: 2,
-            ..Limits::default()
-        },
-        ..Policy::default()
-    };
-    let (service, events) = setup_with(store.clone(), policy).await;
+    let (service, events) = setup_with(store.clone(), two_kinds()).await;
     let start = store.stream_head().await.unwrap();
     let message = service
         .send_message(send(ALICE, BOB, "lunch?"))
@@ -121,14 +125,7 @@ pub async fn reactions_count_per_key_show_me_and_replay_in_order<S: Store>(store
 }
 
 pub async fn concurrent_reactions_count_once_and_keep_the_limit<S: Store>(store: S) {
-    let policy = Policy {
-        limits: Limits {
-            max_reaction_kinds: 2,
-            ..Limits::default()
-        },
-        ..Policy::default()
-    };
-    let (service, events) = setup_with(store.clone(), policy).await;
+    let (service, events) = setup_with(store.clone(), two_kinds()).await;
     let message = service
         .send_message(send(ALICE, BOB, "vote"))
         .await
