@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chat_api::auth::{HashingLimits, JwtSettings, VerifyKey};
 use chat_api::{ApiSettings, TrustedProxies};
-use chat_domain::{AccountRates, Directory, Limits, Policy, SendRate};
+use chat_domain::{AccountRates, Directory, Policy, SendRate};
 use chat_realtime::chat::RecoveryConfig;
 use chat_store_pg::PgConfig;
 
@@ -174,31 +174,7 @@ impl Config {
             30u64,
             "a number of seconds",
         )?;
-        let limits = Limits {
-            max_message_chars: positive(src, "CHAT_MAX_MESSAGE_CHARS", 5_000)?,
-            max_page_size: u32::try_from(positive(src, "CHAT_MAX_PAGE_SIZE", 100)?)
-                .map_err(|_| bad("CHAT_MAX_PAGE_SIZE", "is too large"))?,
-            max_group_members: positive(src, "CHAT_MAX_GROUP_MEMBERS", 1_000)?,
-            max_title_chars: positive(src, "CHAT_MAX_TITLE_CHARS", 100)?,
-            // Unset: no limit; 0: edits are refused.
-            edit_window: src
-                .get("CHAT_EDIT_WINDOW_SECS")
-                .map(|raw| {
-                    raw.trim()
-                        .parse::<u64>()
-                        .map(Duration::from_secs)
-                        .map_err(|_| {
-                            bad(
-                                "CHAT_EDIT_WINDOW_SECS",
-                                format!("expected a number of seconds, got {raw:?}"),
-                            )
-                        })
-                })
-                .transpose()?,
-            max_pins: positive(src, "CHAT_MAX_PINS", 50)?,
-            max_reaction_kinds: positive(src, "CHAT_MAX_REACTION_KINDS", 20)?,
-            ..Limits::default()
-        };
+        let limits = limits::limits(src)?;
         let defaults = SendRate::default();
         let send_rate = SendRate {
             per_second: parsed(
@@ -406,6 +382,7 @@ fn encode(raw: &str) -> String {
 
 mod cluster;
 mod credentials;
+mod limits;
 mod network;
 mod recovery;
 #[cfg(test)]
