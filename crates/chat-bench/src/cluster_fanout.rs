@@ -285,17 +285,12 @@ fn compared(
     {
         details.insert("balancer_cpu_us_per_msg".into(), json!(us));
     }
-    Outcome {
-        scenario: format!("cluster-fanout/{name}/{COMPARE_AT}C"),
-        duration_s: step.seconds,
-        ok: latency.count as u64,
-        errors: step.missing + step.refused,
-        rate_per_s: Some(rate),
-        ratio_to_c: ctx.calibration.map(|c| rate / c),
-        latency,
-        usage: step.usage,
+    step.outcome(
+        ctx,
+        format!("cluster-fanout/{name}/{COMPARE_AT}C"),
+        rate,
         details,
-    }
+    )
 }
 
 /// The highest passing rate of a run (its comparison step and ramp), as `socket-throughput`
@@ -328,17 +323,12 @@ fn highest(ctx: &Ctx, name: &str, measured: &Measured, one_node_per_s: Option<f6
             json!((rate / one * 100.0).round() / 100.0),
         );
     }
-    Outcome {
-        scenario: format!("cluster-fanout/{name}/throughput"),
-        duration_s: step.seconds,
-        ok: latency.count as u64,
-        errors: step.missing + step.refused,
-        rate_per_s: Some(rate),
-        ratio_to_c: ctx.calibration.map(|c| rate / c),
-        latency,
-        usage: step.usage,
+    step.outcome(
+        ctx,
+        format!("cluster-fanout/{name}/throughput"),
+        rate,
         details,
-    }
+    )
 }
 
 /// `fanout`'s room on the one server, for the comparison.

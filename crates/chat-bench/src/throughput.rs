@@ -75,6 +75,29 @@ pub(crate) struct Step {
 }
 
 impl Step {
+    /// The report line of this step as `scenario`, delivering at `rate` messages per second
+    /// (0 for a ramp without a passing step).
+    pub(crate) fn outcome(
+        &self,
+        ctx: &Ctx,
+        scenario: String,
+        rate: f64,
+        details: serde_json::Map<String, serde_json::Value>,
+    ) -> Outcome {
+        let latency = self.latencies.clone().summary();
+        Outcome {
+            scenario,
+            duration_s: self.seconds,
+            ok: latency.count as u64,
+            errors: self.missing + self.refused,
+            rate_per_s: Some(rate),
+            ratio_to_c: ctx.calibration.map(|c| rate / c),
+            latency,
+            usage: self.usage,
+            details,
+        }
+    }
+
     /// Whether the step passed: p99 within the limit, nothing missing, nothing refused.
     pub(crate) fn passed(&self) -> bool {
         self.missing == 0
@@ -357,17 +380,7 @@ fn outcomes(ctx: &Ctx, mut steps: Vec<Step>, stopped: &str) -> Vec<Outcome> {
             details.insert("stopped".into(), json!(stopped));
             details.insert("steps".into(), json!(table));
         }
-        outcomes.push(Outcome {
-            scenario: name.to_owned(),
-            duration_s: step.seconds,
-            ok: latency.count as u64,
-            errors: step.missing + step.refused,
-            rate_per_s: Some(rate),
-            ratio_to_c: ctx.calibration.map(|c| rate / c),
-            latency,
-            usage: step.usage,
-            details,
-        });
+        outcomes.push(step.outcome(ctx, name.to_owned(), rate, details));
     }
     if best.is_none() {
         eprintln!("chat-bench: socket-throughput: no rate passed ({stopped})");

@@ -47,7 +47,12 @@ impl RedisBusConfig {
 
     /// The name of key or channel `name`, under the deployment's hash tag.
     pub(crate) fn key(&self, name: &str) -> String {
-        format!("{{{}}}:{name}", self.prefix)
+        format!("{}:{name}", self.hash_tag())
+    }
+
+    /// The deployment's hash tag, `{chat}`: what every key and the channel start with.
+    pub(crate) fn hash_tag(&self) -> String {
+        format!("{{{}}}", self.prefix)
     }
 }
 

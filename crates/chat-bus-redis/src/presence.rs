@@ -78,7 +78,7 @@ struct Keys {
 
 impl Keys {
     fn new(config: &RedisBusConfig, node: &str) -> Self {
-        let prefix = config.key("").trim_end_matches(':').to_owned();
+        let prefix = config.hash_tag();
         Keys {
             nodes: format!("{prefix}:nodes"),
             epoch: format!("{prefix}:epoch"),

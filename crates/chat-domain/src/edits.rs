@@ -18,6 +18,11 @@ pub enum Edited {
     Unchanged(Message),
 }
 
+/// The refusal of an edit after the window (`CHAT_EDIT_WINDOW_SECS`); 409 over REST.
+pub fn edit_window_passed() -> ChatError {
+    ChatError::Conflict("this message can no longer be edited (the edit window has passed)".into())
+}
+
 impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Replaces the text of one of the caller's own messages and announces it; an edit that
     /// changes nothing is answered with the message and announced to nobody. Errors:

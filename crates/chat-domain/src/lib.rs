@@ -38,7 +38,7 @@ pub mod memory;
 
 pub use accounts::{AccountRates, Accounts, Password, PasswordHasher};
 pub use case::{case_key, nfc};
-pub use edits::Edited;
+pub use edits::{Edited, edit_window_passed};
 pub use entities::{
     Conversation, ConversationDetail, ConversationKind, Member, Message, MessageVersion,
     ReadReceipt, Role, UnreadCount, User, UserRef,

@@ -1,7 +1,10 @@
 //! Edits: replacing a message's text, keeping what it replaces as a version, and recording
 //! the edit in the stream with its text.
 
-use chat_domain::{ChatError, Edited, Message, MessageEdited, MessageId, MessageVersion, UserId};
+use chat_domain::{
+    ChatError, Edited, Message, MessageEdited, MessageId, MessageVersion, UserId,
+    edit_window_passed,
+};
 use chrono::{DateTime, Utc};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
@@ -135,9 +138,7 @@ pub(crate) async fn edit(
         .map_err(query_error)?;
     match outcome {
         Outcome::NotTheirs => Ok(None),
-        Outcome::TooLate => Err(ChatError::Conflict(
-            "this message can no longer be edited (the edit window has passed)".into(),
-        )),
+        Outcome::TooLate => Err(edit_window_passed()),
         Outcome::Done(edited) => Ok(Some(*edited)),
     }
 }

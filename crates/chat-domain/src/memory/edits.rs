@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::state::State;
 use crate::{
     ChatError, ChatEvent, Edited, Message, MessageDeleted, MessageEdited, MessageId,
-    MessageVersion, StreamPosition, UserId,
+    MessageVersion, StreamPosition, UserId, edit_window_passed,
 };
 
 impl State {
@@ -130,9 +130,4 @@ impl State {
         });
         Some(versions)
     }
-}
-
-/// The refusal of an edit after the window (`CHAT_EDIT_WINDOW_SECS`); 409 over REST.
-pub(crate) fn edit_window_passed() -> ChatError {
-    ChatError::Conflict("this message can no longer be edited (the edit window has passed)".into())
 }
