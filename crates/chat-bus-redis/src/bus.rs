@@ -186,7 +186,7 @@ impl RedisBus {
                 if let Some(observer) = self.observer.get() {
                     observer(&event.event);
                 }
-                deliver(&hubs, event);
+                deliver(&hubs, *event);
             }
             IncomingBody::Relay(relay) => {
                 for hub in hubs.iter().filter_map(Weak::upgrade) {

@@ -17,10 +17,10 @@ pub(crate) enum OutgoingBody<'a> {
     Relay(&'a Relay),
 }
 
-/// An incoming body.
+/// An incoming body (an event is boxed: it is far larger than a relay).
 #[derive(Debug, Deserialize)]
 pub(crate) enum IncomingBody {
-    Event(StreamEvent),
+    Event(Box<StreamEvent>),
     Relay(Relay),
 }
 

@@ -55,14 +55,17 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         {
             None => return Err(ChatError::not_found(Entity::Message)),
             Some(Edited::Unchanged(message)) => message,
-            Some(Edited::Changed(edited, position)) => {
+            Some(Edited::Changed(mut edited, position)) => {
+                let conversation = edited.message.conversation_id;
+                self.with_parents(conversation, std::slice::from_mut(&mut edited.message))
+                    .await?;
                 let message = edited.message.clone();
                 self.announce(position, ChatEvent::MessageEdited(edited));
                 message
             }
         };
         let conversation = self.member_view(caller, message.conversation_id).await?;
-        self.with_reactions(caller, std::slice::from_mut(&mut message))
+        self.decorate(caller, std::slice::from_mut(&mut message))
             .await?;
         Ok((conversation, message))
     }

@@ -197,6 +197,16 @@ pub struct Message {
     /// in events (which carry reactions as their own events).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<crate::Reaction>,
+    /// The message of the same conversation this one replies to, if any.
+    #[serde(default)]
+    pub reply_to_id: Option<MessageId>,
+    /// That parent as replies show it; filled by reads and sends (the store's row has only
+    /// `reply_to_id`), `None` when the message is no reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<crate::ReplyTo>,
+    /// How many visible replies it has; filled by history reads, 0 in events.
+    #[serde(default)]
+    pub reply_count: i64,
 }
 
 /// One version of a message's text: what was sent, or what an edit wrote.

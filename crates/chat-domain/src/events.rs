@@ -133,6 +133,16 @@ impl ChatEvent {
             | ChatEvent::MemberRoleChanged(changed) => changed.conversation_id,
         }
     }
+
+    /// The whole message the event carries, for the events that carry one (a new message,
+    /// an edit): what a store completes (its parent) before a replay hands the event out.
+    pub fn message_mut(&mut self) -> Option<&mut crate::Message> {
+        match self {
+            ChatEvent::MessageSent(sent) => Some(&mut sent.message),
+            ChatEvent::MessageEdited(edited) => Some(&mut edited.message),
+            _ => None,
+        }
+    }
 }
 
 /// Where the domain publishes events, each with its place in the stream; the bus that carries

@@ -21,6 +21,18 @@ pub fn positive_integer(field: &'static str, value: Option<&Value>) -> Result<i6
     }
 }
 
+/// An optional positive integer (`replyToId`): `None` when absent or `null`, otherwise read
+/// as [`positive_integer`] reads it.
+pub fn optional_positive_integer(
+    field: &'static str,
+    value: Option<&Value>,
+) -> Result<Option<i64>, ChatError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => positive_integer(field, value).map(Some),
+    }
+}
+
 /// A positive integer written as text (a path segment, a query parameter, a string field),
 /// surrounding whitespace ignored.
 pub fn positive_integer_text(field: &'static str, raw: &str) -> Result<i64, ChatError> {

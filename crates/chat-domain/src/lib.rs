@@ -29,6 +29,7 @@ mod send;
 mod service;
 mod stream;
 mod sync;
+mod threads;
 pub mod wire;
 
 #[cfg(feature = "conformance")]
@@ -73,3 +74,4 @@ pub use send::{Recipient, SendMessage, SentMessage};
 pub use service::{ChatService, ConversationMessages};
 pub use stream::{STREAM_WRITERS, StreamEvent, StreamPosition, StreamToken, writer_of};
 pub use sync::SyncPage;
+pub use threads::{EXCERPT_GRAPHEMES, ReplyTo, Thread, attach_parents, excerpt};

@@ -101,7 +101,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .await?
             .ok_or(ChatError::not_found(Entity::Conversation))?;
         let mut messages: Vec<Message> = pins.iter().map(|pin| pin.message.clone()).collect();
-        self.with_reactions(caller, &mut messages).await?;
+        self.decorate(caller, &mut messages).await?;
         for (pin, message) in pins.iter_mut().zip(messages) {
             pin.message = message;
         }

@@ -3,7 +3,7 @@
 
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Limits, Message,
-    MessageBody, UserId,
+    MessageBody, MessageId, UserId, fields,
 };
 
 /// Where a message goes: to a user (their direct conversation with the sender, created on
@@ -29,6 +29,8 @@ pub struct SendMessage {
     pub attachment_url: Option<AttachmentUrl>,
     /// The sender's own id for the send, for recognising retries.
     pub client_message_id: Option<ClientMessageId>,
+    /// The message of the same conversation it replies to (`replyToId`).
+    pub reply_to: Option<MessageId>,
 }
 
 impl SendMessage {
@@ -68,7 +70,15 @@ impl SendMessage {
                 .map(|url| AttachmentUrl::parse(url, limits))
                 .transpose()?,
             client_message_id: client_message_id.map(ClientMessageId::parse).transpose()?,
+            reply_to: None,
         })
+    }
+
+    /// The same send, replying to the message a client's `replyToId` names (a positive
+    /// integer, or a string of digits; absent or `null` for no reply).
+    pub fn replying_to(mut self, raw: Option<&serde_json::Value>) -> Result<Self, ChatError> {
+        self.reply_to = fields::optional_positive_integer("replyToId", raw)?.map(MessageId);
+        Ok(self)
     }
 }
 

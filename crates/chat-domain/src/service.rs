@@ -146,6 +146,10 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .check(&cmd.sender)
             .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
         let conversation = self.destination(cmd.sender, cmd.to).await?;
+        let parent = match cmd.reply_to {
+            Some(id) => Some(self.reply_parent(conversation.conversation.id, id).await?),
+            None => None,
+        };
         let appended = self
             .store
             .append_message(NewMessage {
@@ -154,10 +158,12 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 content: cmd.content,
                 attachment_url: cmd.attachment_url,
                 client_message_id: cmd.client_message_id,
+                reply_to: cmd.reply_to,
             })
             .await?;
         let (message, replayed) = match appended {
-            Some(Appended::New(message, position)) => {
+            Some(Appended::New(mut message, position)) => {
+                message.reply_to = parent;
                 let members = conversation.members.iter().map(|m| m.user.clone());
                 self.announce(
                     position,
@@ -169,7 +175,10 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 );
                 (message, false)
             }
-            Some(Appended::Retried(message)) => (message, true),
+            Some(Appended::Retried(mut message)) => {
+                message.reply_to = parent;
+                (message, true)
+            }
             None => {
                 self.forget(cmd.sender, cmd.to, conversation.conversation.id);
                 return Err(ChatError::not_found(Entity::Conversation));
@@ -257,7 +266,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     ) -> Result<ConversationMessages, ChatError> {
         let detail = self.member_view(caller, conversation).await?;
         let mut messages = self.store.messages(caller, conversation, window).await?;
-        self.with_reactions(caller, &mut messages).await?;
+        self.decorate(caller, &mut messages).await?;
         Ok(ConversationMessages {
             total: detail.conversation.message_count,
             conversation: detail,
@@ -323,7 +332,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             .store
             .search_messages(caller, conversation, query, page)
             .await?;
-        self.with_reactions(caller, &mut found.items).await?;
+        self.decorate(caller, &mut found.items).await?;
         Ok(ConversationMessages {
             conversation: detail,
             messages: found.items,

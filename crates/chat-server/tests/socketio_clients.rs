@@ -30,7 +30,7 @@ async fn socket_io_client_passes_the_node_suite() {
     // Fails before a server is started when the client is not installed.
     node_tests();
     let app = TestApp::spawn().await;
-    let users: Vec<i64> = (1..=40).collect();
+    let users: Vec<i64> = (1..=44).collect();
     app.users(&users).await;
     let first = app.send(1, 2, "conversation 1").await;
     assert_eq!(

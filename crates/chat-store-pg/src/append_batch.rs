@@ -15,10 +15,11 @@ use diesel::{QueryResult, QueryableByName};
 use crate::prepared::prepared_statement;
 use crate::rows::MessageRow;
 
-/// The statement after its five array parameters: per message its position in the batch
+/// The statement after its six array parameters: per message its position in the batch
 /// (`ord`), and per conversation the count `n` and the message's rank `k` among them.
 const BODY: &str = "
-) WITH ORDINALITY AS p(conversation_id, sender_id, content, attachment_url, client_message_id, ord)
+) WITH ORDINALITY AS p(conversation_id, sender_id, content, attachment_url, client_message_id,
+                       reply_to_id, ord)
 ), ok AS (
     SELECT p.*,
            row_number() OVER (PARTITION BY p.conversation_id ORDER BY p.ord) AS k,
@@ -36,14 +37,16 @@ const BODY: &str = "
  RETURNING c.id, c.last_seq
 ), planned AS (
     SELECT ok.ord, ok.conversation_id, conv.last_seq - ok.n + ok.k AS seq, ok.sender_id,
-           ok.content, ok.attachment_url, ok.client_message_id
+           ok.content, ok.attachment_url, ok.client_message_id, ok.reply_to_id
       FROM ok JOIN conv ON conv.id = ok.conversation_id
 ), msg AS (
-    INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url, client_message_id)
-    SELECT conversation_id, seq, sender_id, content, attachment_url, client_message_id
+    INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url,
+                          client_message_id, reply_to_id)
+    SELECT conversation_id, seq, sender_id, content, attachment_url, client_message_id,
+           reply_to_id
       FROM planned ORDER BY ord
     RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-              created_at, updated_at, edited_at
+              created_at, updated_at, edited_at, reply_to_id
 ), watermark AS (
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
@@ -73,7 +76,7 @@ SELECT planned.ord, msg.*, ev.writer, ev.position
   FROM msg JOIN planned ON planned.conversation_id = msg.conversation_id AND planned.seq = msg.seq
   JOIN ev ON ev.message_id = msg.id";
 
-/// The batch's messages as five parallel arrays, one bind each, so that the statement text
+/// The batch's messages as six parallel arrays, one bind each, so that the statement text
 /// never changes and every connection keeps it prepared.
 pub(crate) struct AppendBatch<'a> {
     conversations: Vec<i64>,
@@ -81,6 +84,7 @@ pub(crate) struct AppendBatch<'a> {
     contents: Vec<&'a str>,
     attachment_urls: Vec<Option<&'a str>>,
     client_message_ids: Vec<Option<&'a str>>,
+    reply_to_ids: Vec<Option<i64>>,
 }
 
 impl<'a> AppendBatch<'a> {
@@ -95,6 +99,7 @@ impl<'a> AppendBatch<'a> {
             contents: Vec::with_capacity(n),
             attachment_urls: Vec::with_capacity(n),
             client_message_ids: Vec::with_capacity(n),
+            reply_to_ids: Vec::with_capacity(n),
         };
         for message in messages {
             batch.conversations.push(message.conversation_id.get());
@@ -106,6 +111,7 @@ impl<'a> AppendBatch<'a> {
             batch
                 .client_message_ids
                 .push(message.client_message_id.as_ref().map(|c| c.as_str()));
+            batch.reply_to_ids.push(message.reply_to.map(|id| id.get()));
         }
         batch
     }
@@ -149,7 +155,9 @@ impl QueryFragment<Pg> for AppendBatch<'_> {
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.attachment_urls)?;
         out.push_sql("::text[], ");
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_message_ids)?;
-        out.push_sql("::text[]");
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.reply_to_ids)?;
+        out.push_sql("::bigint[]");
         out.push_sql(BODY);
         Ok(())
     }

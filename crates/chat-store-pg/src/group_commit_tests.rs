@@ -54,6 +54,7 @@ fn message(conversation: ConversationId, sender: UserId, text: &str) -> NewMessa
         content: MessageBody::parse(text, &Limits::default()).unwrap(),
         attachment_url: None,
         client_message_id: None,
+        reply_to: None,
     }
 }
 

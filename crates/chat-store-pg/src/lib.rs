@@ -27,6 +27,7 @@ mod rows;
 mod schema;
 mod stream;
 mod stream_decode;
+mod threads;
 mod username_keys;
 mod users;
 

@@ -3,7 +3,7 @@
 use chat_domain::{
     Appended, ChatError, ConversationId, Edited, Message, MessageId, MessageRepo, MessageVersion,
     MessageWindow, NewMessage, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey,
-    ReactionWrite, SearchQuery, StreamPosition, UserId,
+    ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf, exists};
@@ -29,7 +29,7 @@ WITH del AS (
        AND EXISTS (SELECT 1 FROM conversation_members m
                     WHERE m.conversation_id = messages.conversation_id AND m.user_id = $2)
  RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-           created_at, updated_at, edited_at
+           created_at, updated_at, edited_at, reply_to_id
 ), conv AS (
     UPDATE conversations c
        SET message_count = c.message_count - 1, updated_at = now(),
@@ -116,6 +116,7 @@ pub(crate) async fn earlier_send(
         .ok_or_else(conflict)?;
     let earlier = Message::from(earlier);
     let same = earlier.conversation_id == message.conversation_id
+        && earlier.reply_to_id == message.reply_to
         && earlier.content == message.content.as_str()
         && earlier.attachment_url.as_deref() == message.attachment_url.as_ref().map(|u| u.as_str());
     if same {
@@ -305,6 +306,31 @@ impl MessageRepo for PgStore {
         messages: &[MessageId],
     ) -> Result<HashMap<MessageId, Vec<Reaction>>, ChatError> {
         crate::reactions::reactions_for(self, viewer, messages).await
+    }
+
+    async fn reply_parents(
+        &self,
+        conversation: ConversationId,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, ReplyTo>, ChatError> {
+        self.reply_parents_in(conversation, ids).await
+    }
+
+    async fn reply_counts(
+        &self,
+        conversation: ConversationId,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, i64>, ChatError> {
+        self.reply_counts_in(conversation, ids).await
+    }
+
+    async fn replies(
+        &self,
+        viewer: UserId,
+        parent: MessageId,
+        window: MessageWindow,
+    ) -> Result<Option<Thread>, ChatError> {
+        self.thread(viewer, parent, window).await
     }
 }
 

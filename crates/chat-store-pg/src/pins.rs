@@ -33,7 +33,8 @@ SELECT x.seq,
 /// The pins of a conversation, the latest first.
 const PINS: &str = "
 SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, m.attachment_url,
-       m.client_message_id, m.created_at, m.updated_at, m.edited_at, p.pinned_by, p.pinned_at
+       m.client_message_id, m.created_at, m.updated_at, m.edited_at, m.reply_to_id,
+       p.pinned_by, p.pinned_at
   FROM pinned_messages p JOIN messages m ON m.id = p.message_id
  WHERE p.conversation_id = $1 AND m.deleted_at IS NULL
  ORDER BY p.pinned_at DESC, m.seq DESC";

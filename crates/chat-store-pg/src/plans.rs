@@ -5,7 +5,7 @@
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chat_domain::{ConversationId, MessageWindow, PageRequest, Seq, UserId};
+use chat_domain::{ConversationId, MessageId, MessageWindow, PageRequest, Seq, UserId};
 use diesel::pg::Pg;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -17,6 +17,7 @@ use crate::first_contact::OpenBatch;
 use crate::lane::LANE_SETTINGS;
 use crate::messages::window_query;
 use crate::test_support::TestDatabase;
+use crate::threads::{COUNTS, thread_query};
 
 /// 1,000 users, about 10,000 direct conversations of 20 messages each.
 const HISTORY: &str = "
@@ -132,6 +133,24 @@ async fn list_queries_use_indexes_on_a_large_history() {
                 },
             )),
         ),
+        (
+            "a thread's replies",
+            dsl_sql(&thread_query(
+                user,
+                conversation,
+                MessageId(77),
+                MessageWindow::Before {
+                    seq: Seq(15),
+                    limit: 5,
+                },
+            )),
+        ),
+        (
+            "reply counts of a page",
+            COUNTS
+                .replace("$1", "ARRAY[7, 8, 9]::bigint[]")
+                .replace("$2", "4321"),
+        ),
     ];
     for (name, sql) in queries {
         let plan = plan(&mut conn, &sql).await;
@@ -164,8 +183,8 @@ async fn lane_statements_planned_on_empty_tables_reach_rows_by_key() {
         (
             "append batch",
             sql_of(&AppendBatch::new(std::iter::empty())),
-            "bigint[], bigint[], text[], text[], text[]",
-            "'{1}', '{2}', '{x}', '{NULL}', '{NULL}'",
+            "bigint[], bigint[], text[], text[], text[], bigint[]",
+            "'{1}', '{2}', '{x}', '{NULL}', '{NULL}', '{NULL}'",
         ),
         (
             "first contact batch",

@@ -152,6 +152,7 @@ pub(crate) struct MessageRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     edited_at: Option<DateTime<Utc>>,
+    reply_to_id: Option<i64>,
 }
 
 impl From<MessageRow> for Message {
@@ -168,6 +169,9 @@ impl From<MessageRow> for Message {
             updated_at: row.updated_at,
             edited_at: row.edited_at,
             reactions: Vec::new(),
+            reply_to_id: row.reply_to_id.map(MessageId),
+            reply_to: None,
+            reply_count: 0,
         }
     }
 }

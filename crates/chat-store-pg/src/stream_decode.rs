@@ -26,7 +26,7 @@ pub(crate) const EVENT_COLUMNS: &str = "
 SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
        e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
        x.created_at AS message_created_at, x.updated_at AS message_updated_at,
-       x.edited_at AS message_edited_at, e.content AS edit_content, e.amount,
+       x.edited_at AS message_edited_at, x.reply_to_id, e.content AS edit_content, e.amount,
        (SELECT v.content FROM message_versions v
          WHERE e.kind = 'message' AND v.message_id = e.message_id AND v.version = 1)
          AS sent_content,
@@ -74,6 +74,8 @@ pub(crate) struct EventRow {
     message_updated_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     message_edited_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    reply_to_id: Option<i64>,
     /// The text an `edited` event wrote (cleared when its message is deleted), or a
     /// reaction's key.
     #[diesel(sql_type = Nullable<Text>)]
@@ -153,6 +155,9 @@ impl EventRow {
             updated_at,
             edited_at: self.message_edited_at,
             reactions: Vec::new(),
+            reply_to_id: self.reply_to_id.map(MessageId),
+            reply_to: None,
+            reply_count: 0,
         };
         if let Some(sent) = &self.sent_content {
             // The message as it was sent: its edits follow as events of their own.
@@ -349,7 +354,12 @@ pub(crate) async fn events(
                 .insert(id, crate::groups::memberless(conn, id).await?);
         }
     }
-    rows.into_iter()
+    let mut events = rows
+        .into_iter()
         .map(|row| row.into_event(&context))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::threads::with_parents_now(conn, &mut events)
+        .await
+        .map_err(query_error)?;
+    Ok(events)
 }

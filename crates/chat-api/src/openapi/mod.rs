@@ -11,7 +11,9 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response,
 use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::error::{ErrorEnvelope, FieldError};
-use crate::routes::{accounts, admin, chat, edits, groups, members, pins, reactions, sync, users};
+use crate::routes::{
+    accounts, admin, chat, edits, groups, members, pins, reactions, sync, threads, users,
+};
 use crate::{health, views};
 
 /// Security scheme of the host application's (or a built-in account's) user tokens.
@@ -53,6 +55,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         chat::delete,
         edits::edit,
         edits::history,
+        threads::replies,
         pins::pin,
         pins::unpin,
         pins::list,
@@ -76,7 +79,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
     )),
     modifiers(&SecuritySchemes, &SharedResponses),
     tags(
-        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete, pin, react."),
+        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete, reply and page threads, pin, react."),
         (name = "groups", description = "Group conversations (members, roles, settings), one conversation with its members, sends by conversation id, \"seen by\"."),
         (name = "users", description = "Profiles and the user directory."),
         (name = "accounts", description = "Built-in accounts (when `CHAT_BUILTIN_ACCOUNTS` is on)."),

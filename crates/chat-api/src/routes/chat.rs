@@ -54,6 +54,11 @@ pub(crate) struct PostBody {
     #[serde(rename = "clientMessageId")]
     #[schema(value_type = Option<String>, nullable = false)]
     client_message_id: Option<Value>,
+    /// The id of a visible message of the same conversation that this one replies to (a
+    /// number, or a string of digits); the answer and every read show it as `reply_to`.
+    #[serde(rename = "replyToId")]
+    #[schema(value_type = Option<i64>, nullable = false, minimum = 1, examples(41))]
+    reply_to_id: Option<Value>,
 }
 
 impl PostBody {
@@ -71,7 +76,8 @@ impl PostBody {
             string_json("attachmentUrl", self.attachment_url.as_ref())?,
             string_json("clientMessageId", self.client_message_id.as_ref())?,
             limits,
-        )?)
+        )?
+        .replying_to(self.reply_to_id.as_ref())?)
     }
 }
 
@@ -87,7 +93,7 @@ impl PostBody {
     responses(
         (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
         (status = 200, description = "A retry: the caller sent this `clientMessageId` before with the same content and attachment; the stored message, nothing written or delivered again.", body = Envelope<MessageView>),
-        (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, malformed JSON.", body = ErrorEnvelope),
+        (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, a `replyToId` that is not a visible message of the conversation, malformed JSON.", body = ErrorEnvelope),
         (status = 404, description = "No user has the id `receiverId`.", body = ErrorEnvelope),
         (status = 409, description = "The caller already used this `clientMessageId` for a different message.", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),

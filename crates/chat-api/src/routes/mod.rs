@@ -11,4 +11,5 @@ pub(crate) mod pins;
 pub(crate) mod reactions;
 pub(crate) mod sync;
 pub(crate) mod table;
+pub(crate) mod threads;
 pub(crate) mod users;

@@ -12,7 +12,7 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, edits, groups, members, pins, reactions, sync, users};
+use super::{accounts, admin, chat, edits, groups, members, pins, reactions, sync, threads, users};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -66,6 +66,8 @@ pub enum Endpoint {
     EditMessage,
     /// `GET /api/chat/messages/{id}/history`: earlier versions.
     MessageHistory,
+    /// `GET /api/chat/messages/{id}/replies`: a thread.
+    Replies,
     /// `PUT /api/chat/conversations/{id}/pins/{messageId}`.
     Pin,
     /// `DELETE /api/chat/conversations/{id}/pins/{messageId}`.
@@ -93,7 +95,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 35] = [
+    pub const ALL: [Endpoint; 36] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -118,6 +120,7 @@ impl Endpoint {
         Endpoint::DeleteMessage,
         Endpoint::EditMessage,
         Endpoint::MessageHistory,
+        Endpoint::Replies,
         Endpoint::Pin,
         Endpoint::Unpin,
         Endpoint::Pins,
@@ -164,6 +167,7 @@ impl Endpoint {
             | Endpoint::Conversation
             | Endpoint::MessageReads
             | Endpoint::MessageHistory
+            | Endpoint::Replies
             | Endpoint::Pins
             | Endpoint::Users
             | Endpoint::Me
@@ -198,6 +202,7 @@ impl Endpoint {
             Endpoint::MessageReads => "/api/chat/conversations/{id}/messages/{messageId}/reads",
             Endpoint::DeleteMessage | Endpoint::EditMessage => "/api/chat/messages/{id}",
             Endpoint::MessageHistory => "/api/chat/messages/{id}/history",
+            Endpoint::Replies => "/api/chat/messages/{id}/replies",
             Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
             Endpoint::Pins => "/api/chat/conversations/{id}/pins",
             Endpoint::React | Endpoint::Unreact => "/api/chat/messages/{id}/reactions/{key}",
@@ -264,6 +269,7 @@ impl Endpoint {
             Endpoint::DeleteMessage => route.to(chat::delete::<S, E>),
             Endpoint::EditMessage => route.to(edits::edit::<S, E>),
             Endpoint::MessageHistory => route.to(edits::history::<S, E>),
+            Endpoint::Replies => route.to(threads::replies::<S, E>),
             Endpoint::Pin => route.to(pins::pin::<S, E>),
             Endpoint::Unpin => route.to(pins::unpin::<S, E>),
             Endpoint::Pins => route.to(pins::list::<S, E>),

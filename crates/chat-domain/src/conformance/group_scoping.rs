@@ -125,6 +125,7 @@ async fn outsider_sees_nothing<S: Store>(
             content: MessageBody::parse("x", &Limits::default()).unwrap(),
             attachment_url: None,
             client_message_id: None,
+            reply_to: None,
         })
         .await;
     assert!(appended.unwrap().is_none());

@@ -70,6 +70,9 @@ macro_rules! store_conformance_tests {
             pins_are_bounded_replayed_in_order_and_go_with_their_message,
             reactions_count_per_key_show_me_and_replay_in_order,
             concurrent_reactions_count_once_and_keep_the_limit,
+            replies_show_their_parent_count_on_it_and_page_as_a_thread,
+            a_reply_stays_in_its_conversation_and_refusals_write_nothing,
+            a_deleted_parent_shows_as_deleted_and_keeps_its_thread,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -117,6 +120,7 @@ fn send(from: UserId, to: UserId, text: &str) -> SendMessage {
         content: MessageBody::parse(text, &Limits::default()).unwrap(),
         attachment_url: None,
         client_message_id: None,
+        reply_to: None,
     }
 }
 
@@ -154,6 +158,7 @@ mod reactions;
 mod reading;
 mod sending;
 mod stream;
+mod threads;
 mod users;
 
 pub use edits::*;
@@ -165,4 +170,5 @@ pub use reactions::*;
 pub use reading::*;
 pub use sending::*;
 pub use stream::*;
+pub use threads::*;
 pub use users::*;

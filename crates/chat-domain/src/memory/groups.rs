@@ -43,7 +43,7 @@ impl State {
         })
     }
 
-    fn user_ref(&self, id: UserId) -> UserRef {
+    pub(super) fn user_ref(&self, id: UserId) -> UserRef {
         UserRef {
             id,
             username: self

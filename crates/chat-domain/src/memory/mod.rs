@@ -8,6 +8,7 @@ mod pins;
 mod reactions;
 mod state;
 mod stream;
+mod threads;
 mod users;
 
 use std::collections::HashMap;
@@ -19,8 +20,8 @@ use crate::{
     AccountRepo, Appended, ChatError, ChatEvent, ConversationDetail, ConversationId,
     ConversationRepo, Directory, Edited, EventSink, Health, Message, MessageId, MessageRepo,
     MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey,
-    ReactionWrite, ReadReceipt, SearchQuery, StreamEvent, StreamPosition, UnreadCount, UpsertUser,
-    User, UserId, UserRepo, Username,
+    ReactionWrite, ReadReceipt, ReplyTo, SearchQuery, StreamEvent, StreamPosition, Thread,
+    UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -275,6 +276,31 @@ impl MessageRepo for MemoryStore {
         messages: &[MessageId],
     ) -> Result<HashMap<MessageId, Vec<Reaction>>, ChatError> {
         Ok(self.lock().reactions_for(viewer, messages))
+    }
+
+    async fn reply_parents(
+        &self,
+        conversation: ConversationId,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, ReplyTo>, ChatError> {
+        Ok(self.lock().reply_parents(conversation, ids))
+    }
+
+    async fn reply_counts(
+        &self,
+        conversation: ConversationId,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, i64>, ChatError> {
+        Ok(self.lock().reply_counts(conversation, ids))
+    }
+
+    async fn replies(
+        &self,
+        viewer: UserId,
+        parent: MessageId,
+        window: MessageWindow,
+    ) -> Result<Option<Thread>, ChatError> {
+        Ok(self.lock().replies(viewer, parent, window))
     }
 }
 

@@ -226,6 +226,7 @@ impl State {
         {
             let earlier = &earlier.message;
             let same = earlier.conversation_id == conversation_id
+                && earlier.reply_to_id == new.reply_to
                 && earlier.content == new.content.as_str()
                 && earlier.attachment_url.as_deref()
                     == new.attachment_url.as_ref().map(|u| u.as_str());
@@ -254,6 +255,9 @@ impl State {
             updated_at: now,
             edited_at: None,
             reactions: Vec::new(),
+            reply_to_id: new.reply_to,
+            reply_to: None,
+            reply_count: 0,
         };
         let c = &mut stored.conversation;
         c.last_seq = seq;
@@ -290,27 +294,7 @@ impl State {
         conversation: ConversationId,
         window: MessageWindow,
     ) -> Vec<Message> {
-        let newest_first = self.visible(conversation).rev();
-        let picked: Vec<&Message> = match window {
-            MessageWindow::Page(page) => newest_first
-                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-                .take(page.limit as usize)
-                .collect(),
-            MessageWindow::Before { seq, limit } => newest_first
-                .filter(|m| m.seq < seq)
-                .take(limit as usize)
-                .collect(),
-            MessageWindow::After { seq, limit } => {
-                let mut oldest: Vec<&Message> = self
-                    .visible(conversation)
-                    .filter(|m| m.seq > seq)
-                    .take(limit as usize)
-                    .collect();
-                oldest.reverse();
-                oldest
-            }
-        };
-        picked.into_iter().cloned().collect()
+        pick_window(self.visible(conversation).collect(), window)
     }
 
     pub(super) fn search(
@@ -378,6 +362,32 @@ impl State {
 }
 
 /// A new conversation without messages; a direct one unless changed.
+/// The messages of a window out of `oldest_first` (visible messages in `seq` order), newest
+/// first (`After` takes the oldest after its cursor).
+pub(super) fn pick_window(oldest_first: Vec<&Message>, window: MessageWindow) -> Vec<Message> {
+    let newest_first = oldest_first.iter().rev();
+    let picked: Vec<&&Message> = match window {
+        MessageWindow::Page(page) => newest_first
+            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+            .take(page.limit as usize)
+            .collect(),
+        MessageWindow::Before { seq, limit } => newest_first
+            .filter(|m| m.seq < seq)
+            .take(limit as usize)
+            .collect(),
+        MessageWindow::After { seq, limit } => {
+            let mut oldest: Vec<&&Message> = oldest_first
+                .iter()
+                .filter(|m| m.seq > seq)
+                .take(limit as usize)
+                .collect();
+            oldest.reverse();
+            oldest
+        }
+    };
+    picked.into_iter().map(|m| (*m).clone()).collect()
+}
+
 pub(super) fn empty_conversation(id: ConversationId, now: DateTime<Utc>) -> Conversation {
     Conversation {
         id,

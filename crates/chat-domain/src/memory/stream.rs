@@ -123,7 +123,7 @@ impl StreamRepo for MemoryStore {
                 })
             })
             .take(limit)
-            .cloned()
+            .map(|e| state.with_parent_now(e.clone()))
             .collect())
     }
 }

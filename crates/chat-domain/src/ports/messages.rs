@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationId, Edited, Message, MessageBody,
     MessageId, MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, Reaction,
-    ReactionKey, ReactionWrite, SearchQuery, StreamPosition, UserId,
+    ReactionKey, ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
 };
 
 /// A message to append to a conversation.
@@ -25,6 +25,8 @@ pub struct NewMessage {
     pub attachment_url: Option<AttachmentUrl>,
     /// The sender's own id for the send.
     pub client_message_id: Option<ClientMessageId>,
+    /// The message of the same conversation it replies to (checked by the service).
+    pub reply_to: Option<MessageId>,
 }
 
 /// Messages: appending, reading, searching and deleting.
@@ -132,6 +134,32 @@ pub trait MessageRepo {
         viewer: UserId,
         messages: &[MessageId],
     ) -> impl Future<Output = Result<HashMap<MessageId, Vec<Reaction>>, ChatError>> + Send;
+
+    /// The messages of `conversation` among `ids` as their replies show them, deleted ones
+    /// included (with no excerpt); ids of other conversations, or unknown, are absent. The
+    /// caller has already checked that the reader may see the conversation.
+    fn reply_parents(
+        &self,
+        conversation: ConversationId,
+        ids: &[MessageId],
+    ) -> impl Future<Output = Result<HashMap<MessageId, ReplyTo>, ChatError>> + Send;
+
+    /// How many visible replies each of some messages of `conversation` has; messages
+    /// without replies are absent.
+    fn reply_counts(
+        &self,
+        conversation: ConversationId,
+        ids: &[MessageId],
+    ) -> impl Future<Output = Result<HashMap<MessageId, i64>, ChatError>> + Send;
+
+    /// A window of the visible replies to `parent` (deleted or not), ordered as history
+    /// windows are, if `viewer` belongs to its conversation; `None` otherwise.
+    fn replies(
+        &self,
+        viewer: UserId,
+        parent: MessageId,
+        window: MessageWindow,
+    ) -> impl Future<Output = Result<Option<Thread>, ChatError>> + Send;
 
     /// The pins of a conversation `viewer` belongs to, the latest first; `None` otherwise.
     fn pins(

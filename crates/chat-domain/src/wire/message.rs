@@ -90,6 +90,49 @@ pub struct MessageView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     reactions: Vec<ReactionView>,
+    /// The message of this conversation it replies to, as it is now; absent for a message
+    /// that replies to nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    reply_to: Option<ReplyToView>,
+    /// How many visible replies it has (its thread: `GET /api/chat/messages/{id}/replies`);
+    /// absent when it has none, and in live events (a new reply's `reply_to` says which
+    /// count grew).
+    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 1))]
+    reply_count: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// The message a reply answers: `{ id, sender, excerpt, deleted }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplyToView {
+    /// The parent's id.
+    #[cfg_attr(feature = "openapi", schema(examples(41)))]
+    pub id: i64,
+    /// Who sent the parent, `{ id, username }`.
+    pub sender: UserSummary,
+    /// The start of the parent's text: at most 100 characters (grapheme clusters), ending in
+    /// `…` when cut; null once the parent is deleted (its text is never shown again).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub excerpt: Option<String>,
+    /// Whether the parent was deleted.
+    pub deleted: bool,
+}
+
+impl From<&crate::ReplyTo> for ReplyToView {
+    fn from(parent: &crate::ReplyTo) -> Self {
+        ReplyToView {
+            id: parent.id.get(),
+            sender: UserSummary::from(&parent.sender),
+            excerpt: parent.excerpt.clone(),
+            deleted: parent.excerpt.is_none(),
+        }
+    }
 }
 
 /// One reaction key on a message, as the reader sees it.
@@ -138,6 +181,8 @@ impl MessageView {
             client_message_id: message.client_message_id.clone(),
             edited_at: message.edited_at,
             reactions: message.reactions.iter().map(ReactionView::from).collect(),
+            reply_to: message.reply_to.as_ref().map(ReplyToView::from),
+            reply_count: message.reply_count,
         }
     }
 

@@ -67,6 +67,9 @@ fn message(seq: i64) -> StreamEvent {
                 updated_at: now,
                 edited_at: None,
                 reactions: Vec::new(),
+                reply_to_id: None,
+                reply_to: None,
+                reply_count: 0,
             },
             members: vec![
                 UserRef {

@@ -150,7 +150,8 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             payload.string("attachmentUrl")?,
             payload.string("clientMessageId")?,
             limits,
-        )?;
+        )?
+        .replying_to(payload.get("replyToId")?)?;
         // A retry (same client message id and content) is answered like the first send.
         let sent = self.chat.send_message(cmd).await?;
         let view = MessageView::new(&sent.conversation, &sent.message);

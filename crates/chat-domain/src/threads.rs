@@ -1,0 +1,171 @@
+//! Replies and threads: a send may name a message of the same conversation it answers
+//! (`replyToId`); the reply shows that parent as `reply_to { id, sender, excerpt }`, a parent
+//! shows how many visible replies it has (`reply_count`), and a thread is paged like history
+//! (`GET /api/chat/messages/{id}/replies`).
+//!
+//! A parent's excerpt is read when the reply is read, never stored with it, so a parent
+//! deleted later shows as deleted in every reply (its text gone with it), and an edited
+//! parent shows its text of now.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::{
+    ChatError, ChatService, ConversationId, Entity, EventSink, Message, MessageId, MessageWindow,
+    Store, UserId, UserRef, service::ConversationMessages,
+};
+
+/// How many user-perceived characters (extended grapheme clusters, UAX #29) of a parent's
+/// text its replies show; a longer text is cut there and ends with `…`.
+pub const EXCERPT_GRAPHEMES: usize = 100;
+
+/// The message a reply answers, as the reply shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTo {
+    /// The parent's id.
+    pub id: MessageId,
+    /// Who sent the parent.
+    pub sender: UserRef,
+    /// The start of the parent's text ([`excerpt`]); `None` once the parent is deleted.
+    pub excerpt: Option<String>,
+}
+
+/// The start of `text` as a reply shows its parent: at most [`EXCERPT_GRAPHEMES`] grapheme
+/// clusters, so that an emoji sequence or a combining mark is never cut in two, followed by
+/// `…` when something was left out.
+pub fn excerpt(text: &str) -> String {
+    match text.grapheme_indices(true).nth(EXCERPT_GRAPHEMES) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+/// One page of a thread: the replies of a parent, with the parent's conversation (whose
+/// members the caller is one of) and how many visible replies the thread holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    /// The conversation of the parent and its replies.
+    pub conversation: ConversationId,
+    /// The replies of the window, in the window's order.
+    pub replies: Vec<Message>,
+    /// How many visible replies the parent has.
+    pub total: i64,
+}
+
+/// The refusal of a `replyToId` that is not a visible message of the send's conversation.
+fn not_a_parent(deleted: bool) -> ChatError {
+    let why = if deleted {
+        "names a deleted message"
+    } else {
+        "must be a message of this conversation"
+    };
+    ChatError::invalid("replyToId", why)
+}
+
+impl<S: Store, E: EventSink> ChatService<S, E> {
+    /// The parent a send into `conversation` replies to, as its reply shows it. `Invalid`
+    /// (`replyToId`) for a message of another conversation, an unknown one or a deleted one.
+    pub(crate) async fn reply_parent(
+        &self,
+        conversation: ConversationId,
+        parent: MessageId,
+    ) -> Result<ReplyTo, ChatError> {
+        let mut found = self.store().reply_parents(conversation, &[parent]).await?;
+        match found.remove(&parent) {
+            Some(parent) if parent.excerpt.is_some() => Ok(parent),
+            Some(_) => Err(not_a_parent(true)),
+            None => Err(not_a_parent(false)),
+        }
+    }
+
+    /// A window of the replies to a message the caller can see (deleted or not), newest
+    /// first as history is; `NotFound` (message) outside the caller's conversations.
+    pub async fn replies(
+        &self,
+        caller: UserId,
+        parent: MessageId,
+        window: MessageWindow,
+    ) -> Result<ConversationMessages, ChatError> {
+        let thread = self
+            .store()
+            .replies(caller, parent, window)
+            .await?
+            .ok_or(ChatError::not_found(Entity::Message))?;
+        let conversation = self.member_view(caller, thread.conversation).await?;
+        let mut messages = thread.replies;
+        self.decorate(caller, &mut messages).await?;
+        Ok(ConversationMessages {
+            conversation,
+            messages,
+            total: thread.total,
+        })
+    }
+
+    /// Fills in what history shows of messages of one conversation beyond their rows: their
+    /// reactions as the caller sees them, the parents they reply to and their reply counts.
+    pub(crate) async fn decorate(
+        &self,
+        caller: UserId,
+        messages: &mut [Message],
+    ) -> Result<(), ChatError> {
+        let Some(conversation) = messages.first().map(|m| m.conversation_id) else {
+            return Ok(());
+        };
+        self.with_reactions(caller, messages).await?;
+        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        let counts = self.store().reply_counts(conversation, &ids).await?;
+        for message in messages.iter_mut() {
+            message.reply_count = counts.get(&message.id).copied().unwrap_or(0);
+        }
+        self.with_parents(conversation, messages).await
+    }
+
+    /// Fills in the parents that messages of one conversation reply to.
+    pub(crate) async fn with_parents(
+        &self,
+        conversation: ConversationId,
+        messages: &mut [Message],
+    ) -> Result<(), ChatError> {
+        let parents: Vec<MessageId> = messages.iter().filter_map(|m| m.reply_to_id).collect();
+        if parents.is_empty() {
+            return Ok(());
+        }
+        let found = self.store().reply_parents(conversation, &parents).await?;
+        attach_parents(messages, &found);
+        Ok(())
+    }
+}
+
+/// Sets each message's `reply_to` from the parents found (a parent not found leaves it unset).
+pub fn attach_parents(messages: &mut [Message], parents: &HashMap<MessageId, ReplyTo>) {
+    for message in messages {
+        message.reply_to = message.reply_to_id.and_then(|id| parents.get(&id)).cloned();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_excerpt_keeps_whole_graphemes_and_marks_a_cut() {
+        assert_eq!(excerpt("short"), "short");
+        let exact = "a".repeat(EXCERPT_GRAPHEMES);
+        assert_eq!(excerpt(&exact), exact);
+        let long = format!("{exact}b");
+        assert_eq!(excerpt(&long), format!("{exact}…"));
+        // A family emoji is one grapheme of seven code points; a cut never splits it.
+        let family = "👨‍👩‍👧‍👦";
+        let emoji = family.repeat(EXCERPT_GRAPHEMES + 1);
+        assert_eq!(
+            excerpt(&emoji),
+            format!("{}…", family.repeat(EXCERPT_GRAPHEMES))
+        );
+        // A letter with a combining accent counts once.
+        let accented = "e\u{301}".repeat(EXCERPT_GRAPHEMES + 3);
+        let cut = excerpt(&accented);
+        assert_eq!(cut, format!("{}…", "e\u{301}".repeat(EXCERPT_GRAPHEMES)));
+    }
+}
