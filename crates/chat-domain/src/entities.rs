@@ -207,6 +207,9 @@ pub struct Message {
     /// How many visible replies it has; filled by history reads, 0 in events.
     #[serde(default)]
     pub reply_count: i64,
+    /// Where it was forwarded from, for a forwarded copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<crate::ForwardedFrom>,
 }
 
 /// One version of a message's text: what was sent, or what an edit wrote.

@@ -12,6 +12,7 @@ mod entities;
 mod error;
 mod events;
 pub mod fields;
+mod forwarding;
 mod group_service;
 mod groups;
 mod ids;
@@ -49,6 +50,7 @@ pub use events::{
     ChatEvent, ConversationChanged, DiscardEvents, EventSink, MemberChanged, MessageDeleted,
     MessageEdited, MessageSent, MessagesRead,
 };
+pub use forwarding::{ForwardedFrom, forward_targets};
 pub use group_service::CreatedGroup;
 pub use groups::{
     GroupChange, GroupPatch, GroupTitle, GroupWrite, NewGroup, Seniority, authorize,

@@ -25,6 +25,8 @@ pub struct Limits {
     pub max_pins: usize,
     /// Most different reaction keys one message may carry.
     pub max_reaction_kinds: usize,
+    /// Most conversations one forward may copy a message into.
+    pub max_forward_targets: usize,
 }
 
 impl Default for Limits {
@@ -41,6 +43,7 @@ impl Default for Limits {
             edit_window: None,
             max_pins: 50,
             max_reaction_kinds: 20,
+            max_forward_targets: 10,
         }
     }
 }

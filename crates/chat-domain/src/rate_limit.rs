@@ -108,6 +108,17 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
         })
     }
 
+    /// Takes `n` allowances for `key` at once, or none: `Some(Err(wait))` says how long until
+    /// all `n` are available, `None` that they never will be (more than the burst).
+    pub fn check_n(&self, key: &K, n: std::num::NonZeroU32) -> Option<Result<(), Duration>> {
+        let checked = self.limiter.check_key_n(key, n).ok()?;
+        Some(checked.map_err(|not_until| {
+            not_until
+                .wait_time_from(self.clock.now())
+                .max(Duration::from_millis(1))
+        }))
+    }
+
     /// How many keys are remembered now.
     pub fn tracked_keys(&self) -> usize {
         self.limiter.len()

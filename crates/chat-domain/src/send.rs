@@ -1,9 +1,13 @@
 //! A send as every transport hands it to the [`crate::ChatService`]: where it goes, its
 //! validated fields, and what it stored.
 
+use std::sync::Arc;
+
 use crate::{
-    AttachmentUrl, ChatError, ClientMessageId, ConversationDetail, ConversationId, Limits, Message,
-    MessageBody, MessageId, UserId, fields,
+    AttachmentUrl, ChatError, ChatEvent, ChatService, ClientMessageId, ConversationDetail,
+    ConversationId, Entity, EventSink, Limits, Message, MessageBody, MessageId, MessageSent,
+    ReplyTo, Store, UserId, fields,
+    ports::{Appended, DirectPair, NewMessage},
 };
 
 /// Where a message goes: to a user (their direct conversation with the sender, created on
@@ -92,4 +96,105 @@ pub struct SentMessage {
     /// Whether this was a retry of a send already stored (same client message id and
     /// content): nothing was written or announced again.
     pub replayed: bool,
+}
+
+impl<S: Store, E: EventSink> ChatService<S, E> {
+    /// Sends a message into a conversation the sender belongs to (for a direct send, the
+    /// pair's conversation, created on first contact) and announces it once stored.
+    pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
+        self.send_rate
+            .check(&cmd.sender)
+            .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
+        let conversation = self.destination(cmd.sender, cmd.to).await?;
+        let parent = match cmd.reply_to {
+            Some(id) => Some(self.reply_parent(conversation.conversation.id, id).await?),
+            None => None,
+        };
+        let message = NewMessage {
+            conversation_id: conversation.conversation.id,
+            sender_id: cmd.sender,
+            content: cmd.content,
+            attachment_url: cmd.attachment_url,
+            client_message_id: cmd.client_message_id,
+            reply_to: cmd.reply_to,
+            forwarded_from: None,
+        };
+        let sent = self.append(&conversation, message, parent).await?;
+        sent.ok_or_else(|| {
+            self.forget(cmd.sender, cmd.to, conversation.conversation.id);
+            ChatError::not_found(Entity::Conversation)
+        })
+    }
+
+    /// Appends a checked message to `conversation` and announces it; `None` when the sender
+    /// turned out not to be a member (what the caches knew was stale).
+    pub(crate) async fn append(
+        &self,
+        conversation: &ConversationDetail,
+        message: NewMessage,
+        parent: Option<ReplyTo>,
+    ) -> Result<Option<SentMessage>, ChatError> {
+        let (message, replayed) = match self.store().append_message(message).await? {
+            Some(Appended::New(mut message, position)) => {
+                message.reply_to = parent;
+                let members = conversation.members.iter().map(|m| m.user.clone());
+                self.announce(
+                    position,
+                    ChatEvent::MessageSent(MessageSent {
+                        message: message.clone(),
+                        members: members.collect(),
+                        kind: conversation.conversation.kind,
+                    }),
+                );
+                (message, false)
+            }
+            Some(Appended::Retried(mut message)) => {
+                message.reply_to = parent;
+                (message, true)
+            }
+            None => return Ok(None),
+        };
+        Ok(Some(SentMessage {
+            conversation: conversation.clone(),
+            message,
+            replayed,
+        }))
+    }
+
+    /// The conversation a send goes to, with its members, from the caches when known.
+    pub(crate) async fn destination(
+        &self,
+        sender: UserId,
+        to: Recipient,
+    ) -> Result<Arc<ConversationDetail>, ChatError> {
+        match to {
+            Recipient::User(receiver) => {
+                let pair = DirectPair::new(sender, receiver)?;
+                if let Some(known) = self.pairs.get(&pair) {
+                    return Ok(known);
+                }
+                let found = Arc::new(self.conversation_between(sender, receiver).await?);
+                self.pairs.insert(pair, Arc::clone(&found));
+                Ok(found)
+            }
+            Recipient::Conversation(id) => {
+                if let Some(known) = self.groups.get(&id) {
+                    return Ok(known);
+                }
+                let found = Arc::new(self.member_view(sender, id).await?);
+                self.groups.insert(id, Arc::clone(&found));
+                Ok(found)
+            }
+        }
+    }
+
+    /// Drops what the caches know of a send's destination, which turned out stale.
+    pub(crate) fn forget(&self, sender: UserId, to: Recipient, conversation: ConversationId) {
+        if let Recipient::User(receiver) = to
+            && let Ok(pair) = DirectPair::new(sender, receiver)
+        {
+            self.pairs.forget(&pair);
+        }
+        self.groups.forget(&conversation);
+    }
 }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use crate::{
     ChatError, ChatEvent, ConversationDetail, ConversationId, Entity, EventSink, KeyedLimiter,
-    Limits, Message, MessageDeleted, MessageId, MessageSent, MessageWindow, MessagesRead,
-    PageRequest, Paged, Policy, ReadReceipt, Recipient, SearchQuery, SendMessage, SentMessage,
-    Store, StreamEvent, StreamPosition, UnreadCount, UpsertUser, User, UserId, Username,
+    Limits, Message, MessageDeleted, MessageId, MessageWindow, MessagesRead, PageRequest, Paged,
+    Policy, ReadReceipt, SearchQuery, Store, StreamEvent, StreamPosition, UnreadCount, UpsertUser,
+    User, UserId, Username,
     detail_cache::{MemberCache, PairCache},
-    ports::{Appended, DirectPair, NewMessage},
+    ports::DirectPair,
 };
 
 /// A slice of one conversation's history and the size of the list it came from.
@@ -31,7 +31,7 @@ pub struct ChatService<S, E> {
     policy: Arc<Policy>,
     /// Sends, group creations and member additions per user.
     pub(crate) send_rate: Arc<KeyedLimiter<UserId>>,
-    pairs: Arc<PairCache>,
+    pub(crate) pairs: Arc<PairCache>,
     /// Conversations sent into by id, with their members; forgotten when their members change.
     pub(crate) groups: Arc<MemberCache>,
 }
@@ -137,95 +137,6 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         self.store
             .search_users(caller, prefix, page, self.policy.directory)
             .await
-    }
-
-    /// Sends a message into a conversation the sender belongs to (for a direct send, the
-    /// pair's conversation, created on first contact) and announces it once stored.
-    pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
-        self.send_rate
-            .check(&cmd.sender)
-            .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
-        let conversation = self.destination(cmd.sender, cmd.to).await?;
-        let parent = match cmd.reply_to {
-            Some(id) => Some(self.reply_parent(conversation.conversation.id, id).await?),
-            None => None,
-        };
-        let appended = self
-            .store
-            .append_message(NewMessage {
-                conversation_id: conversation.conversation.id,
-                sender_id: cmd.sender,
-                content: cmd.content,
-                attachment_url: cmd.attachment_url,
-                client_message_id: cmd.client_message_id,
-                reply_to: cmd.reply_to,
-            })
-            .await?;
-        let (message, replayed) = match appended {
-            Some(Appended::New(mut message, position)) => {
-                message.reply_to = parent;
-                let members = conversation.members.iter().map(|m| m.user.clone());
-                self.announce(
-                    position,
-                    ChatEvent::MessageSent(MessageSent {
-                        message: message.clone(),
-                        members: members.collect(),
-                        kind: conversation.conversation.kind,
-                    }),
-                );
-                (message, false)
-            }
-            Some(Appended::Retried(mut message)) => {
-                message.reply_to = parent;
-                (message, true)
-            }
-            None => {
-                self.forget(cmd.sender, cmd.to, conversation.conversation.id);
-                return Err(ChatError::not_found(Entity::Conversation));
-            }
-        };
-        Ok(SentMessage {
-            conversation: ConversationDetail::clone(&conversation),
-            message,
-            replayed,
-        })
-    }
-
-    /// The conversation a send goes to, with its members, from the caches when known.
-    async fn destination(
-        &self,
-        sender: UserId,
-        to: Recipient,
-    ) -> Result<Arc<ConversationDetail>, ChatError> {
-        match to {
-            Recipient::User(receiver) => {
-                let pair = DirectPair::new(sender, receiver)?;
-                if let Some(known) = self.pairs.get(&pair) {
-                    return Ok(known);
-                }
-                let found = Arc::new(self.conversation_between(sender, receiver).await?);
-                self.pairs.insert(pair, Arc::clone(&found));
-                Ok(found)
-            }
-            Recipient::Conversation(id) => {
-                if let Some(known) = self.groups.get(&id) {
-                    return Ok(known);
-                }
-                let found = Arc::new(self.member_view(sender, id).await?);
-                self.groups.insert(id, Arc::clone(&found));
-                Ok(found)
-            }
-        }
-    }
-
-    /// Drops what the caches know of a send's destination, which turned out stale.
-    fn forget(&self, sender: UserId, to: Recipient, conversation: ConversationId) {
-        if let Recipient::User(receiver) = to
-            && let Ok(pair) = DirectPair::new(sender, receiver)
-        {
-            self.pairs.forget(&pair);
-        }
-        self.groups.forget(&conversation);
     }
 
     /// The direct conversation between the caller and another user, created if needed; the

@@ -15,11 +15,12 @@ use diesel::{QueryResult, QueryableByName};
 use crate::prepared::prepared_statement;
 use crate::rows::MessageRow;
 
-/// The statement after its six array parameters: per message its position in the batch
+/// The statement after its nine array parameters: per message its position in the batch
 /// (`ord`), and per conversation the count `n` and the message's rank `k` among them.
 const BODY: &str = "
 ) WITH ORDINALITY AS p(conversation_id, sender_id, content, attachment_url, client_message_id,
-                       reply_to_id, ord)
+                       reply_to_id, forwarded_message_id, forwarded_conversation_id,
+                       forwarded_sender_id, ord)
 ), ok AS (
     SELECT p.*,
            row_number() OVER (PARTITION BY p.conversation_id ORDER BY p.ord) AS k,
@@ -37,16 +38,19 @@ const BODY: &str = "
  RETURNING c.id, c.last_seq
 ), planned AS (
     SELECT ok.ord, ok.conversation_id, conv.last_seq - ok.n + ok.k AS seq, ok.sender_id,
-           ok.content, ok.attachment_url, ok.client_message_id, ok.reply_to_id
+           ok.content, ok.attachment_url, ok.client_message_id, ok.reply_to_id,
+           ok.forwarded_message_id, ok.forwarded_conversation_id, ok.forwarded_sender_id
       FROM ok JOIN conv ON conv.id = ok.conversation_id
 ), msg AS (
     INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url,
-                          client_message_id, reply_to_id)
+                          client_message_id, reply_to_id, forwarded_message_id,
+                          forwarded_conversation_id, forwarded_sender_id)
     SELECT conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-           reply_to_id
+           reply_to_id, forwarded_message_id, forwarded_conversation_id, forwarded_sender_id
       FROM planned ORDER BY ord
     RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-              created_at, updated_at, edited_at, reply_to_id
+              created_at, updated_at, edited_at, reply_to_id, forwarded_message_id,
+              forwarded_conversation_id, forwarded_sender_id
 ), watermark AS (
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
@@ -76,7 +80,7 @@ SELECT planned.ord, msg.*, ev.writer, ev.position
   FROM msg JOIN planned ON planned.conversation_id = msg.conversation_id AND planned.seq = msg.seq
   JOIN ev ON ev.message_id = msg.id";
 
-/// The batch's messages as six parallel arrays, one bind each, so that the statement text
+/// The batch's messages as nine parallel arrays, one bind each, so that the statement text
 /// never changes and every connection keeps it prepared.
 pub(crate) struct AppendBatch<'a> {
     conversations: Vec<i64>,
@@ -85,6 +89,9 @@ pub(crate) struct AppendBatch<'a> {
     attachment_urls: Vec<Option<&'a str>>,
     client_message_ids: Vec<Option<&'a str>>,
     reply_to_ids: Vec<Option<i64>>,
+    forwarded_messages: Vec<Option<i64>>,
+    forwarded_conversations: Vec<Option<i64>>,
+    forwarded_senders: Vec<Option<i64>>,
 }
 
 impl<'a> AppendBatch<'a> {
@@ -100,6 +107,9 @@ impl<'a> AppendBatch<'a> {
             attachment_urls: Vec::with_capacity(n),
             client_message_ids: Vec::with_capacity(n),
             reply_to_ids: Vec::with_capacity(n),
+            forwarded_messages: Vec::with_capacity(n),
+            forwarded_conversations: Vec::with_capacity(n),
+            forwarded_senders: Vec::with_capacity(n),
         };
         for message in messages {
             batch.conversations.push(message.conversation_id.get());
@@ -112,6 +122,16 @@ impl<'a> AppendBatch<'a> {
                 .client_message_ids
                 .push(message.client_message_id.as_ref().map(|c| c.as_str()));
             batch.reply_to_ids.push(message.reply_to.map(|id| id.get()));
+            let from = message.forwarded_from;
+            batch
+                .forwarded_messages
+                .push(from.map(|f| f.message_id.get()));
+            batch
+                .forwarded_conversations
+                .push(from.map(|f| f.conversation_id.get()));
+            batch
+                .forwarded_senders
+                .push(from.map(|f| f.sender_id.get()));
         }
         batch
     }
@@ -155,9 +175,17 @@ impl QueryFragment<Pg> for AppendBatch<'_> {
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.attachment_urls)?;
         out.push_sql("::text[], ");
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_message_ids)?;
-        out.push_sql("::text[], ");
-        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.reply_to_ids)?;
-        out.push_sql("::bigint[]");
+        out.push_sql("::text[]");
+        for ids in [
+            &self.reply_to_ids,
+            &self.forwarded_messages,
+            &self.forwarded_conversations,
+            &self.forwarded_senders,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Nullable<BigInt>>, _>(ids)?;
+            out.push_sql("::bigint[]");
+        }
         out.push_sql(BODY);
         Ok(())
     }

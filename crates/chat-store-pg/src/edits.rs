@@ -19,7 +19,8 @@ use crate::{PgStore, query_error};
 /// The editor's visible message, locked, while they are a member of its conversation.
 const EDITABLE: &str = "
 SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, m.attachment_url,
-       m.client_message_id, m.created_at, m.updated_at, m.edited_at, m.reply_to_id
+       m.client_message_id, m.created_at, m.updated_at, m.edited_at, m.reply_to_id,
+       m.forwarded_message_id, m.forwarded_conversation_id, m.forwarded_sender_id
   FROM messages m
  WHERE m.id = $1 AND m.sender_id = $2 AND m.deleted_at IS NULL
    AND EXISTS (SELECT 1 FROM conversation_members c
@@ -39,7 +40,8 @@ WITH kept AS (
     UPDATE messages SET content = $2, edited_at = now(), updated_at = now()
      WHERE id = $1
  RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-           created_at, updated_at, edited_at, reply_to_id
+           created_at, updated_at, edited_at, reply_to_id, forwarded_message_id,
+              forwarded_conversation_id, forwarded_sender_id
 ), preview AS (
     UPDATE conversations c SET last_message = edited.content
       FROM edited

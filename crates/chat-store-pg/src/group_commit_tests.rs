@@ -55,6 +55,7 @@ fn message(conversation: ConversationId, sender: UserId, text: &str) -> NewMessa
         attachment_url: None,
         client_message_id: None,
         reply_to: None,
+        forwarded_from: None,
     }
 }
 

@@ -29,7 +29,8 @@ WITH del AS (
        AND EXISTS (SELECT 1 FROM conversation_members m
                     WHERE m.conversation_id = messages.conversation_id AND m.user_id = $2)
  RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-           created_at, updated_at, edited_at, reply_to_id
+           created_at, updated_at, edited_at, reply_to_id, forwarded_message_id,
+              forwarded_conversation_id, forwarded_sender_id
 ), conv AS (
     UPDATE conversations c
        SET message_count = c.message_count - 1, updated_at = now(),
@@ -205,6 +206,28 @@ impl MessageRepo for PgStore {
             .filter(exists(
                 conversation_members::table
                     .filter(conversation_members::conversation_id.eq(conversation.get()))
+                    .filter(conversation_members::user_id.eq(viewer.get())),
+            ))
+            .select(MessageRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(query_error)?;
+        Ok(found.map(Message::from))
+    }
+
+    async fn visible_message(
+        &self,
+        viewer: UserId,
+        id: MessageId,
+    ) -> Result<Option<Message>, ChatError> {
+        let mut conn = self.conn().await?;
+        let found: Option<MessageRow> = messages::table
+            .filter(messages::id.eq(id.get()))
+            .filter(messages::deleted_at.is_null())
+            .filter(exists(
+                conversation_members::table
+                    .filter(conversation_members::conversation_id.eq(messages::conversation_id))
                     .filter(conversation_members::user_id.eq(viewer.get())),
             ))
             .select(MessageRow::as_select())

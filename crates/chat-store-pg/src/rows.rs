@@ -1,8 +1,8 @@
 //! Row structs as the database returns them, and their mapping to domain entities.
 
 use chat_domain::{
-    ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, Member, Message,
-    MessageId, Role, Seq, User, UserId, UserRef,
+    ChatError, Conversation, ConversationDetail, ConversationId, ConversationKind, ForwardedFrom,
+    Member, Message, MessageId, Role, Seq, User, UserId, UserRef,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -153,10 +153,37 @@ pub(crate) struct MessageRow {
     updated_at: DateTime<Utc>,
     edited_at: Option<DateTime<Utc>>,
     reply_to_id: Option<i64>,
+    forwarded_message_id: Option<i64>,
+    forwarded_conversation_id: Option<i64>,
+    forwarded_sender_id: Option<i64>,
+}
+
+impl MessageRow {
+    fn forwarded_from(&self) -> Option<ForwardedFrom> {
+        forwarded_from(
+            self.forwarded_message_id,
+            self.forwarded_conversation_id,
+            self.forwarded_sender_id,
+        )
+    }
+}
+
+/// Where a message was forwarded from, from its three columns (all set, or none).
+pub(crate) fn forwarded_from(
+    message: Option<i64>,
+    conversation: Option<i64>,
+    sender: Option<i64>,
+) -> Option<ForwardedFrom> {
+    Some(ForwardedFrom {
+        message_id: MessageId(message?),
+        conversation_id: ConversationId(conversation?),
+        sender_id: UserId(sender?),
+    })
 }
 
 impl From<MessageRow> for Message {
     fn from(row: MessageRow) -> Self {
+        let forwarded_from = row.forwarded_from();
         Message {
             id: MessageId(row.id),
             conversation_id: ConversationId(row.conversation_id),
@@ -172,6 +199,7 @@ impl From<MessageRow> for Message {
             reply_to_id: row.reply_to_id.map(MessageId),
             reply_to: None,
             reply_count: 0,
+            forwarded_from,
         }
     }
 }

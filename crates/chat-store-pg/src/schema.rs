@@ -54,6 +54,9 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        forwarded_message_id -> Nullable<Int8>,
+        forwarded_conversation_id -> Nullable<Int8>,
+        forwarded_sender_id -> Nullable<Int8>,
     }
 }
 

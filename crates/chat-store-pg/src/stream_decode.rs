@@ -26,7 +26,8 @@ pub(crate) const EVENT_COLUMNS: &str = "
 SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id, e.seq,
        e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
        x.created_at AS message_created_at, x.updated_at AS message_updated_at,
-       x.edited_at AS message_edited_at, x.reply_to_id, e.content AS edit_content, e.amount,
+       x.edited_at AS message_edited_at, x.reply_to_id, x.forwarded_message_id,
+       x.forwarded_conversation_id, x.forwarded_sender_id, e.content AS edit_content, e.amount,
        (SELECT v.content FROM message_versions v
          WHERE e.kind = 'message' AND v.message_id = e.message_id AND v.version = 1)
          AS sent_content,
@@ -76,6 +77,12 @@ pub(crate) struct EventRow {
     message_edited_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<BigInt>)]
     reply_to_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    forwarded_message_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    forwarded_conversation_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    forwarded_sender_id: Option<i64>,
     /// The text an `edited` event wrote (cleared when its message is deleted), or a
     /// reaction's key.
     #[diesel(sql_type = Nullable<Text>)]
@@ -158,6 +165,11 @@ impl EventRow {
             reply_to_id: self.reply_to_id.map(MessageId),
             reply_to: None,
             reply_count: 0,
+            forwarded_from: crate::rows::forwarded_from(
+                self.forwarded_message_id,
+                self.forwarded_conversation_id,
+                self.forwarded_sender_id,
+            ),
         };
         if let Some(sent) = &self.sent_content {
             // The message as it was sent: its edits follow as events of their own.

@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod chat;
 pub(crate) mod edits;
+pub(crate) mod forwarding;
 pub(crate) mod groups;
 pub(crate) mod members;
 pub(crate) mod pins;

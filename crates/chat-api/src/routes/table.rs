@@ -12,7 +12,10 @@ use chat_domain::{EventSink, Store};
 
 use crate::{ApiError, docs, health};
 
-use super::{accounts, admin, chat, edits, groups, members, pins, reactions, sync, threads, users};
+use super::{
+    accounts, admin, chat, edits, forwarding, groups, members, pins, reactions, sync, threads,
+    users,
+};
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
 /// and handler (the matches below are exhaustive); adding it to [`Endpoint::ALL`] serves it.
@@ -68,6 +71,8 @@ pub enum Endpoint {
     MessageHistory,
     /// `GET /api/chat/messages/{id}/replies`: a thread.
     Replies,
+    /// `POST /api/chat/messages/{id}/forward`: copies into other conversations.
+    Forward,
     /// `PUT /api/chat/conversations/{id}/pins/{messageId}`.
     Pin,
     /// `DELETE /api/chat/conversations/{id}/pins/{messageId}`.
@@ -95,7 +100,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 36] = [
+    pub const ALL: [Endpoint; 37] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -121,6 +126,7 @@ impl Endpoint {
         Endpoint::EditMessage,
         Endpoint::MessageHistory,
         Endpoint::Replies,
+        Endpoint::Forward,
         Endpoint::Pin,
         Endpoint::Unpin,
         Endpoint::Pins,
@@ -142,7 +148,8 @@ impl Endpoint {
             | Endpoint::Login
             | Endpoint::CreateGroup
             | Endpoint::AddMembers
-            | Endpoint::PostMessage => Method::POST,
+            | Endpoint::PostMessage
+            | Endpoint::Forward => Method::POST,
             Endpoint::MarkRead | Endpoint::AdminUpsertUsers | Endpoint::Pin | Endpoint::React => {
                 Method::PUT
             }
@@ -203,6 +210,7 @@ impl Endpoint {
             Endpoint::DeleteMessage | Endpoint::EditMessage => "/api/chat/messages/{id}",
             Endpoint::MessageHistory => "/api/chat/messages/{id}/history",
             Endpoint::Replies => "/api/chat/messages/{id}/replies",
+            Endpoint::Forward => "/api/chat/messages/{id}/forward",
             Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
             Endpoint::Pins => "/api/chat/conversations/{id}/pins",
             Endpoint::React | Endpoint::Unreact => "/api/chat/messages/{id}/reactions/{key}",
@@ -270,6 +278,7 @@ impl Endpoint {
             Endpoint::EditMessage => route.to(edits::edit::<S, E>),
             Endpoint::MessageHistory => route.to(edits::history::<S, E>),
             Endpoint::Replies => route.to(threads::replies::<S, E>),
+            Endpoint::Forward => route.to(forwarding::forward::<S, E>),
             Endpoint::Pin => route.to(pins::pin::<S, E>),
             Endpoint::Unpin => route.to(pins::unpin::<S, E>),
             Endpoint::Pins => route.to(pins::list::<S, E>),

@@ -126,6 +126,7 @@ async fn outsider_sees_nothing<S: Store>(
             attachment_url: None,
             client_message_id: None,
             reply_to: None,
+            forwarded_from: None,
         })
         .await;
     assert!(appended.unwrap().is_none());

@@ -73,6 +73,8 @@ macro_rules! store_conformance_tests {
             replies_show_their_parent_count_on_it_and_page_as_a_thread,
             a_reply_stays_in_its_conversation_and_refusals_write_nothing,
             a_deleted_parent_shows_as_deleted_and_keeps_its_thread,
+            a_forward_copies_a_visible_message_and_names_the_original,
+            a_refused_forward_writes_nothing,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -150,6 +152,7 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, ChatError>, entity: En
 }
 
 mod edits;
+mod forwarding;
 mod group_scoping;
 mod groups;
 mod history;
@@ -162,6 +165,7 @@ mod threads;
 mod users;
 
 pub use edits::*;
+pub use forwarding::*;
 pub use group_scoping::*;
 pub use groups::*;
 pub use history::*;

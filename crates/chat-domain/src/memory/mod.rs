@@ -212,6 +212,19 @@ impl MessageRepo for MemoryStore {
         Ok(state.message(conversation, id))
     }
 
+    async fn visible_message(
+        &self,
+        viewer: UserId,
+        id: MessageId,
+    ) -> Result<Option<Message>, ChatError> {
+        let state = self.lock();
+        Ok(state
+            .messages
+            .get(&id)
+            .filter(|m| !m.deleted && state.is_member(m.message.conversation_id, viewer))
+            .map(|m| m.message.clone()))
+    }
+
     async fn delete_message(
         &self,
         sender: UserId,

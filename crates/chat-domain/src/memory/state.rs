@@ -258,6 +258,7 @@ impl State {
             reply_to_id: new.reply_to,
             reply_to: None,
             reply_count: 0,
+            forwarded_from: new.forwarded_from,
         };
         let c = &mut stored.conversation;
         c.last_seq = seq;

@@ -7,9 +7,9 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AttachmentUrl, ChatError, ClientMessageId, ConversationId, Edited, Message, MessageBody,
-    MessageId, MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, Reaction,
-    ReactionKey, ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
+    AttachmentUrl, ChatError, ClientMessageId, ConversationId, Edited, ForwardedFrom, Message,
+    MessageBody, MessageId, MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite,
+    Reaction, ReactionKey, ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
 };
 
 /// A message to append to a conversation.
@@ -27,6 +27,8 @@ pub struct NewMessage {
     pub client_message_id: Option<ClientMessageId>,
     /// The message of the same conversation it replies to (checked by the service).
     pub reply_to: Option<MessageId>,
+    /// Where it was forwarded from, for a forwarded copy.
+    pub forwarded_from: Option<ForwardedFrom>,
 }
 
 /// Messages: appending, reading, searching and deleting.
@@ -64,6 +66,13 @@ pub trait MessageRepo {
         &self,
         viewer: UserId,
         conversation: ConversationId,
+        id: MessageId,
+    ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
+
+    /// A visible message of a conversation `viewer` belongs to, by id alone.
+    fn visible_message(
+        &self,
+        viewer: UserId,
         id: MessageId,
     ) -> impl Future<Output = Result<Option<Message>, ChatError>> + Send;
 

@@ -101,10 +101,41 @@ pub struct MessageView {
     #[serde(skip_serializing_if = "is_zero")]
     #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 1))]
     reply_count: i64,
+    /// Where this forwarded copy came from; absent for a message that is no forward.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    forwarded_from: Option<ForwardedFromView>,
 }
 
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+/// Where a forwarded copy came from: `{ messageId, conversationId, senderId }`, the original
+/// (a forward of a forward names the first). Only ids: the copy shows nothing else of a
+/// conversation its readers may not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForwardedFromView {
+    /// The original message.
+    #[serde(rename = "messageId")]
+    pub message_id: i64,
+    /// Its conversation.
+    #[serde(rename = "conversationId")]
+    pub conversation_id: i64,
+    /// Who sent it.
+    #[serde(rename = "senderId")]
+    pub sender_id: i64,
+}
+
+impl From<crate::ForwardedFrom> for ForwardedFromView {
+    fn from(from: crate::ForwardedFrom) -> Self {
+        ForwardedFromView {
+            message_id: from.message_id.get(),
+            conversation_id: from.conversation_id.get(),
+            sender_id: from.sender_id.get(),
+        }
+    }
 }
 
 /// The message a reply answers: `{ id, sender, excerpt, deleted }`.
@@ -183,6 +214,7 @@ impl MessageView {
             reactions: message.reactions.iter().map(ReactionView::from).collect(),
             reply_to: message.reply_to.as_ref().map(ReplyToView::from),
             reply_count: message.reply_count,
+            forwarded_from: message.forwarded_from.map(ForwardedFromView::from),
         }
     }
 

@@ -24,7 +24,7 @@ pub use conversation::{
     ConversationDetailView, ConversationNotice, ConversationView, MemberRef, MemberView,
     MembershipNotice, ReadBy,
 };
-pub use message::{MessageView, ReactionView, ReplyToView, UserSummary};
+pub use message::{ForwardedFromView, MessageView, ReactionView, ReplyToView, UserSummary};
 
 /// Times as the seed's stack writes them: ISO-8601 UTC with milliseconds.
 pub fn iso<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

@@ -70,6 +70,7 @@ fn message(seq: i64) -> StreamEvent {
                 reply_to_id: None,
                 reply_to: None,
                 reply_count: 0,
+                forwarded_from: None,
             },
             members: vec![
                 UserRef {

@@ -1,5 +1,5 @@
 //! Bounds on what clients send and keep: message and title lengths, page and group sizes, the
-//! edit window, pins and reaction keys.
+//! edit window, pins, reaction keys and forward targets.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use super::{ConfigError, Source, bad, positive};
 
 /// `CHAT_MAX_MESSAGE_CHARS`, `CHAT_MAX_PAGE_SIZE`, `CHAT_MAX_GROUP_MEMBERS`,
 /// `CHAT_MAX_TITLE_CHARS`, `CHAT_EDIT_WINDOW_SECS` (unset: no limit; 0: edits are refused),
-/// `CHAT_MAX_PINS` and `CHAT_MAX_REACTION_KINDS`.
+/// `CHAT_MAX_PINS`, `CHAT_MAX_REACTION_KINDS` and `CHAT_MAX_FORWARD_TARGETS`.
 pub(super) fn limits(src: &impl Source) -> Result<Limits, ConfigError> {
     Ok(Limits {
         max_message_chars: positive(src, "CHAT_MAX_MESSAGE_CHARS", 5_000)?,
@@ -34,6 +34,7 @@ pub(super) fn limits(src: &impl Source) -> Result<Limits, ConfigError> {
             .transpose()?,
         max_pins: positive(src, "CHAT_MAX_PINS", 50)?,
         max_reaction_kinds: positive(src, "CHAT_MAX_REACTION_KINDS", 20)?,
+        max_forward_targets: positive(src, "CHAT_MAX_FORWARD_TARGETS", 10)?,
         ..Limits::default()
     })
 }

@@ -1,8 +1,9 @@
-// Replies with the real socket.io-client: `send_message` with `replyToId` is acknowledged with
-// the record's `reply_to`, the room gets `new_message` with it, a bad `replyToId` is refused
-// naming the field, and a socket that was away while a reply was sent and its parent deleted
-// recovers both in order, the reply showing its parent as deleted (never its text). Users
-// 41..44 are this file's own (two per transport).
+// Replies and forwards with the real socket.io-client: `send_message` with `replyToId` is
+// acknowledged with the record's `reply_to`, the room gets `new_message` with it, a bad
+// `replyToId` is refused naming the field, a socket that was away while a reply was sent and
+// its parent deleted recovers both in order, the reply showing its parent as deleted (never
+// its text), and a forwarded copy reaches its room with `forwarded_from`. Users 41..44 are
+// this file's own (two per transport).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TRANSPORTS, ask, clientsClosedAfterEach, connect, next, rest } from "./helpers.mjs";
@@ -68,6 +69,23 @@ TRANSPORTS.forEach(({ name, transports }, index) => {
       } finally {
         socket.close();
       }
+    });
+
+    test("a forwarded copy reaches its room with forwarded_from", async () => {
+      const original = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "pass it on" })).body.data;
+      const group = await rest(bob, "POST", "/api/chat/groups", { title: `forwards ${name}`, memberIds: [alice] });
+      assert.equal(group.status, 201, JSON.stringify(group.body));
+      const aliceSocket = await client(alice, transports);
+      await ask(aliceSocket, "join_conversation", { conversationId: group.body.data.id });
+      const live = next(aliceSocket, "new_message");
+      const forwarded = await rest(bob, "POST", `/api/chat/messages/${original.id}/forward`, { conversationIds: [group.body.data.id] });
+      assert.equal(forwarded.status, 201, JSON.stringify(forwarded.body));
+      const seen = await live;
+      assert.deepEqual(
+        [seen.id, seen.conversation_id, seen.sender_id, seen.content, seen.forwarded_from],
+        [forwarded.body.data[0].id, group.body.data.id, bob, "pass it on",
+          { messageId: original.id, conversationId: original.conversation_id, senderId: alice }],
+      );
     });
   });
 });
