@@ -160,6 +160,18 @@ impl ListQuery {
         )?)
     }
 
+    /// A keyset page of a list ordered by id, newest first: `before` (an id, exclusive) and
+    /// `limit` (default `default_limit`, clamped to the largest page).
+    pub(crate) fn keyset(
+        &self,
+        default_limit: u32,
+        limits: &Limits,
+    ) -> Result<(Option<i64>, u32), ApiError> {
+        let before = optional_positive("before", self.before.as_deref())?;
+        let page = self.page(default_limit, limits)?;
+        Ok((before, page.limit))
+    }
+
     /// The window of a message list: a `before` or `after` cursor wins over `page`.
     pub(crate) fn window(&self, limits: &Limits) -> Result<MessageWindow, ApiError> {
         let page = self.page(limits.default_message_page, limits)?;

@@ -210,6 +210,9 @@ pub struct Message {
     /// Where it was forwarded from, for a forwarded copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<crate::ForwardedFrom>,
+    /// The members it mentions, in the order first mentioned (resolved when it was sent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
 }
 
 /// One version of a message's text: what was sent, or what an edit wrote.

@@ -107,6 +107,8 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
                 client_message_id: None,
                 reply_to: None,
                 forwarded_from: Some(from),
+                // The forwarder did not write the text: it mentions nobody.
+                mentions: Vec::new(),
             };
             let copy = self.append(&destination, message, None).await?;
             sent.push(copy.ok_or_else(|| {

@@ -113,11 +113,12 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         let message = NewMessage {
             conversation_id: conversation.conversation.id,
             sender_id: cmd.sender,
-            content: cmd.content,
             attachment_url: cmd.attachment_url,
             client_message_id: cmd.client_message_id,
             reply_to: cmd.reply_to,
             forwarded_from: None,
+            mentions: crate::mentioned(cmd.content.as_str(), &conversation.members, cmd.sender),
+            content: cmd.content,
         };
         let sent = self.append(&conversation, message, parent).await?;
         sent.ok_or_else(|| {

@@ -3,7 +3,7 @@
 //! its messages take the seqs in between, in the order they were queued. Each stream writer
 //! the batch touches is bumped likewise, last (after the watermarks, whose rows a read receipt
 //! locks before its own writer), so that a transaction holding a writer waits for nothing but
-//! its commit; and every message gets its stream event. Two batches never share a writer: each
+//! its commit; and every message gets its stream event, and each mention its row. Two batches never share a writer: each
 //! writer belongs to one lane (see `GroupCommit::append`).
 
 use chat_domain::{Appended, Message, NewMessage, StreamPosition};
@@ -15,8 +15,9 @@ use diesel::{QueryResult, QueryableByName};
 use crate::prepared::prepared_statement;
 use crate::rows::MessageRow;
 
-/// The statement after its nine array parameters: per message its position in the batch
-/// (`ord`), and per conversation the count `n` and the message's rank `k` among them.
+/// The statement after its two mention arrays (`mp`: pairs of a message's position in the
+/// batch and a user it mentions) and nine message arrays: per message its position in the
+/// batch (`ord`), and per conversation the count `n` and the message's rank `k` among them.
 const BODY: &str = "
 ) WITH ORDINALITY AS p(conversation_id, sender_id, content, attachment_url, client_message_id,
                        reply_to_id, forwarded_message_id, forwarded_conversation_id,
@@ -39,18 +40,25 @@ const BODY: &str = "
 ), planned AS (
     SELECT ok.ord, ok.conversation_id, conv.last_seq - ok.n + ok.k AS seq, ok.sender_id,
            ok.content, ok.attachment_url, ok.client_message_id, ok.reply_to_id,
-           ok.forwarded_message_id, ok.forwarded_conversation_id, ok.forwarded_sender_id
+           ok.forwarded_message_id, ok.forwarded_conversation_id, ok.forwarded_sender_id,
+           (SELECT array_agg(mp.user_id ORDER BY mp.i) FROM mp WHERE mp.ord = ok.ord) AS mentions
       FROM ok JOIN conv ON conv.id = ok.conversation_id
 ), msg AS (
     INSERT INTO messages (conversation_id, seq, sender_id, content, attachment_url,
                           client_message_id, reply_to_id, forwarded_message_id,
-                          forwarded_conversation_id, forwarded_sender_id)
+                          forwarded_conversation_id, forwarded_sender_id, mentions)
     SELECT conversation_id, seq, sender_id, content, attachment_url, client_message_id,
-           reply_to_id, forwarded_message_id, forwarded_conversation_id, forwarded_sender_id
+           reply_to_id, forwarded_message_id, forwarded_conversation_id, forwarded_sender_id,
+           mentions
       FROM planned ORDER BY ord
     RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
               created_at, updated_at, edited_at, reply_to_id, forwarded_message_id,
-              forwarded_conversation_id, forwarded_sender_id
+              forwarded_conversation_id, forwarded_sender_id, mentions
+), mentioned AS (
+    INSERT INTO message_mentions (user_id, message_id)
+    SELECT mp.user_id, msg.id
+      FROM mp JOIN planned ON planned.ord = mp.ord
+      JOIN msg ON msg.conversation_id = planned.conversation_id AND msg.seq = planned.seq
 ), watermark AS (
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
@@ -80,8 +88,8 @@ SELECT planned.ord, msg.*, ev.writer, ev.position
   FROM msg JOIN planned ON planned.conversation_id = msg.conversation_id AND planned.seq = msg.seq
   JOIN ev ON ev.message_id = msg.id";
 
-/// The batch's messages as nine parallel arrays, one bind each, so that the statement text
-/// never changes and every connection keeps it prepared.
+/// The batch's mentions as two parallel arrays and its messages as nine, one bind each, so
+/// that the statement text never changes and every connection keeps it prepared.
 pub(crate) struct AppendBatch<'a> {
     conversations: Vec<i64>,
     senders: Vec<i64>,
@@ -92,6 +100,9 @@ pub(crate) struct AppendBatch<'a> {
     forwarded_messages: Vec<Option<i64>>,
     forwarded_conversations: Vec<Option<i64>>,
     forwarded_senders: Vec<Option<i64>>,
+    /// Per mention: the 1-based position of its message in the batch, and the user.
+    mention_ords: Vec<i64>,
+    mention_users: Vec<i64>,
 }
 
 impl<'a> AppendBatch<'a> {
@@ -110,8 +121,14 @@ impl<'a> AppendBatch<'a> {
             forwarded_messages: Vec::with_capacity(n),
             forwarded_conversations: Vec::with_capacity(n),
             forwarded_senders: Vec::with_capacity(n),
+            mention_ords: Vec::new(),
+            mention_users: Vec::new(),
         };
-        for message in messages {
+        for (ord, message) in (1..).zip(messages) {
+            for user in &message.mentions {
+                batch.mention_ords.push(ord);
+                batch.mention_users.push(user.get());
+            }
             batch.conversations.push(message.conversation_id.get());
             batch.senders.push(message.sender_id.get());
             batch.contents.push(message.content.as_str());
@@ -165,7 +182,13 @@ impl BatchRow {
 
 impl QueryFragment<Pg> for AppendBatch<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH p AS (SELECT * FROM unnest(");
+        out.push_sql("WITH mp AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.mention_ords)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.mention_users)?;
+        out.push_sql(
+            "::bigint[]) WITH ORDINALITY AS mp(ord, user_id, i)), p AS (SELECT * FROM unnest(",
+        );
         out.push_bind_param::<Array<BigInt>, _>(&self.conversations)?;
         out.push_sql("::bigint[], ");
         out.push_bind_param::<Array<BigInt>, _>(&self.senders)?;

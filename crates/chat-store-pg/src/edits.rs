@@ -20,7 +20,8 @@ use crate::{PgStore, query_error};
 const EDITABLE: &str = "
 SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, m.attachment_url,
        m.client_message_id, m.created_at, m.updated_at, m.edited_at, m.reply_to_id,
-       m.forwarded_message_id, m.forwarded_conversation_id, m.forwarded_sender_id
+       m.forwarded_message_id, m.forwarded_conversation_id, m.forwarded_sender_id,
+       m.mentions
   FROM messages m
  WHERE m.id = $1 AND m.sender_id = $2 AND m.deleted_at IS NULL
    AND EXISTS (SELECT 1 FROM conversation_members c
@@ -41,7 +42,7 @@ WITH kept AS (
      WHERE id = $1
  RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
            created_at, updated_at, edited_at, reply_to_id, forwarded_message_id,
-              forwarded_conversation_id, forwarded_sender_id
+              forwarded_conversation_id, forwarded_sender_id, mentions
 ), preview AS (
     UPDATE conversations c SET last_message = edited.content
       FROM edited

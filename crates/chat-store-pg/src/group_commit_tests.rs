@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use chat_domain::{
-    ChatError, ClientMessageId, ConversationId, ConversationRepo, Limits, MessageBody, NewMessage,
-    Seq, UpsertUser, UserId, UserRepo, Username,
+    ChatError, ClientMessageId, ConversationId, ConversationRepo, Limits, MessageBody, MessageRepo,
+    NewMessage, Seq, UpsertUser, UserId, UserRepo, Username,
 };
 use tokio::sync::oneshot;
 
@@ -56,6 +56,7 @@ fn message(conversation: ConversationId, sender: UserId, text: &str) -> NewMessa
         client_message_id: None,
         reply_to: None,
         forwarded_from: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -237,5 +238,46 @@ async fn sends_from_other_runtimes_share_conversations_without_gaps_or_losses() 
         got.sort_unstable();
         let expected: Vec<i64> = (1..=i64::try_from(PER_THREAD).unwrap()).collect();
         assert_eq!(got, expected, "gapless and unique in {conversation:?}");
+    }
+}
+
+#[tokio::test]
+async fn each_message_of_a_batch_keeps_its_own_mentions_and_replies() {
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let (a, b, c) = three_users(&store).await;
+    let ab = direct(&store, a, b).await;
+    let ac = direct(&store, a, c).await;
+    let first = commit_batch(&db, vec![message(ab, a, "parent")]).await;
+    let parent = first[0].as_ref().unwrap().as_ref().unwrap().message().id;
+    let mut to_b = message(ab, a, "@b");
+    to_b.mentions = vec![b];
+    let plain = message(ac, c, "nobody");
+    let mut reply = message(ab, b, "@a yes");
+    reply.mentions = vec![a];
+    reply.reply_to = Some(parent);
+    let mut to_c = message(ac, a, "@c");
+    to_c.mentions = vec![c];
+    let results = commit_batch(&db, vec![to_b, plain, reply, to_c]).await;
+    let got: Vec<(String, Vec<UserId>, Option<chat_domain::MessageId>)> = results
+        .iter()
+        .map(|r| {
+            let m = r.as_ref().unwrap().as_ref().unwrap().message();
+            (m.content.clone(), m.mentions.clone(), m.reply_to_id)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("@b".to_owned(), vec![b], None),
+            ("nobody".to_owned(), vec![], None),
+            ("@a yes".to_owned(), vec![a], Some(parent)),
+            ("@c".to_owned(), vec![c], None),
+        ]
+    );
+    for (user, expected) in [(a, "@a yes"), (b, "@b"), (c, "@c")] {
+        let listed = store.mentions_of(user, None, 10).await.unwrap();
+        let texts: Vec<&str> = listed.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(texts, [expected], "{user:?}");
     }
 }

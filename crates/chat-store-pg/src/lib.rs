@@ -14,6 +14,7 @@ mod group_commit;
 mod group_members;
 mod groups;
 mod lane;
+mod mentions;
 mod messages;
 mod migrate;
 mod pins;

@@ -30,7 +30,7 @@ WITH del AS (
                     WHERE m.conversation_id = messages.conversation_id AND m.user_id = $2)
  RETURNING id, conversation_id, seq, sender_id, content, attachment_url, client_message_id,
            created_at, updated_at, edited_at, reply_to_id, forwarded_message_id,
-              forwarded_conversation_id, forwarded_sender_id
+              forwarded_conversation_id, forwarded_sender_id, mentions
 ), conv AS (
     UPDATE conversations c
        SET message_count = c.message_count - 1, updated_at = now(),
@@ -329,6 +329,15 @@ impl MessageRepo for PgStore {
         messages: &[MessageId],
     ) -> Result<HashMap<MessageId, Vec<Reaction>>, ChatError> {
         crate::reactions::reactions_for(self, viewer, messages).await
+    }
+
+    async fn mentions_of(
+        &self,
+        viewer: UserId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<Message>, ChatError> {
+        self.mentions_of_user(viewer, before, limit).await
     }
 
     async fn reply_parents(

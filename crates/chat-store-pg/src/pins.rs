@@ -35,6 +35,7 @@ const PINS: &str = "
 SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.content, m.attachment_url,
        m.client_message_id, m.created_at, m.updated_at, m.edited_at, m.reply_to_id,
        m.forwarded_message_id, m.forwarded_conversation_id, m.forwarded_sender_id,
+       m.mentions,
        p.pinned_by, p.pinned_at
   FROM pinned_messages p JOIN messages m ON m.id = p.message_id
  WHERE p.conversation_id = $1 AND m.deleted_at IS NULL

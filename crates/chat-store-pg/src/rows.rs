@@ -156,6 +156,7 @@ pub(crate) struct MessageRow {
     forwarded_message_id: Option<i64>,
     forwarded_conversation_id: Option<i64>,
     forwarded_sender_id: Option<i64>,
+    mentions: Option<Vec<i64>>,
 }
 
 impl MessageRow {
@@ -166,6 +167,11 @@ impl MessageRow {
             self.forwarded_sender_id,
         )
     }
+}
+
+/// The members a message mentions, from its `mentions` column (`NULL` for none).
+pub(crate) fn mentions(raw: Option<Vec<i64>>) -> Vec<UserId> {
+    raw.unwrap_or_default().into_iter().map(UserId).collect()
 }
 
 /// Where a message was forwarded from, from its three columns (all set, or none).
@@ -200,6 +206,7 @@ impl From<MessageRow> for Message {
             reply_to: None,
             reply_count: 0,
             forwarded_from,
+            mentions: mentions(row.mentions),
         }
     }
 }

@@ -57,6 +57,7 @@ diesel::table! {
         forwarded_message_id -> Nullable<Int8>,
         forwarded_conversation_id -> Nullable<Int8>,
         forwarded_sender_id -> Nullable<Int8>,
+        mentions -> Nullable<Array<Int8>>,
     }
 }
 

@@ -27,7 +27,8 @@ SELECT e.writer, e.position, e.kind, e.conversation_id, e.message_id, e.user_id,
        e.created_at, e.actor_id, e.role, x.content, x.attachment_url, x.client_message_id,
        x.created_at AS message_created_at, x.updated_at AS message_updated_at,
        x.edited_at AS message_edited_at, x.reply_to_id, x.forwarded_message_id,
-       x.forwarded_conversation_id, x.forwarded_sender_id, e.content AS edit_content, e.amount,
+       x.forwarded_conversation_id, x.forwarded_sender_id, x.mentions, e.content AS edit_content,
+       e.amount,
        (SELECT v.content FROM message_versions v
          WHERE e.kind = 'message' AND v.message_id = e.message_id AND v.version = 1)
          AS sent_content,
@@ -83,6 +84,8 @@ pub(crate) struct EventRow {
     forwarded_conversation_id: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     forwarded_sender_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Array<BigInt>>)]
+    mentions: Option<Vec<i64>>,
     /// The text an `edited` event wrote (cleared when its message is deleted), or a
     /// reaction's key.
     #[diesel(sql_type = Nullable<Text>)]
@@ -170,6 +173,7 @@ impl EventRow {
                 self.forwarded_conversation_id,
                 self.forwarded_sender_id,
             ),
+            mentions: crate::rows::mentions(self.mentions.clone()),
         };
         if let Some(sent) = &self.sent_content {
             // The message as it was sent: its edits follow as events of their own.

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::error::{ErrorEnvelope, FieldError};
 use crate::routes::{
-    accounts, admin, chat, edits, forwarding, groups, members, pins, reactions, sync, threads,
-    users,
+    accounts, admin, chat, edits, forwarding, groups, members, mentions, pins, reactions, sync,
+    threads, users,
 };
 use crate::{health, views};
 
@@ -58,6 +58,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         edits::history,
         threads::replies,
         forwarding::forward,
+        mentions::mentions,
         pins::pin,
         pins::unpin,
         pins::list,
@@ -81,7 +82,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
     )),
     modifiers(&SecuritySchemes, &SharedResponses),
     tags(
-        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete, reply and page threads, forward, pin, react."),
+        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete, reply and page threads, forward, mentions, pin, react."),
         (name = "groups", description = "Group conversations (members, roles, settings), one conversation with its members, sends by conversation id, \"seen by\"."),
         (name = "users", description = "Profiles and the user directory."),
         (name = "accounts", description = "Built-in accounts (when `CHAT_BUILTIN_ACCOUNTS` is on)."),

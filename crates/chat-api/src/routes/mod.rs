@@ -8,6 +8,7 @@ pub(crate) mod edits;
 pub(crate) mod forwarding;
 pub(crate) mod groups;
 pub(crate) mod members;
+pub(crate) mod mentions;
 pub(crate) mod pins;
 pub(crate) mod reactions;
 pub(crate) mod sync;

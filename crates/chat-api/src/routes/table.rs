@@ -13,8 +13,8 @@ use chat_domain::{EventSink, Store};
 use crate::{ApiError, docs, health};
 
 use super::{
-    accounts, admin, chat, edits, forwarding, groups, members, pins, reactions, sync, threads,
-    users,
+    accounts, admin, chat, edits, forwarding, groups, members, mentions, pins, reactions, sync,
+    threads, users,
 };
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
@@ -73,6 +73,8 @@ pub enum Endpoint {
     Replies,
     /// `POST /api/chat/messages/{id}/forward`: copies into other conversations.
     Forward,
+    /// `GET /api/chat/mentions`: the caller's mentions.
+    Mentions,
     /// `PUT /api/chat/conversations/{id}/pins/{messageId}`.
     Pin,
     /// `DELETE /api/chat/conversations/{id}/pins/{messageId}`.
@@ -100,7 +102,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 37] = [
+    pub const ALL: [Endpoint; 38] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -127,6 +129,7 @@ impl Endpoint {
         Endpoint::MessageHistory,
         Endpoint::Replies,
         Endpoint::Forward,
+        Endpoint::Mentions,
         Endpoint::Pin,
         Endpoint::Unpin,
         Endpoint::Pins,
@@ -175,6 +178,7 @@ impl Endpoint {
             | Endpoint::MessageReads
             | Endpoint::MessageHistory
             | Endpoint::Replies
+            | Endpoint::Mentions
             | Endpoint::Pins
             | Endpoint::Users
             | Endpoint::Me
@@ -211,6 +215,7 @@ impl Endpoint {
             Endpoint::MessageHistory => "/api/chat/messages/{id}/history",
             Endpoint::Replies => "/api/chat/messages/{id}/replies",
             Endpoint::Forward => "/api/chat/messages/{id}/forward",
+            Endpoint::Mentions => "/api/chat/mentions",
             Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
             Endpoint::Pins => "/api/chat/conversations/{id}/pins",
             Endpoint::React | Endpoint::Unreact => "/api/chat/messages/{id}/reactions/{key}",
@@ -279,6 +284,7 @@ impl Endpoint {
             Endpoint::MessageHistory => route.to(edits::history::<S, E>),
             Endpoint::Replies => route.to(threads::replies::<S, E>),
             Endpoint::Forward => route.to(forwarding::forward::<S, E>),
+            Endpoint::Mentions => route.to(mentions::mentions::<S, E>),
             Endpoint::Pin => route.to(pins::pin::<S, E>),
             Endpoint::Unpin => route.to(pins::unpin::<S, E>),
             Endpoint::Pins => route.to(pins::list::<S, E>),

@@ -127,6 +127,7 @@ async fn outsider_sees_nothing<S: Store>(
             client_message_id: None,
             reply_to: None,
             forwarded_from: None,
+            mentions: Vec::new(),
         })
         .await;
     assert!(appended.unwrap().is_none());

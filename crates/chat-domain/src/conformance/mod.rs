@@ -75,6 +75,7 @@ macro_rules! store_conformance_tests {
             a_deleted_parent_shows_as_deleted_and_keeps_its_thread,
             a_forward_copies_a_visible_message_and_names_the_original,
             a_refused_forward_writes_nothing,
+            mentions_name_members_and_are_listed_newest_first,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -156,6 +157,7 @@ mod forwarding;
 mod group_scoping;
 mod groups;
 mod history;
+mod mentions;
 mod pins;
 mod reactions;
 mod reading;
@@ -169,6 +171,7 @@ pub use forwarding::*;
 pub use group_scoping::*;
 pub use groups::*;
 pub use history::*;
+pub use mentions::*;
 pub use pins::*;
 pub use reactions::*;
 pub use reading::*;

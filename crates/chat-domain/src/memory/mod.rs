@@ -291,6 +291,28 @@ impl MessageRepo for MemoryStore {
         Ok(self.lock().reactions_for(viewer, messages))
     }
 
+    async fn mentions_of(
+        &self,
+        viewer: UserId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<Message>, ChatError> {
+        let state = self.lock();
+        Ok(state
+            .messages
+            .range(..before.unwrap_or(MessageId(i64::MAX)))
+            .rev()
+            .map(|(_, stored)| stored)
+            .filter(|stored| {
+                !stored.deleted
+                    && stored.message.mentions.contains(&viewer)
+                    && state.is_member(stored.message.conversation_id, viewer)
+            })
+            .take(limit as usize)
+            .map(|stored| stored.message.clone())
+            .collect())
+    }
+
     async fn reply_parents(
         &self,
         conversation: ConversationId,

@@ -259,6 +259,7 @@ impl State {
             reply_to: None,
             reply_count: 0,
             forwarded_from: new.forwarded_from,
+            mentions: new.mentions,
         };
         let c = &mut stored.conversation;
         c.last_seq = seq;

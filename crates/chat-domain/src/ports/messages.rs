@@ -29,6 +29,8 @@ pub struct NewMessage {
     pub reply_to: Option<MessageId>,
     /// Where it was forwarded from, for a forwarded copy.
     pub forwarded_from: Option<ForwardedFrom>,
+    /// The members it mentions ([`crate::mentioned`]).
+    pub mentions: Vec<UserId>,
 }
 
 /// Messages: appending, reading, searching and deleting.
@@ -169,6 +171,15 @@ pub trait MessageRepo {
         parent: MessageId,
         window: MessageWindow,
     ) -> impl Future<Output = Result<Option<Thread>, ChatError>> + Send;
+
+    /// The visible messages that mention `viewer`, of conversations they belong to, newest
+    /// first: at most `limit`, with an id below `before` when given.
+    fn mentions_of(
+        &self,
+        viewer: UserId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Message>, ChatError>> + Send;
 
     /// The pins of a conversation `viewer` belongs to, the latest first; `None` otherwise.
     fn pins(

@@ -64,11 +64,13 @@ pub enum ServerEvent {
     ReactionAdded(ReactionNotice),
     /// `reaction_removed`: a member took a reaction back.
     ReactionRemoved(ReactionNotice),
+    /// `mention`: a new message mentions the user, whose sockets are not in its room.
+    Mention(MessageNotification),
 }
 
 impl ServerEvent {
     /// Every event name the server emits, for documentation and tests.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 22] = [
         "new_message",
         "message_notification",
         "messages_read",
@@ -90,6 +92,7 @@ impl ServerEvent {
         "message_unpinned",
         "reaction_added",
         "reaction_removed",
+        "mention",
     ];
 
     /// The event's name on the wire.
@@ -116,6 +119,7 @@ impl ServerEvent {
             ServerEvent::MessageUnpinned(_) => 18,
             ServerEvent::ReactionAdded(_) => 19,
             ServerEvent::ReactionRemoved(_) => 20,
+            ServerEvent::Mention(_) => 21,
         };
         Self::NAMES[index]
     }
@@ -157,15 +161,26 @@ impl ServerEvent {
 
     /// `message_notification` for a message just sent.
     pub fn notification(sent: &MessageSent) -> Self {
-        ServerEvent::MessageNotification(MessageNotification {
-            conversation_id: sent.message.conversation_id.get(),
-            sender_id: sent.message.sender_id.get(),
-            message: MessageView::fresh(sent),
-        })
+        ServerEvent::MessageNotification(MessageNotification::of(sent))
+    }
+
+    /// `mention` for a message just sent, to a member it mentions.
+    pub fn mention(sent: &MessageSent) -> Self {
+        ServerEvent::Mention(MessageNotification::of(sent))
     }
 }
 
-/// `message_notification`: `{ conversationId, senderId, message }`.
+impl MessageNotification {
+    fn of(sent: &MessageSent) -> Self {
+        MessageNotification {
+            conversation_id: sent.message.conversation_id.get(),
+            sender_id: sent.message.sender_id.get(),
+            message: MessageView::fresh(sent),
+        }
+    }
+}
+
+/// `message_notification` and `mention`: `{ conversationId, senderId, message }`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageNotification {

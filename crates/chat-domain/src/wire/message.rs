@@ -105,6 +105,11 @@ pub struct MessageView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     forwarded_from: Option<ForwardedFromView>,
+    /// The ids of the members it mentions (`@username`, resolved when it was sent), in the
+    /// order first mentioned; absent when it mentions nobody.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    mentions: Vec<i64>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -215,6 +220,7 @@ impl MessageView {
             reply_to: message.reply_to.as_ref().map(ReplyToView::from),
             reply_count: message.reply_count,
             forwarded_from: message.forwarded_from.map(ForwardedFromView::from),
+            mentions: message.mentions.iter().map(|id| id.get()).collect(),
         }
     }
 

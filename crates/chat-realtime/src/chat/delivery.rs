@@ -9,7 +9,7 @@ use std::time::Duration;
 use chat_domain::wire::events::ServerEvent;
 use chat_domain::{
     ChatError, ChatEvent, EventSink, MessageSent, STREAM_WRITERS, StreamEvent, StreamRepo,
-    StreamToken,
+    StreamToken, UserId,
 };
 
 use super::hub::{Hub, deliver, deliver_keyed};
@@ -71,6 +71,11 @@ pub(super) fn offset_frame(event: &ServerEvent, offset: Option<&str>) -> Frame {
 /// `message_notification`: a new message, for members whose sockets are not in its room.
 pub(super) fn notification_frame(sent: &MessageSent, offset: Option<&str>) -> Frame {
     offset_frame(&ServerEvent::notification(sent), offset)
+}
+
+/// `mention`: a new message, for the members it mentions whose sockets are not in its room.
+pub(super) fn mention_frame(sent: &MessageSent, offset: Option<&str>) -> Frame {
+    offset_frame(&ServerEvent::mention(sent), offset)
 }
 
 /// The frame an event's room gets: `new_message`, `messages_read` or `message_deleted`.
@@ -154,19 +159,27 @@ impl Hub {
     }
 
     /// A new message: `new_message` to its room, `message_notification` to the other
-    /// members' sockets that are not in it.
+    /// members' sockets that are not in it, and `mention` to those of them it mentions.
     fn deliver_message(&self, event: &ChatEvent, sent: &MessageSent, offset: Option<&str>) {
         let room = Room::Conversation(sent.message.conversation_id);
-        let (in_room, outside) = {
+        let (in_room, outside, mentioned) = {
             let rooms = self.rooms();
+            let away = |id: &UserId| *id != sent.message.sender_id && !rooms.user_in(*id, room);
             let outside: Vec<SioSocket> = sent
                 .members
                 .iter()
                 .map(|m| m.id)
-                .filter(|id| *id != sent.message.sender_id && !rooms.user_in(*id, room))
+                .filter(away)
                 .flat_map(|id| rooms.of_user(id))
                 .collect();
-            (rooms.in_room(room, None), outside)
+            let mentioned: Vec<SioSocket> = sent
+                .message
+                .mentions
+                .iter()
+                .filter(|id| away(id))
+                .flat_map(|id| rooms.of_user(*id))
+                .collect();
+            (rooms.in_room(room, None), outside, mentioned)
         };
         if !in_room.is_empty() {
             deliver_keyed(
@@ -177,6 +190,9 @@ impl Hub {
         }
         if !outside.is_empty() {
             deliver(&outside, &notification_frame(sent, offset));
+        }
+        if !mentioned.is_empty() {
+            deliver(&mentioned, &mention_frame(sent, offset));
         }
     }
 

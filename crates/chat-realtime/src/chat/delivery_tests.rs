@@ -71,6 +71,7 @@ fn message(seq: i64) -> StreamEvent {
                 reply_to: None,
                 reply_count: 0,
                 forwarded_from: None,
+                mentions: Vec::new(),
             },
             members: vec![
                 UserRef {

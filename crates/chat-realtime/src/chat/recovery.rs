@@ -20,7 +20,7 @@ use chat_domain::{
 };
 use serde_json::{Map, Value};
 
-use super::delivery::{notification_frame, room_frame};
+use super::delivery::{mention_frame, notification_frame, room_frame};
 use crate::engineio::Frame;
 
 /// How connection state recovery behaves.
@@ -133,7 +133,7 @@ fn over_cap(events: &[StreamEvent], cap: usize) -> bool {
 
 /// The frames of a replay read in writer order: a room's events as the room gets them; outside
 /// the session's rooms, what live delivery sends a member's sockets wherever they are (a
-/// message as a notification, not the user's own; a group created or changed; a change of the
+/// message as a notification, not the user's own, and as a mention when it mentions them; a group created or changed; a change of the
 /// user's own membership), each with the token the client
 /// holds once it has it (read from `from` through `to`), when `offsets` are on.
 fn frames(
@@ -144,7 +144,7 @@ fn frames(
 ) -> Vec<Frame> {
     events
         .iter()
-        .filter_map(|event| {
+        .flat_map(|event| {
             let offset =
                 offsets.map(|(from, to)| from.read_through(to, event.position).to_string());
             let offset = offset.as_deref();
@@ -154,22 +154,26 @@ fn frames(
                 .chain(&session.left)
                 .any(|(id, _)| *id == event.conversation_id());
             match &event.event {
-                _ if in_room => Some(room_frame(&event.event, offset)),
+                _ if in_room => vec![room_frame(&event.event, offset)],
                 ChatEvent::MessageSent(sent) if sent.message.sender_id != user => {
-                    Some(notification_frame(sent, offset))
+                    let mut frames = vec![notification_frame(sent, offset)];
+                    if sent.message.mentions.contains(&user) {
+                        frames.push(mention_frame(sent, offset));
+                    }
+                    frames
                 }
                 // What reaches a member's sockets outside the room, as delivered live.
                 ChatEvent::ConversationCreated(_) | ChatEvent::ConversationUpdated(_) => {
-                    Some(room_frame(&event.event, offset))
+                    vec![room_frame(&event.event, offset)]
                 }
                 ChatEvent::MemberAdded(changed)
                 | ChatEvent::MemberRemoved(changed)
                 | ChatEvent::MemberRoleChanged(changed)
                     if changed.member.id == user =>
                 {
-                    Some(room_frame(&event.event, offset))
+                    vec![room_frame(&event.event, offset)]
                 }
-                _ => None,
+                _ => Vec::new(),
             }
         })
         .collect()

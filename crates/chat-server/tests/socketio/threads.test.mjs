@@ -2,8 +2,9 @@
 // acknowledged with the record's `reply_to`, the room gets `new_message` with it, a bad
 // `replyToId` is refused naming the field, a socket that was away while a reply was sent and
 // its parent deleted recovers both in order, the reply showing its parent as deleted (never
-// its text), and a forwarded copy reaches its room with `forwarded_from`. Users 41..44 are
-// this file's own (two per transport).
+// its text), a forwarded copy reaches its room with `forwarded_from`, and a mentioned member
+// whose socket is not in the room gets `mention`, live and on recovery. Users 41..44 are this
+// file's own (two per transport).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TRANSPORTS, ask, clientsClosedAfterEach, connect, next, rest } from "./helpers.mjs";
@@ -86,6 +87,45 @@ TRANSPORTS.forEach(({ name, transports }, index) => {
         [forwarded.body.data[0].id, group.body.data.id, bob, "pass it on",
           { messageId: original.id, conversationId: original.conversation_id, senderId: alice }],
       );
+    });
+  });
+});
+
+TRANSPORTS.forEach(({ name, transports }, index) => {
+  const [alice, bob] = [41 + 2 * index, 42 + 2 * index];
+
+  describe(`mentions over ${name}`, () => {
+    test("a member mentioned outside the room gets mention, live", async () => {
+      const bobSocket = await client(bob, transports);
+      const mention = next(bobSocket, "mention");
+      const sent = await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: `@USER${bob} are you there?` });
+      assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      assert.deepEqual(sent.body.data.mentions, [bob]);
+      const seen = await mention;
+      assert.deepEqual(
+        [seen.conversationId, seen.senderId, seen.message.id, seen.message.mentions],
+        [sent.body.data.conversation_id, alice, sent.body.data.id, [bob]],
+      );
+    });
+
+    test("a socket away while it is mentioned recovers the notification and the mention", async () => {
+      const socket = await connect(bob, transports, { reconnection: true, reconnectionDelay: 300 });
+      try {
+        const seen = [];
+        socket.onAny((event, payload) => {
+          if (["message_notification", "mention"].includes(event)) seen.push([event, payload.message.id]);
+        });
+        const recovered = new Promise((resolve) => socket.once("connect", () => resolve(socket.recovered)));
+        socket.io.engine.close();
+        const plain = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: "no name" })).body.data;
+        const named = (await rest(alice, "POST", "/api/chat/send", { receiverId: bob, content: `ping @user${bob}` })).body.data;
+        assert.equal(await recovered, true, "socket.recovered");
+        const deadline = Date.now() + 10000;
+        while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(seen, [["message_notification", plain.id], ["message_notification", named.id], ["mention", named.id]]);
+      } finally {
+        socket.close();
+      }
     });
   });
 });
