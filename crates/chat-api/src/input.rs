@@ -167,6 +167,14 @@ impl ListQuery {
         default_limit: u32,
         limits: &Limits,
     ) -> Result<(Option<i64>, u32), ApiError> {
+        for (field, given) in [("page", &self.page), ("after", &self.after)] {
+            if given.is_some() {
+                return Err(ApiError::field(
+                    field,
+                    "is not understood by this list, which pages with before",
+                ));
+            }
+        }
         let before = optional_positive("before", self.before.as_deref())?;
         let page = self.page(default_limit, limits)?;
         Ok((before, page.limit))

@@ -16,6 +16,7 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "group-fanout",
     "idle-connections",
     "history",
+    "reactions",
     "abuse",
     "reconnect-storm",
     "cluster-fanout",
@@ -32,7 +33,8 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --server-pid PID     the server's process, for its CPU seconds and peak RSS
   --calibration C      C in transactions/s, instead of measuring it with pgbench
   --scenario NAME      rest-send | group-send | socket-throughput | fanout | group-fanout
-                       | idle-connections | history | abuse (needs built-in accounts on)
+                       | idle-connections | history | reactions | abuse (needs built-in
+                       accounts on)
                        | reconnect-storm | cluster-fanout (needs --cluster-url)
                        (repeatable; default: all, cluster-fanout only with --cluster-url;
                        history needs --db-url)

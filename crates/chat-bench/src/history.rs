@@ -4,7 +4,10 @@
 //! then large (1,000,000; 100,000 with `--quick`), each with a reader in 1,000 groups (see
 //! [`history_groups`]); at each size one client issues sequential requests for the first page
 //! and a deep page (by `before` cursor) of the big conversation, the conversation list and the
-//! unread count, then the reader's conversation list and unread count.
+//! unread count, then the reader's conversation list and unread count. Then the big
+//! conversation gains what a lived-in history has (reactions on every other message, every
+//! fifth a reply to the one before, every seventh edited) and its two pages are measured
+//! again (`first-page-extras`, `deep-page-extras`, with their ratio to the plain pages).
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +16,7 @@ use serde_json::json;
 
 use crate::Ctx;
 use crate::calibrate::Db;
+use crate::history_extras::{self, Query};
 use crate::history_groups::{self, GROUPS};
 use crate::http::HttpConn;
 use crate::report::Outcome;
@@ -116,7 +120,11 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
                 BASE + 1
             ))
             .context("counting the seeded messages")?;
-        for mut outcome in measure(ctx, size, requests).await? {
+        let mut measured = measure(ctx, size, &queries(size), requests).await?;
+        history_extras::seed(&db, BASE).context("seeding reactions, replies and edits")?;
+        let extras = measure(ctx, size, &history_extras::queries(queries(size)), requests).await?;
+        history_extras::compare(&mut measured, extras);
+        for mut outcome in measured {
             let query = outcome
                 .scenario
                 .rsplit('/')
@@ -236,7 +244,7 @@ fn seed(db: &Db, size: Size) -> Result<f64> {
 
 /// The measured queries: name, request path and who asks (user 1 of the big conversation, or
 /// the reader in the groups).
-fn queries(size: Size) -> [(&'static str, String, i64); 6] {
+fn queries(size: Size) -> [Query; 6] {
     let conversation = BASE + 1;
     let reader = history_groups::reader(BASE);
     // Deep: the page just below the oldest tenth of the big conversation.
@@ -276,10 +284,15 @@ fn queries(size: Size) -> [(&'static str, String, i64); 6] {
 }
 
 /// Sequential requests per query from one client, as the user each query names.
-async fn measure(ctx: &Ctx, size: Size, requests: usize) -> Result<Vec<Outcome>> {
+async fn measure(
+    ctx: &Ctx,
+    size: Size,
+    queries: &[Query],
+    requests: usize,
+) -> Result<Vec<Outcome>> {
     let mut conn = HttpConn::new(ctx.addr);
     let mut outcomes = Vec::new();
-    for (name, path, user) in queries(size) {
+    for (name, path, user) in queries.iter().cloned() {
         let tokens = users::seed(ctx.addr, &ctx.secret, &[user]).await?;
         let token = tokens.first().context("no token")?;
         for _ in 0..WARMUP {
@@ -327,10 +340,13 @@ fn check(name: &str, body: &serde_json::Value, size: Size) -> Result<()> {
             .with_context(|| format!("{name}: no `{key}` list in {body}"))
     };
     match name {
-        "first-page" | "deep-page" => {
+        "first-page" | "deep-page" | "first-page-extras" | "deep-page-extras" => {
             let messages = list("messages")?;
+            if name.ends_with("-extras") && !messages.iter().any(|m| m["reactions"].is_array()) {
+                bail!("{name}: no message of the page shows its reactions");
+            }
             let seqs: Vec<i64> = messages.iter().filter_map(|m| m["seq"].as_i64()).collect();
-            let top = if name == "first-page" {
+            let top = if name.starts_with("first-page") {
                 size.big
             } else {
                 (size.big / 10).max(2) - 1

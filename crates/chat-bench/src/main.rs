@@ -13,9 +13,11 @@ mod delivery_audit;
 mod fanout;
 mod group_send;
 mod history;
+mod history_extras;
 mod history_groups;
 mod http;
 mod idle;
+mod reactions;
 mod reconnect_storm;
 mod recovering;
 mod report;
@@ -183,6 +185,7 @@ async fn run(args: Args) -> Result<()> {
             "group-send" => group_send::run(&ctx).await,
             "idle-connections" => idle::run(&ctx).await,
             "history" => history::run(&ctx).await,
+            "reactions" => reactions::run(&ctx).await,
             "abuse" => abuse::run(&ctx).await,
             "reconnect-storm" => reconnect_storm::run(&ctx).await,
             "cluster-fanout" => cluster_fanout::run(&ctx).await,

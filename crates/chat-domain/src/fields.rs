@@ -71,7 +71,7 @@ pub fn positive_integers(
     let items = match value {
         None | Some(Value::Null) => return Err(required(field)),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(ChatError::invalid(field, "must be a list of user ids")),
+        Some(_) => return Err(ChatError::invalid(field, "must be a list of ids")),
     };
     if items.len() > max {
         return Err(ChatError::invalid(

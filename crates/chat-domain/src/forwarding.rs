@@ -32,7 +32,8 @@ pub fn forward_targets(
     raw: Option<&serde_json::Value>,
     max: usize,
 ) -> Result<Vec<ConversationId>, ChatError> {
-    let ids = fields::positive_integers("conversationIds", raw, max)?;
+    // Repeats are read too (up to a bound on the work), then counted once.
+    let ids = fields::positive_integers("conversationIds", raw, max.saturating_mul(4))?;
     let mut seen = HashSet::new();
     let targets: Vec<ConversationId> = ids
         .into_iter()
@@ -43,6 +44,12 @@ pub fn forward_targets(
         return Err(ChatError::invalid(
             "conversationIds",
             "must name at least one conversation",
+        ));
+    }
+    if targets.len() > max {
+        return Err(ChatError::invalid(
+            "conversationIds",
+            format!("must name at most {max} conversations"),
         ));
     }
     Ok(targets)
@@ -130,6 +137,8 @@ mod tests {
     fn targets_are_one_to_max_ids_each_counted_once() {
         let targets = forward_targets(Some(&json!([3, "7", 3])), 10).unwrap();
         assert_eq!(targets, [ConversationId(3), ConversationId(7)]);
+        let repeated = forward_targets(Some(&json!(vec![5; 11])), 10).unwrap();
+        assert_eq!(repeated, [ConversationId(5)]);
         for (bad, max) in [
             (json!([]), 10),
             (json!([1, 2, 3]), 2),

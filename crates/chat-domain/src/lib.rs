@@ -60,7 +60,7 @@ pub use groups::{
 pub use ids::{ConversationId, MessageId, Seq, UserId};
 pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Username};
 pub use limits::Limits;
-pub use mentions::{MAX_MENTIONS, mentioned};
+pub use mentions::{MAX_MENTIONS, UsernameKeys, mentioned};
 pub use notice::NoticeBudget;
 pub use paging::{MessageWindow, PageRequest, Paged};
 pub use pins::{Pin, PinChanged, PinWrite, may_pin, too_many_pins};

@@ -5,17 +5,21 @@
 //!
 //! A mention is `@` at the start of the text or after a character that is neither a letter,
 //! a digit nor `_` (so `ann@example.com` mentions nobody), followed by a member's username
-//! compared as logins compare it ([`case_key`]: any case, either Unicode form) and then by the
-//! end of the text or a character that is neither a letter, a digit nor `_` (so `@bobby`
-//! does not mention `bob`). The longest username that fits wins (`@ann lee` mentions a member
-//! named `ann lee` over one named `ann`). The sender is never mentioned, and edits do not
-//! change whom a message mentions.
+//! compared as logins compare it ([`case_key`]: any case, either Unicode form, compatibility
+//! forms) and then by the end of the text or a character that is neither a letter, a digit,
+//! `_` nor a combining mark (so `@bobby` does not mention `bob`). The longest username that
+//! fits wins (`@ann lee` mentions a member named `ann lee` over one named `ann`); of names
+//! that differ only in case, the one written exactly as typed wins, else all of them. The
+//! sender is never mentioned, and edits do not change whom a message mentions.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use unicode_segmentation::GraphemeCursor;
 
 use crate::{
     ChatError, ChatService, ConversationDetail, ConversationId, EventSink, Member, Message,
-    MessageId, Store, UserId, case_key,
+    MessageId, Store, UserId, Username, case_key,
 };
 
 /// Most members one message mentions; `@` names past them are plain text.
@@ -24,26 +28,68 @@ pub const MAX_MENTIONS: usize = 50;
 /// Most `@` signs of one message that are looked at, which bounds the work a send can ask for.
 const MAX_AT_SIGNS: usize = 200;
 
+/// How much text after an `@` is compared: enough for the longest username in any form
+/// (decomposed, case-folded).
+const WINDOW_CHARS: usize = 4 * Username::MAX_CHARS;
+
+/// Most usernames whose keys are remembered; past it the memory starts over.
+const MAX_REMEMBERED: usize = 100_000;
+
+/// The case keys ([`case_key`]) of the usernames seen in mentions, so that a send into a large
+/// group does not fold every member's name again. Keyed by the name itself, so a renamed user
+/// is simply a new entry.
+#[derive(Debug, Default)]
+pub struct UsernameKeys(Mutex<HashMap<String, String>>);
+
+impl UsernameKeys {
+    /// The key of `name`, computed once.
+    fn key(&self, name: &str) -> String {
+        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = keys.get(name) {
+            return key.clone();
+        }
+        if keys.len() >= MAX_REMEMBERED {
+            keys.clear();
+        }
+        let key = case_key(name);
+        keys.insert(name.to_owned(), key.clone());
+        key
+    }
+}
+
 /// Whether `c` continues a word: a letter, a digit or `_`.
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// Whether a name that takes the first `at` bytes of `text` ends there: at the end of the
+/// text, or before a character that does not continue a word and that starts a new grapheme
+/// cluster (so that a combining mark after the name makes it another name).
+fn ends_name(text: &str, at: usize) -> bool {
+    let Some(next) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+        return at == text.len();
+    };
+    !is_word(next)
+        && GraphemeCursor::new(at, text.len(), true)
+            .is_boundary(text, 0)
+            .unwrap_or(false)
+}
+
 /// The members `content` mentions, in the order first mentioned, without `sender`.
-pub fn mentioned(content: &str, members: &[Member], sender: UserId) -> Vec<UserId> {
+pub fn mentioned(
+    content: &str,
+    members: &[Member],
+    sender: UserId,
+    keys: &UsernameKeys,
+) -> Vec<UserId> {
     if !content.contains('@') {
         return Vec::new();
     }
-    // Members by the length of their name in characters: a name is only compared (and its
-    // key only computed) where the text has a word boundary after that many characters.
-    let mut by_length: HashMap<usize, Vec<&Member>> = HashMap::new();
-    for member in members.iter().filter(|m| m.user.id != sender) {
-        by_length
-            .entry(member.user.username.chars().count())
-            .or_default()
-            .push(member);
-    }
-    let mut keys: HashMap<UserId, String> = HashMap::new();
+    let others: Vec<(&Member, String)> = members
+        .iter()
+        .filter(|m| m.user.id != sender)
+        .map(|m| (m, keys.key(&m.user.username)))
+        .collect();
     let mut found: Vec<UserId> = Vec::new();
     let mut previous: Option<char> = None;
     let mut at_signs = 0;
@@ -58,35 +104,38 @@ pub fn mentioned(content: &str, members: &[Member], sender: UserId) -> Vec<UserI
             break;
         }
         let rest = &content[at + 1..];
-        // Every place where a name could end: after n characters, at a word boundary.
-        let mut ends: Vec<(usize, usize)> = Vec::new();
-        let mut chars = rest.char_indices().peekable();
-        let mut n = 0;
-        while let Some((_, c)) = chars.next() {
-            n += 1;
-            if n > crate::Username::MAX_CHARS {
-                break;
-            }
-            let end = chars.peek().map_or(rest.len(), |(i, _)| *i);
-            let boundary = chars.peek().is_none_or(|(_, next)| !is_word(*next));
-            if boundary && !c.is_whitespace() && by_length.contains_key(&n) {
-                ends.push((n, end));
-            }
-        }
-        let hit = ends.iter().rev().find_map(|(n, end)| {
-            let key = case_key(&rest[..*end]);
-            by_length.get(n)?.iter().find_map(|member| {
-                let id = member.user.id;
-                let theirs = keys
-                    .entry(id)
-                    .or_insert_with(|| case_key(&member.user.username));
-                (*theirs == key).then_some(id)
+        let window = rest
+            .char_indices()
+            .nth(WINDOW_CHARS)
+            .map_or(rest, |(end, _)| &rest[..end]);
+        let keyed = case_key(window);
+        // The members whose key starts the text, the longest key winning; among several with
+        // that key (names that differ only in case), the one written exactly as typed.
+        let matches: Vec<&(&Member, String)> = others
+            .iter()
+            .filter(|(_, key)| keyed.starts_with(key.as_str()) && ends_name(&keyed, key.len()))
+            .collect();
+        let Some(longest) = matches.iter().map(|(_, key)| key.len()).max() else {
+            continue;
+        };
+        let longest: Vec<&Member> = matches
+            .iter()
+            .filter(|(_, key)| key.len() == longest)
+            .map(|(member, _)| *member)
+            .collect();
+        let exact: Vec<&Member> = longest
+            .iter()
+            .copied()
+            .filter(|m| {
+                let name = m.user.username.as_str();
+                rest.starts_with(name) && ends_name(rest, name.len())
             })
-        });
-        if let Some(id) = hit
-            && !found.contains(&id)
-        {
-            found.push(id);
+            .collect();
+        let chosen = if exact.is_empty() { longest } else { exact };
+        for member in chosen {
+            if !found.contains(&member.user.id) && found.len() < MAX_MENTIONS {
+                found.push(member.user.id);
+            }
         }
     }
     found
@@ -156,13 +205,18 @@ mod tests {
         found.into_iter().map(|id| id.get()).collect()
     }
 
+    fn resolve(text: &str, group: &[Member]) -> Vec<i64> {
+        ids(mentioned(text, group, UserId(1), &UsernameKeys::default()))
+    }
+
     #[test]
     fn names_after_an_at_sign_at_word_boundaries_are_mentions() {
-        let group = members(&["me", "bob", "ann", "ann lee", "Ärger", "İlke", "straße"]);
-        let me = UserId(1);
-        let cases: [(&str, &[i64]); 12] = [
+        let group = members(&[
+            "me", "bob", "ann", "ann lee", "Ärger", "İlke", "straße", "josé", "ﬁfi", "BOB",
+        ]);
+        let cases: [(&str, &[i64]); 18] = [
             ("hi @bob", &[2]),
-            ("@BOB, see this", &[2]),
+            ("@bOB, see this", &[2, 10]),
             ("@bobby is not bob", &[]),
             ("mail bob@example.com", &[]),
             ("@ann lee and @ann", &[4, 3]),
@@ -171,13 +225,22 @@ mod tests {
             ("@ärger and @Ärger", &[5]),
             // Turkish dotted capital I folds to i without the dot, as logins compare it.
             ("@ilke", &[6]),
-            // ß folds to ss when it is the same length in characters only.
-            ("@STRASSE", &[]),
+            // ß folds to ss, whichever way it is written.
+            ("@STRASSE", &[7]),
             ("@Straße!", &[7]),
             ("@bob @bob @bob", &[2]),
+            // Either Unicode form, and compatibility forms, as logins compare names.
+            ("@jos\u{e9}", &[8]),
+            ("@jose\u{301}", &[8]),
+            ("@fifi", &[9]),
+            // A combining mark after a name makes it another name.
+            ("@ann\u{301}", &[]),
+            // Names that differ only in case: the one written exactly as typed, else both.
+            ("@BOB", &[10]),
+            ("@Bob", &[2, 10]),
         ];
         for (text, expected) in cases {
-            assert_eq!(ids(mentioned(text, &group, me)), expected, "{text}");
+            assert_eq!(resolve(text, &group), expected, "{text}");
         }
     }
 
@@ -185,7 +248,7 @@ mod tests {
     fn the_work_is_bounded() {
         let group = members(&["me", "bob"]);
         let flood = "@".repeat(100_000);
-        assert!(mentioned(&flood, &group, UserId(1)).is_empty());
+        assert!(resolve(&flood, &group).is_empty());
         let many: Vec<Member> = (0..2000)
             .map(|i| members(&[&format!("user{i}")]).remove(0))
             .enumerate()
@@ -195,6 +258,6 @@ mod tests {
             })
             .collect();
         let text: String = (0..2000).map(|i| format!("@user{i} ")).collect();
-        assert_eq!(mentioned(&text, &many, UserId(1)).len(), MAX_MENTIONS);
+        assert_eq!(resolve(&text, &many).len(), MAX_MENTIONS);
     }
 }

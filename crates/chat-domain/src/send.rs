@@ -117,7 +117,12 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             client_message_id: cmd.client_message_id,
             reply_to: cmd.reply_to,
             forwarded_from: None,
-            mentions: crate::mentioned(cmd.content.as_str(), &conversation.members, cmd.sender),
+            mentions: crate::mentioned(
+                cmd.content.as_str(),
+                &conversation.members,
+                cmd.sender,
+                &self.username_keys,
+            ),
             content: cmd.content,
         };
         let sent = self.append(&conversation, message, parent).await?;

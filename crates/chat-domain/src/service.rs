@@ -34,6 +34,8 @@ pub struct ChatService<S, E> {
     pub(crate) pairs: Arc<PairCache>,
     /// Conversations sent into by id, with their members; forgotten when their members change.
     pub(crate) groups: Arc<MemberCache>,
+    /// Members' names as mentions compare them.
+    pub(crate) username_keys: Arc<crate::UsernameKeys>,
 }
 
 impl<S: Clone, E> Clone for ChatService<S, E> {
@@ -45,6 +47,7 @@ impl<S: Clone, E> Clone for ChatService<S, E> {
             send_rate: Arc::clone(&self.send_rate),
             pairs: Arc::clone(&self.pairs),
             groups: Arc::clone(&self.groups),
+            username_keys: Arc::clone(&self.username_keys),
         }
     }
 }
@@ -59,6 +62,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             policy: Arc::new(policy),
             pairs: Arc::default(),
             groups: Arc::default(),
+            username_keys: Arc::default(),
         }
     }
 

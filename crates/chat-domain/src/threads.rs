@@ -54,30 +54,23 @@ pub struct Thread {
     pub total: i64,
 }
 
-/// The refusal of a `replyToId` that is not a visible message of the send's conversation.
-fn not_a_parent(deleted: bool) -> ChatError {
-    let why = if deleted {
-        "names a deleted message"
-    } else {
-        "must be a message of this conversation"
-    };
-    ChatError::invalid("replyToId", why)
+/// The refusal of a `replyToId` that is not a message of the send's conversation.
+fn not_a_parent() -> ChatError {
+    ChatError::invalid("replyToId", "must be a message of this conversation")
 }
 
 impl<S: Store, E: EventSink> ChatService<S, E> {
     /// The parent a send into `conversation` replies to, as its reply shows it. `Invalid`
-    /// (`replyToId`) for a message of another conversation, an unknown one or a deleted one.
+    /// (`replyToId`) for a message of another conversation or an unknown one. A deleted parent
+    /// is a parent still: its reply shows it as deleted (as one deleted after the reply does),
+    /// and a retried reply is answered with the stored message whatever became of its parent.
     pub(crate) async fn reply_parent(
         &self,
         conversation: ConversationId,
         parent: MessageId,
     ) -> Result<ReplyTo, ChatError> {
         let mut found = self.store().reply_parents(conversation, &[parent]).await?;
-        match found.remove(&parent) {
-            Some(parent) if parent.excerpt.is_some() => Ok(parent),
-            Some(_) => Err(not_a_parent(true)),
-            None => Err(not_a_parent(false)),
-        }
+        found.remove(&parent).ok_or_else(not_a_parent)
     }
 
     /// A window of the replies to a message the caller can see (deleted or not), newest

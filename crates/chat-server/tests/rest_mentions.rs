@@ -68,9 +68,14 @@ async fn mentions_are_resolved_at_send_and_listed_newest_first() {
         .unwrap()
         .clone();
     assert_eq!(oldest["mentions"], json!([2]));
-    let (status, body) = call(app.as_user(2, Method::GET, "/api/chat/mentions?before=x")).await;
-    assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (400, Some("before"))
-    );
+    for (query, field) in [
+        ("before=x", "before"),
+        ("page=2", "page"),
+        ("after=3", "after"),
+    ] {
+        let path = format!("/api/chat/mentions?{query}");
+        let (status, body) = call(app.as_user(2, Method::GET, &path)).await;
+        let named = body["errors"][0]["field"].as_str();
+        assert_eq!((status, named), (400, Some(field)), "{query}: {body}");
+    }
 }

@@ -1,7 +1,8 @@
 //! Replies and threads over REST, on PostgreSQL: `replyToId` on both send endpoints (a number
 //! or a string of digits), `reply_to` on the answer and in history, `reply_count` on the
 //! parent, the thread paged by cursor, refusals naming `replyToId` that write nothing, a
-//! deleted parent shown as deleted (never its text), and a stranger's 404.
+//! deleted parent shown as deleted (never its text), also to a reply sent after the deletion,
+//! and a stranger's 404.
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -164,10 +165,9 @@ async fn a_deleted_parent_shows_as_deleted_and_its_thread_stays() {
     let (_, thread) = get(&app, 2, &format!("{path}/replies")).await;
     assert_eq!(texts(&thread), ["count me in"]);
     assert_eq!(kept["data"]["id"], thread["data"]["messages"][0]["id"]);
-    let (status, body) = reply(&app, 2, 1, "too late", parent["id"].clone()).await;
-    assert_eq!(
-        (status, body["errors"][0]["field"].as_str()),
-        (400, Some("replyToId")),
-        "{body}"
-    );
+    // A reply to the deleted parent shows it deleted too.
+    let (status, late) = reply(&app, 2, 1, "too late", parent["id"].clone()).await;
+    assert_eq!(status, 201, "{late}");
+    assert_eq!(late["data"]["reply_to"]["deleted"], true);
+    assert_eq!(late["data"]["reply_to"]["excerpt"], Value::Null);
 }

@@ -148,8 +148,9 @@ async fn list_queries_use_indexes_on_a_large_history() {
         (
             "reply counts of a page",
             COUNTS
-                .replace("$1", "ARRAY[7, 8, 9]::bigint[]")
-                .replace("$2", "4321"),
+                .join("SPLIT")
+                .replacen("SPLIT", "ARRAY[7, 8, 9]::bigint[]", 1)
+                .replacen("SPLIT", "4321", 1),
         ),
     ];
     for (name, sql) in queries {

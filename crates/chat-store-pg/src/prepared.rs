@@ -5,7 +5,7 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Untyped};
+use diesel::sql_types::{Array, BigInt, Nullable, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Makes a statement fragment with one lifetime (`Name<'_>`) a query whose rows are read by
@@ -62,3 +62,51 @@ impl<const N: usize> Query for ByIds<N> {
 }
 
 impl<Conn, const N: usize> RunQueryDsl<Conn> for ByIds<N> {}
+
+/// A parameter of a [`Statement`].
+pub(crate) enum Param<'a> {
+    /// An id (`bigint`).
+    Id(i64),
+    /// An id or `NULL`.
+    MaybeId(Option<i64>),
+    /// A list of ids (`bigint[]`).
+    Ids(&'a [i64]),
+}
+
+/// A statement of fixed text whose parameters are ids and lists of ids, kept prepared by each
+/// connection: `parts[i]` comes before `params[i]`, and the last part after the last parameter.
+pub(crate) struct Statement<'a> {
+    parts: &'static [&'static str],
+    params: Vec<Param<'a>>,
+}
+
+impl<'a> Statement<'a> {
+    /// A statement of `parts` around `params` (one more part than parameters).
+    pub(crate) fn new(parts: &'static [&'static str], params: Vec<Param<'a>>) -> Self {
+        debug_assert_eq!(
+            parts.len(),
+            params.len() + 1,
+            "one more part than parameters"
+        );
+        Statement { parts, params }
+    }
+}
+
+impl QueryFragment<Pg> for Statement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        for (part, param) in self.parts.iter().zip(&self.params) {
+            out.push_sql(part);
+            match param {
+                Param::Id(id) => out.push_bind_param::<BigInt, _>(id)?,
+                Param::MaybeId(id) => out.push_bind_param::<Nullable<BigInt>, _>(id)?,
+                Param::Ids(ids) => out.push_bind_param::<Array<BigInt>, _>(ids)?,
+            }
+        }
+        for part in self.parts.iter().skip(self.params.len()) {
+            out.push_sql(part);
+        }
+        Ok(())
+    }
+}
+
+prepared_statement!(Statement);

@@ -9,10 +9,11 @@ use chat_domain::{
     too_many_reaction_kinds,
 };
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use crate::prepared::{Param, Statement};
 use crate::stream::{Record, record};
 use crate::{PgStore, query_error};
 
@@ -44,12 +45,11 @@ SELECT $1, $2, $3, COALESCE((SELECT min(r.created_at) FROM message_reactions r
                               WHERE r.message_id = $1 AND r.key = $2), clock_timestamp())";
 
 /// Some messages' reactions as one reader sees them, keys in the order first used.
-const FOR_READER: &str = "
-SELECT r.message_id, r.key, count(*) AS count, bool_or(r.user_id = $2) AS me
-  FROM message_reactions r
- WHERE r.message_id = ANY($1)
- GROUP BY r.message_id, r.key
- ORDER BY r.message_id, min(r.created_at), r.key";
+const FOR_READER: [&str; 3] = [
+    "SELECT r.message_id, r.key, count(*) AS count, bool_or(r.user_id = ",
+    ") AS me FROM message_reactions r WHERE r.message_id = ANY(",
+    ") GROUP BY r.message_id, r.key ORDER BY r.message_id, min(r.created_at), r.key",
+];
 
 #[derive(QueryableByName)]
 struct TargetRow {
@@ -187,12 +187,11 @@ pub(crate) async fn reactions_for(
 ) -> Result<HashMap<MessageId, Vec<Reaction>>, ChatError> {
     let ids: Vec<i64> = messages.iter().map(|id| id.get()).collect();
     let mut conn = store.conn().await?;
-    let rows: Vec<ReactionRow> = diesel::sql_query(FOR_READER)
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<BigInt, _>(viewer.get())
-        .load(&mut conn)
-        .await
-        .map_err(query_error)?;
+    let rows: Vec<ReactionRow> =
+        Statement::new(&FOR_READER, vec![Param::Id(viewer.get()), Param::Ids(&ids)])
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?;
     let mut found: HashMap<MessageId, Vec<Reaction>> = HashMap::new();
     for row in rows {
         found

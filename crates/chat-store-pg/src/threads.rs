@@ -10,27 +10,31 @@ use chat_domain::{
 };
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::messages::{WindowQuery, window_query};
+use crate::prepared::{Param, Statement};
 use crate::schema::{conversation_members, messages};
 use crate::{PgStore, query_error};
 
 /// Some messages with their senders' names, the text only of those not deleted; scoped to one
-/// conversation when `$2` is set.
-const PARENTS: &str = "
-SELECT m.id, m.sender_id, u.username,
-       CASE WHEN m.deleted_at IS NULL THEN m.content END AS content
-  FROM messages m JOIN users u ON u.id = m.sender_id
- WHERE m.id = ANY($1) AND ($2::bigint IS NULL OR m.conversation_id = $2)";
+/// conversation when one is given (the second parameter is not null).
+const PARENTS: [&str; 3] = [
+    "SELECT m.id, m.sender_id, u.username, \
+            CASE WHEN m.deleted_at IS NULL THEN m.content END AS content \
+       FROM messages m JOIN users u ON u.id = m.sender_id \
+      WHERE m.id = ANY(",
+    ") AND m.conversation_id = coalesce(",
+    "::bigint, m.conversation_id)",
+];
 
 /// How many visible replies each of some messages of a conversation has.
-pub(crate) const COUNTS: &str = "
-SELECT r.reply_to_id AS id, count(*) AS n
-  FROM messages r
- WHERE r.reply_to_id = ANY($1) AND r.conversation_id = $2 AND r.deleted_at IS NULL
- GROUP BY r.reply_to_id";
+pub(crate) const COUNTS: [&str; 3] = [
+    "SELECT r.reply_to_id AS id, count(*) AS n FROM messages r WHERE r.reply_to_id = ANY(",
+    ") AND r.conversation_id = ",
+    " AND r.deleted_at IS NULL GROUP BY r.reply_to_id",
+];
 
 #[derive(QueryableByName)]
 struct ParentRow {
@@ -71,11 +75,11 @@ pub(crate) async fn parents(
     ids: &[MessageId],
 ) -> Result<HashMap<MessageId, ReplyTo>, DieselError> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let rows: Vec<ParentRow> = diesel::sql_query(PARENTS)
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Nullable<BigInt>, _>(conversation.map(|c| c.get()))
-        .load(conn)
-        .await?;
+    let params = vec![
+        Param::Ids(&ids),
+        Param::MaybeId(conversation.map(|c| c.get())),
+    ];
+    let rows: Vec<ParentRow> = Statement::new(&PARENTS, params).load(conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -99,11 +103,8 @@ async fn counts(
     ids: &[MessageId],
 ) -> Result<HashMap<MessageId, i64>, DieselError> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let rows: Vec<CountRow> = diesel::sql_query(COUNTS)
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<BigInt, _>(conversation.get())
-        .load(conn)
-        .await?;
+    let params = vec![Param::Ids(&ids), Param::Id(conversation.get())];
+    let rows: Vec<CountRow> = Statement::new(&COUNTS, params).load(conn).await?;
     Ok(rows.into_iter().map(|r| (MessageId(r.id), r.n)).collect())
 }
 

@@ -4,8 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chat_domain::{
-    ConversationId, EventSink, Limits, MessageId, MessageWindow, Recipient, SearchQuery,
-    SendMessage, Store, UserId,
+    ConversationId, ConversationMessages, EventSink, Limits, MessageId, MessageWindow, Recipient,
+    SearchQuery, SendMessage, Store, UserId,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -54,7 +54,7 @@ pub(crate) struct PostBody {
     #[serde(rename = "clientMessageId")]
     #[schema(value_type = Option<String>, nullable = false)]
     client_message_id: Option<Value>,
-    /// The id of a visible message of the same conversation that this one replies to (a
+    /// The id of a message of the same conversation that this one replies to (a
     /// number, or a string of digits); the answer and every read show it as `reply_to`.
     #[serde(rename = "replyToId")]
     #[schema(value_type = Option<i64>, nullable = false, minimum = 1, examples(41))]
@@ -93,7 +93,7 @@ impl PostBody {
     responses(
         (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
         (status = 200, description = "A retry: the caller sent this `clientMessageId` before with the same content and attachment; the stored message, nothing written or delivered again.", body = Envelope<MessageView>),
-        (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, a `replyToId` that is not a visible message of the conversation, malformed JSON.", body = ErrorEnvelope),
+        (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, a `replyToId` that is not a message of the conversation, malformed JSON.", body = ErrorEnvelope),
         (status = 404, description = "No user has the id `receiverId`.", body = ErrorEnvelope),
         (status = 409, description = "The caller already used this `clientMessageId` for a different message.", body = ErrorEnvelope),
         (status = 413, description = "The body is over `CHAT_MAX_BODY_BYTES` (64 KiB).", body = ErrorEnvelope),
@@ -189,14 +189,19 @@ pub(crate) async fn messages<S: Store, E: EventSink>(
     let conversation = ConversationId(positive("id", &id)?);
     let window = query.window(state.chat.limits())?;
     let found = state.chat.messages(user.0, conversation, window).await?;
+    Ok(ok(message_page(&found, window)))
+}
+
+/// A window of a message list as the lists answer it (a cursor window is page 1).
+pub(crate) fn message_page(found: &ConversationMessages, window: MessageWindow) -> MessagePage {
     let page = match window {
         MessageWindow::Page(page) => page.page,
         MessageWindow::Before { .. } | MessageWindow::After { .. } => 1,
     };
-    Ok(ok(MessagePage {
+    MessagePage {
         messages: MessageView::all(&found.conversation, &found.messages),
         pagination: Pagination::new(found.total, page, window.limit()),
-    }))
+    }
 }
 
 /// Mark every message the caller received in a conversation as read.

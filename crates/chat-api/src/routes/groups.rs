@@ -223,7 +223,7 @@ pub(crate) async fn update<S: Store, E: EventSink>(
     responses(
         (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
         (status = 200, description = "A retry of a stored send (same `clientMessageId` and content).", body = Envelope<MessageView>),
-        (status = 400, description = "Missing or empty `content`, content over the limit, a bad `attachmentUrl`, a `replyToId` that is not a visible message of the conversation, or an id that is not a positive integer.", body = ErrorEnvelope),
+        (status = 400, description = "Missing or empty `content`, content over the limit, a bad `attachmentUrl`, a `replyToId` that is not a message of the conversation, or an id that is not a positive integer.", body = ErrorEnvelope),
         (status = 404, description = "No such conversation, or the caller is not in it.", body = ErrorEnvelope),
         (status = 409, description = "The caller already used this `clientMessageId` for a different message.", body = ErrorEnvelope),
         (status = 429, description = "The caller sends faster than the configured rate.", body = ErrorEnvelope,

@@ -2,12 +2,12 @@
 //! `replyToId` (see the send endpoints); every message record shows it as `reply_to`.
 
 use actix_web::{HttpResponse, web};
-use chat_domain::{EventSink, MessageId, MessageWindow, Store};
+use chat_domain::{EventSink, MessageId, Store};
 
 use crate::envelope::{Envelope, ok};
 use crate::error::ErrorEnvelope;
 use crate::input::{ListQuery, positive};
-use crate::views::{MessagePage, MessageView, Pagination};
+use crate::views::MessagePage;
 use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
@@ -45,12 +45,5 @@ pub(crate) async fn replies<S: Store, E: EventSink>(
     let parent = MessageId(positive("id", &id)?);
     let window = query.window(state.chat.limits())?;
     let found = state.chat.replies(user.0, parent, window).await?;
-    let page = match window {
-        MessageWindow::Page(page) => page.page,
-        MessageWindow::Before { .. } | MessageWindow::After { .. } => 1,
-    };
-    Ok(ok(MessagePage {
-        messages: MessageView::all(&found.conversation, &found.messages),
-        pagination: Pagination::new(found.total, page, window.limit()),
-    }))
+    Ok(ok(super::chat::message_page(&found, window)))
 }

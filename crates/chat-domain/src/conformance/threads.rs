@@ -183,11 +183,11 @@ pub async fn a_deleted_parent_shows_as_deleted_and_keeps_its_thread<S: Store>(st
         .edit_message(ALICE, parent.id, "fixed".into())
         .await
         .unwrap();
-    let kept = service
-        .send_message(reply(BOB, ALICE, "kept", parent.id))
-        .await
-        .unwrap()
-        .message;
+    let kept_once = || SendMessage {
+        client_message_id: Some(crate::ClientMessageId::parse("kept-1".to_owned()).unwrap()),
+        ..reply(BOB, ALICE, "kept", parent.id)
+    };
+    let kept = service.send_message(kept_once()).await.unwrap().message;
     let gone = service
         .send_message(reply(BOB, ALICE, "gone", parent.id))
         .await
@@ -215,15 +215,20 @@ pub async fn a_deleted_parent_shows_as_deleted_and_keeps_its_thread<S: Store>(st
         shown(&thread.messages),
         [("kept", Some((parent.id, None)), 0)]
     );
-    assert!(matches!(
-        service
-            .send_message(reply(ALICE, BOB, "to the void", parent.id))
-            .await,
-        Err(ChatError::Invalid {
-            field: "replyToId",
-            ..
-        })
-    ));
+    // A reply to a deleted parent shows it as deleted; a retry of a reply sent before the
+    // parent's deletion is answered with the stored reply.
+    let late = service
+        .send_message(reply(ALICE, BOB, "to the void", parent.id))
+        .await
+        .unwrap()
+        .message;
+    assert_eq!(
+        late.reply_to.map(|p| (p.id, p.excerpt)),
+        Some((parent.id, None))
+    );
+    let again = service.send_message(kept_once()).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.message.reply_to.and_then(|p| p.excerpt), None);
     // A replay shows the parent as it is now: deleted, never its text.
     let head = store.stream_head().await.unwrap();
     let everything = StreamScope {
@@ -238,17 +243,19 @@ pub async fn a_deleted_parent_shows_as_deleted_and_keeps_its_thread<S: Store>(st
             _ => None,
         })
         .collect();
-    assert_eq!(sent.len(), 1);
-    let parent_now = sent[0]
-        .reply_to
-        .as_ref()
-        .expect("the replay shows the parent");
-    assert_eq!(
-        (
-            parent_now.id,
-            parent_now.sender.id,
-            parent_now.excerpt.as_deref()
-        ),
-        (parent.id, ALICE, None)
-    );
+    assert_eq!(sent.len(), 2, "the kept reply and the late one");
+    for reply in sent {
+        let parent_now = reply
+            .reply_to
+            .as_ref()
+            .expect("the replay shows the parent");
+        assert_eq!(
+            (
+                parent_now.id,
+                parent_now.sender.id,
+                parent_now.excerpt.as_deref()
+            ),
+            (parent.id, ALICE, None)
+        );
+    }
 }
