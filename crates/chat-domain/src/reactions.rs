@@ -8,8 +8,8 @@ use icu_properties::props::{Emoji, EmojiModifier, ExtendedPictographic};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ChatError, ChatEvent, ChatService, ConversationId, Entity, EventSink, Message, MessageId, Seq,
-    Store, StreamPosition, UserId,
+    ChatError, ChatEvent, ChatService, ConversationId, Entity, EventSink, MessageId, Seq, Store,
+    StreamPosition, UserId,
 };
 
 /// Longest key, in bytes: room for the longest emoji sequences (a kiss with two skin tones is
@@ -168,25 +168,6 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         }
         let mut all = self.store().reactions_for(caller, &[message]).await?;
         Ok(all.remove(&message).unwrap_or_default())
-    }
-
-    /// Fills in the reactions of messages the caller may see, as the caller sees them.
-    pub(crate) async fn with_reactions(
-        &self,
-        caller: UserId,
-        messages: &mut [Message],
-    ) -> Result<(), ChatError> {
-        if messages.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
-        let mut reactions = self.store().reactions_for(caller, &ids).await?;
-        for message in messages {
-            if let Some(found) = reactions.remove(&message.id) {
-                message.reactions = found;
-            }
-        }
-        Ok(())
     }
 }
 

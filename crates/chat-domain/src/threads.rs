@@ -97,7 +97,8 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     }
 
     /// Fills in what history shows of messages of one conversation beyond their rows: their
-    /// reactions as the caller sees them, the parents they reply to and their reply counts.
+    /// reactions as the caller sees them, the parents they reply to and their reply counts,
+    /// read at the same time (each read is independent of the others).
     pub(crate) async fn decorate(
         &self,
         caller: UserId,
@@ -106,13 +107,28 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         let Some(conversation) = messages.first().map(|m| m.conversation_id) else {
             return Ok(());
         };
-        self.with_reactions(caller, messages).await?;
         let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
-        let counts = self.store().reply_counts(conversation, &ids).await?;
+        let parents: Vec<MessageId> = messages.iter().filter_map(|m| m.reply_to_id).collect();
+        let store = self.store();
+        let (mut reactions, counts, parents) = futures_util::try_join!(
+            store.reactions_for(caller, &ids),
+            store.reply_counts(conversation, &ids),
+            async {
+                if parents.is_empty() {
+                    Ok(HashMap::new())
+                } else {
+                    store.reply_parents(conversation, &parents).await
+                }
+            },
+        )?;
         for message in messages.iter_mut() {
             message.reply_count = counts.get(&message.id).copied().unwrap_or(0);
+            if let Some(found) = reactions.remove(&message.id) {
+                message.reactions = found;
+            }
         }
-        self.with_parents(conversation, messages).await
+        attach_parents(messages, &parents);
+        Ok(())
     }
 
     /// Fills in the parents that messages of one conversation reply to.

@@ -82,8 +82,13 @@ pub(crate) fn window_query(
         .filter(messages::deleted_at.is_null())
         .filter(is_member)
         .select(MessageRow::as_select())
-        .limit(i64::from(window.limit()))
         .into_boxed();
+    windowed(visible, window)
+}
+
+/// A query of visible messages cut to a window: its size, order and cursor.
+pub(crate) fn windowed(visible: WindowQuery, window: MessageWindow) -> WindowQuery {
+    let visible = visible.limit(i64::from(window.limit()));
     match window {
         MessageWindow::Page(page) => visible.order(messages::seq.desc()).offset(page.offset()),
         MessageWindow::Before { seq, .. } => visible

@@ -5,7 +5,7 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Nullable, Untyped};
+use diesel::sql_types::{Array, BigInt, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Makes a statement fragment with one lifetime (`Name<'_>`) a query whose rows are read by
@@ -67,8 +67,6 @@ impl<Conn, const N: usize> RunQueryDsl<Conn> for ByIds<N> {}
 pub(crate) enum Param<'a> {
     /// An id (`bigint`).
     Id(i64),
-    /// An id or `NULL`.
-    MaybeId(Option<i64>),
     /// A list of ids (`bigint[]`).
     Ids(&'a [i64]),
 }
@@ -98,7 +96,6 @@ impl QueryFragment<Pg> for Statement<'_> {
             out.push_sql(part);
             match param {
                 Param::Id(id) => out.push_bind_param::<BigInt, _>(id)?,
-                Param::MaybeId(id) => out.push_bind_param::<Nullable<BigInt>, _>(id)?,
                 Param::Ids(ids) => out.push_bind_param::<Array<BigInt>, _>(ids)?,
             }
         }

@@ -13,33 +13,38 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::messages::{WindowQuery, window_query};
+use crate::messages::{WindowQuery, windowed};
 use crate::prepared::{Param, Statement};
+use crate::rows::MessageRow;
 use crate::schema::{conversation_members, messages};
 use crate::{PgStore, query_error};
 
-/// Some messages with their senders' names, the text only of those not deleted; scoped to one
-/// conversation when one is given (the second parameter is not null).
-const PARENTS: [&str; 3] = [
-    "SELECT m.id, m.sender_id, u.username, \
+/// Some messages with their conversations and senders' names, the text only of those not
+/// deleted. Found by id alone: the statement is kept prepared, and a generic plan must not
+/// trade the primary key for a conversation's index (which the biggest conversation makes
+/// slow); the conversation is checked on the rows.
+const PARENTS: [&str; 2] = [
+    "SELECT m.id, m.conversation_id, m.sender_id, u.username, \
             CASE WHEN m.deleted_at IS NULL THEN m.content END AS content \
        FROM messages m JOIN users u ON u.id = m.sender_id \
       WHERE m.id = ANY(",
-    ") AND m.conversation_id = coalesce(",
-    "::bigint, m.conversation_id)",
+    ")",
 ];
 
-/// How many visible replies each of some messages of a conversation has.
-pub(crate) const COUNTS: [&str; 3] = [
+/// How many visible replies each of some messages has. A reply is always in its parent's
+/// conversation, so the parents' ids scope it; naming the conversation too would let a generic
+/// plan read the whole conversation by its index instead of the replies by theirs.
+pub(crate) const COUNTS: [&str; 2] = [
     "SELECT r.reply_to_id AS id, count(*) AS n FROM messages r WHERE r.reply_to_id = ANY(",
-    ") AND r.conversation_id = ",
-    " AND r.deleted_at IS NULL GROUP BY r.reply_to_id",
+    ") AND r.deleted_at IS NULL GROUP BY r.reply_to_id",
 ];
 
 #[derive(QueryableByName)]
 struct ParentRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
     #[diesel(sql_type = BigInt)]
     sender_id: i64,
     #[diesel(sql_type = Text)]
@@ -57,14 +62,26 @@ struct CountRow {
 }
 
 /// A window of a thread: the visible replies to `parent`, scoped to members of its
-/// conversation.
+/// conversation. Found by the parent alone (its replies share its conversation), so that even
+/// a generic plan reads the replies' index, not the whole conversation's.
 pub(crate) fn thread_query(
     viewer: UserId,
     conversation: ConversationId,
     parent: MessageId,
     window: MessageWindow,
 ) -> WindowQuery {
-    window_query(viewer, conversation, window).filter(messages::reply_to_id.eq(parent.get()))
+    let is_member = diesel::dsl::exists(
+        conversation_members::table
+            .filter(conversation_members::conversation_id.eq(conversation.get()))
+            .filter(conversation_members::user_id.eq(viewer.get())),
+    );
+    let replies = messages::table
+        .filter(messages::reply_to_id.eq(parent.get()))
+        .filter(messages::deleted_at.is_null())
+        .filter(is_member)
+        .select(MessageRow::as_select())
+        .into_boxed();
+    windowed(replies, window)
 }
 
 /// See [`chat_domain::MessageRepo::reply_parents`]; any conversation's when `conversation`
@@ -75,13 +92,12 @@ pub(crate) async fn parents(
     ids: &[MessageId],
 ) -> Result<HashMap<MessageId, ReplyTo>, DieselError> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let params = vec![
-        Param::Ids(&ids),
-        Param::MaybeId(conversation.map(|c| c.get())),
-    ];
-    let rows: Vec<ParentRow> = Statement::new(&PARENTS, params).load(conn).await?;
+    let rows: Vec<ParentRow> = Statement::new(&PARENTS, vec![Param::Ids(&ids)])
+        .load(conn)
+        .await?;
     Ok(rows
         .into_iter()
+        .filter(|row| conversation.is_none_or(|c| c.get() == row.conversation_id))
         .map(|row| {
             let parent = ReplyTo {
                 id: MessageId(row.id),
@@ -99,12 +115,12 @@ pub(crate) async fn parents(
 /// See [`chat_domain::MessageRepo::reply_counts`].
 async fn counts(
     conn: &mut AsyncPgConnection,
-    conversation: ConversationId,
     ids: &[MessageId],
 ) -> Result<HashMap<MessageId, i64>, DieselError> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let params = vec![Param::Ids(&ids), Param::Id(conversation.get())];
-    let rows: Vec<CountRow> = Statement::new(&COUNTS, params).load(conn).await?;
+    let rows: Vec<CountRow> = Statement::new(&COUNTS, vec![Param::Ids(&ids)])
+        .load(conn)
+        .await?;
     Ok(rows.into_iter().map(|r| (MessageId(r.id), r.n)).collect())
 }
 
@@ -142,16 +158,15 @@ impl PgStore {
             .map_err(query_error)
     }
 
-    /// See [`chat_domain::MessageRepo::reply_counts`].
+    /// See [`chat_domain::MessageRepo::reply_counts`]; the messages' ids scope it (replies
+    /// share their parent's conversation).
     pub(crate) async fn reply_counts_in(
         &self,
-        conversation: ConversationId,
+        _conversation: ConversationId,
         ids: &[MessageId],
     ) -> Result<HashMap<MessageId, i64>, ChatError> {
         let mut conn = self.conn().await?;
-        counts(&mut conn, conversation, ids)
-            .await
-            .map_err(query_error)
+        counts(&mut conn, ids).await.map_err(query_error)
     }
 
     /// See [`chat_domain::MessageRepo::replies`].
@@ -187,7 +202,7 @@ impl PgStore {
         if matches!(window, MessageWindow::After { .. }) {
             replies.reverse();
         }
-        let total = counts(&mut conn, conversation, &[parent])
+        let total = counts(&mut conn, &[parent])
             .await
             .map_err(query_error)?
             .remove(&parent)
