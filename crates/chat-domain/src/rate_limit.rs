@@ -101,22 +101,24 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
         }
-        self.limiter.check_key(key).map_err(|not_until| {
-            not_until
-                .wait_time_from(self.clock.now())
-                .max(Duration::from_millis(1))
-        })
+        self.limiter
+            .check_key(key)
+            .map_err(|not_until| self.wait(&not_until))
+    }
+
+    /// How long until an allowance refused now is available: at least 1 ms, so that a
+    /// `Retry-After` is never zero.
+    fn wait(&self, not_until: &governor::NotUntil<C::Instant>) -> Duration {
+        not_until
+            .wait_time_from(self.clock.now())
+            .max(Duration::from_millis(1))
     }
 
     /// Takes `n` allowances for `key` at once, or none: `Some(Err(wait))` says how long until
     /// all `n` are available, `None` that they never will be (more than the burst).
     pub fn check_n(&self, key: &K, n: std::num::NonZeroU32) -> Option<Result<(), Duration>> {
         let checked = self.limiter.check_key_n(key, n).ok()?;
-        Some(checked.map_err(|not_until| {
-            not_until
-                .wait_time_from(self.clock.now())
-                .max(Duration::from_millis(1))
-        }))
+        Some(checked.map_err(|not_until| self.wait(&not_until)))
     }
 
     /// How many keys are remembered now.

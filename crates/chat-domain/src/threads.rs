@@ -112,7 +112,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         let store = self.store();
         let (mut reactions, counts, parents) = futures_util::try_join!(
             store.reactions_for(caller, &ids),
-            store.reply_counts(conversation, &ids),
+            store.reply_counts(&ids),
             async {
                 if parents.is_empty() {
                     Ok(HashMap::new())

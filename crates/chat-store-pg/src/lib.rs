@@ -26,6 +26,7 @@ mod reactions;
 mod recovery;
 mod rows;
 mod schema;
+mod scope;
 mod stream;
 mod stream_decode;
 mod threads;

@@ -6,7 +6,7 @@ use chat_domain::{
     ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
 };
 use chrono::{DateTime, Utc};
-use diesel::dsl::{AsSelect, SqlTypeOf, exists};
+use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
@@ -15,7 +15,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 
 use crate::rows::MessageRow;
-use crate::schema::{conversation_members, messages};
+use crate::schema::messages;
+use crate::scope::{member_of, member_of_its_conversation};
 use crate::stream::{Record, record};
 use crate::{PgStore, query_error};
 
@@ -72,15 +73,10 @@ pub(crate) fn window_query(
     conversation: ConversationId,
     window: MessageWindow,
 ) -> WindowQuery {
-    let is_member = exists(
-        conversation_members::table
-            .filter(conversation_members::conversation_id.eq(conversation.get()))
-            .filter(conversation_members::user_id.eq(viewer.get())),
-    );
     let visible = messages::table
         .filter(messages::conversation_id.eq(conversation.get()))
         .filter(messages::deleted_at.is_null())
-        .filter(is_member)
+        .filter(member_of(viewer.get(), conversation.get()))
         .select(MessageRow::as_select())
         .into_boxed();
     windowed(visible, window)
@@ -172,11 +168,7 @@ impl MessageRepo for PgStore {
                 .filter(messages::conversation_id.eq(conversation.get()))
                 .filter(messages::deleted_at.is_null())
                 .filter(messages::content.ilike(pattern.clone()).escape('\\'))
-                .filter(exists(
-                    conversation_members::table
-                        .filter(conversation_members::conversation_id.eq(conversation.get()))
-                        .filter(conversation_members::user_id.eq(viewer.get())),
-                ))
+                .filter(member_of(viewer.get(), conversation.get()))
         };
         let total: i64 = matching()
             .count()
@@ -208,11 +200,7 @@ impl MessageRepo for PgStore {
             .filter(messages::id.eq(id.get()))
             .filter(messages::conversation_id.eq(conversation.get()))
             .filter(messages::deleted_at.is_null())
-            .filter(exists(
-                conversation_members::table
-                    .filter(conversation_members::conversation_id.eq(conversation.get()))
-                    .filter(conversation_members::user_id.eq(viewer.get())),
-            ))
+            .filter(member_of(viewer.get(), conversation.get()))
             .select(MessageRow::as_select())
             .first(&mut conn)
             .await
@@ -230,11 +218,7 @@ impl MessageRepo for PgStore {
         let found: Option<MessageRow> = messages::table
             .filter(messages::id.eq(id.get()))
             .filter(messages::deleted_at.is_null())
-            .filter(exists(
-                conversation_members::table
-                    .filter(conversation_members::conversation_id.eq(messages::conversation_id))
-                    .filter(conversation_members::user_id.eq(viewer.get())),
-            ))
+            .filter(member_of_its_conversation(viewer.get()))
             .select(MessageRow::as_select())
             .first(&mut conn)
             .await
@@ -353,12 +337,8 @@ impl MessageRepo for PgStore {
         self.reply_parents_in(conversation, ids).await
     }
 
-    async fn reply_counts(
-        &self,
-        conversation: ConversationId,
-        ids: &[MessageId],
-    ) -> Result<HashMap<MessageId, i64>, ChatError> {
-        self.reply_counts_in(conversation, ids).await
+    async fn reply_counts(&self, ids: &[MessageId]) -> Result<HashMap<MessageId, i64>, ChatError> {
+        self.reply_counts_in(ids).await
     }
 
     async fn replies(

@@ -16,7 +16,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::messages::{WindowQuery, windowed};
 use crate::prepared::{Param, Statement};
 use crate::rows::MessageRow;
-use crate::schema::{conversation_members, messages};
+use crate::schema::messages;
+use crate::scope::{member_of, member_of_its_conversation};
 use crate::{PgStore, query_error};
 
 /// Some messages with their conversations and senders' names, the text only of those not
@@ -70,15 +71,10 @@ pub(crate) fn thread_query(
     parent: MessageId,
     window: MessageWindow,
 ) -> WindowQuery {
-    let is_member = diesel::dsl::exists(
-        conversation_members::table
-            .filter(conversation_members::conversation_id.eq(conversation.get()))
-            .filter(conversation_members::user_id.eq(viewer.get())),
-    );
     let replies = messages::table
         .filter(messages::reply_to_id.eq(parent.get()))
         .filter(messages::deleted_at.is_null())
-        .filter(is_member)
+        .filter(member_of(viewer.get(), conversation.get()))
         .select(MessageRow::as_select())
         .into_boxed();
     windowed(replies, window)
@@ -158,11 +154,9 @@ impl PgStore {
             .map_err(query_error)
     }
 
-    /// See [`chat_domain::MessageRepo::reply_counts`]; the messages' ids scope it (replies
-    /// share their parent's conversation).
+    /// See [`chat_domain::MessageRepo::reply_counts`].
     pub(crate) async fn reply_counts_in(
         &self,
-        _conversation: ConversationId,
         ids: &[MessageId],
     ) -> Result<HashMap<MessageId, i64>, ChatError> {
         let mut conn = self.conn().await?;
@@ -179,11 +173,7 @@ impl PgStore {
         let mut conn = self.conn().await?;
         let conversation: Option<i64> = messages::table
             .filter(messages::id.eq(parent.get()))
-            .filter(diesel::dsl::exists(
-                conversation_members::table
-                    .filter(conversation_members::conversation_id.eq(messages::conversation_id))
-                    .filter(conversation_members::user_id.eq(viewer.get())),
-            ))
+            .filter(member_of_its_conversation(viewer.get()))
             .select(messages::conversation_id)
             .first(&mut conn)
             .await

@@ -321,12 +321,8 @@ impl MessageRepo for MemoryStore {
         Ok(self.lock().reply_parents(conversation, ids))
     }
 
-    async fn reply_counts(
-        &self,
-        conversation: ConversationId,
-        ids: &[MessageId],
-    ) -> Result<HashMap<MessageId, i64>, ChatError> {
-        Ok(self.lock().reply_counts(conversation, ids))
+    async fn reply_counts(&self, ids: &[MessageId]) -> Result<HashMap<MessageId, i64>, ChatError> {
+        Ok(self.lock().reply_counts(ids))
     }
 
     async fn replies(

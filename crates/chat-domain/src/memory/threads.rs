@@ -32,16 +32,14 @@ impl State {
     }
 
     /// See [`crate::MessageRepo::reply_counts`].
-    pub(super) fn reply_counts(
-        &self,
-        conversation: ConversationId,
-        ids: &[MessageId],
-    ) -> HashMap<MessageId, i64> {
+    pub(super) fn reply_counts(&self, ids: &[MessageId]) -> HashMap<MessageId, i64> {
         let wanted: HashSet<&MessageId> = ids.iter().collect();
         let mut counts = HashMap::new();
         for parent in self
-            .visible(conversation)
-            .filter_map(|m| m.reply_to_id)
+            .messages
+            .values()
+            .filter(|m| !m.deleted)
+            .filter_map(|m| m.message.reply_to_id)
             .filter(|parent| wanted.contains(parent))
         {
             *counts.entry(parent).or_insert(0) += 1;

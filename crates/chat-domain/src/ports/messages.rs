@@ -155,11 +155,10 @@ pub trait MessageRepo {
         ids: &[MessageId],
     ) -> impl Future<Output = Result<HashMap<MessageId, ReplyTo>, ChatError>> + Send;
 
-    /// How many visible replies each of some messages of `conversation` has; messages
-    /// without replies are absent.
+    /// How many visible replies each of some messages has (a reply is always in its parent's
+    /// conversation); messages without replies are absent.
     fn reply_counts(
         &self,
-        conversation: ConversationId,
         ids: &[MessageId],
     ) -> impl Future<Output = Result<HashMap<MessageId, i64>, ChatError>> + Send;
 
