@@ -87,6 +87,9 @@ pub enum ApiError {
     BodyTimeout,
     /// No route has this path (404).
     NoSuchPath,
+    /// An operator's record that does not exist (404), said in words: the domain's
+    /// not-found is about users, conversations and messages.
+    NotFound(&'static str),
     /// The path exists with other methods only (405, with `Allow`).
     MethodNotAllowed {
         /// The methods the path has, for the `Allow` header.
@@ -148,6 +151,7 @@ impl fmt::Display for ApiError {
             }
             ApiError::BodyTimeout => f.write_str("request body timed out"),
             ApiError::NoSuchPath => f.write_str("no such path"),
+            ApiError::NotFound(what) => write!(f, "not found: {what}"),
             ApiError::MethodNotAllowed { .. } => f.write_str("method not allowed"),
         }
     }
@@ -172,7 +176,7 @@ impl ResponseError for ApiError {
             },
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::NoSuchPath => StatusCode::NOT_FOUND,
+            ApiError::NoSuchPath | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -222,6 +226,7 @@ impl ResponseError for ApiError {
                 None,
             ),
             ApiError::NoSuchPath => ("not_found", "No such path".to_owned(), None),
+            ApiError::NotFound(what) => ("not_found", (*what).to_owned(), None),
             ApiError::MethodNotAllowed { .. } => (
                 "method_not_allowed",
                 "This path does not take this method".to_owned(),

@@ -14,6 +14,7 @@ mod headers;
 mod health;
 mod input;
 pub mod openapi;
+mod prometheus;
 pub mod request_id;
 mod routes;
 mod state;
@@ -25,6 +26,8 @@ pub use client_address::{ClientAddress, TrustedProxies};
 pub use docs::OPENAPI_PATH;
 pub use error::ApiError;
 pub use headers::response_headers;
+pub use prometheus::{METRICS_PATH, MetricsEndpoint, MetricsToken};
+pub use routes::dead_letters::{DeadLetter, DeadLetters};
 pub use routes::table::Endpoint;
 pub use state::{ApiSettings, AppState, BuiltinAccounts};
 

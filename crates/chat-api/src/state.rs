@@ -7,8 +7,8 @@ use chat_domain::{Accounts, ChatService};
 
 use crate::auth::{Argon2Hasher, TokenIssuer};
 
-/// Settings of the HTTP surface itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Settings of the HTTP surface itself. Its `Debug` output leaves the admin token out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiSettings {
     /// Largest JSON body accepted, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
@@ -16,6 +16,16 @@ pub struct ApiSettings {
     pub admin_token: Option<String>,
     /// How long tokens issued to built-in accounts live.
     pub token_ttl: Duration,
+}
+
+impl std::fmt::Debug for ApiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiSettings")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("token_ttl", &self.token_ttl)
+            .finish()
+    }
 }
 
 impl Default for ApiSettings {

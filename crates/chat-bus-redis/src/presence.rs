@@ -67,6 +67,28 @@ impl PresenceRegistry for RedisPresence {
     }
 }
 
+impl RedisBus {
+    /// Which of `users` hold a socket on some node now: those whose `user:<id>:nodes` set is
+    /// not empty (a node that died counts until it is reaped, within the presence TTL). One
+    /// round trip, however many users.
+    pub async fn connected_users(
+        &self,
+        users: &[UserId],
+    ) -> Result<HashSet<UserId>, redis::RedisError> {
+        let keys = Keys::new(self.config(), self.node());
+        let mut pipe = redis::pipe();
+        for user in users {
+            pipe.exists(keys.user_nodes(*user));
+        }
+        let found: Vec<bool> = pipe.query_async(&mut self.connection()).await?;
+        Ok(users
+            .iter()
+            .zip(found)
+            .filter_map(|(user, connected)| connected.then_some(*user))
+            .collect())
+    }
+}
+
 /// The keys a node uses.
 struct Keys {
     prefix: String,

@@ -120,9 +120,12 @@ impl<S: Store, H: PasswordHasher> Accounts<S, H> {
             hasher,
             decoy_hash,
             limiters: AccountLimiters {
-                login_per_account: KeyedLimiter::new(rates.login_per_account),
-                login_per_address: KeyedLimiter::new(rates.login_per_address),
-                register_per_address: KeyedLimiter::new(rates.register_per_address),
+                login_per_account: KeyedLimiter::new(rates.login_per_account)
+                    .counted_as("login_per_account"),
+                login_per_address: KeyedLimiter::new(rates.login_per_address)
+                    .counted_as("login_per_address"),
+                register_per_address: KeyedLimiter::new(rates.register_per_address)
+                    .counted_as("register_per_address"),
             },
         })
     }

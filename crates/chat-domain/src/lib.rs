@@ -69,12 +69,12 @@ pub use ports::{
     AccountRepo, Appended, ConversationRepo, DirectPair, Directory, GroupRepo, Health, MessageRepo,
     NewMessage, Store, StreamRepo, StreamScope, UpsertUser, UserRepo,
 };
-pub use rate_limit::{KeyedLimiter, Rate, SendRate};
+pub use rate_limit::{KeyedLimiter, REFUSALS_METRIC, Rate, SendRate};
 pub use reactions::{
     Reaction, ReactionChanged, ReactionKey, ReactionWrite, too_many_reaction_kinds,
 };
 pub use recovery::{RecoveryRepo, RecoverySession};
-pub use send::{Recipient, SendMessage, SentMessage};
+pub use send::{Recipient, SEND_DURATION_METRIC, SendMessage, SentMessage};
 pub use service::{ChatService, ConversationMessages};
 pub use stream::{STREAM_WRITERS, StreamEvent, StreamPosition, StreamToken, writer_of};
 pub use sync::SyncPage;

@@ -69,7 +69,13 @@ pub struct KeyedLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
     limiter: RateLimiter<K, DefaultKeyedStateStore<K>, C, NoOpMiddleware<C::Instant>>,
     clock: C,
     checks: AtomicU32,
+    /// The `limit` label under which refusals are counted, if they are.
+    counted_as: Option<&'static str>,
 }
+
+/// The Prometheus counter of refusals by a limit clients run into, labelled `limit`
+/// (docs/operations.md lists the names).
+pub const REFUSALS_METRIC: &str = "chat_rate_limit_refusals_total";
 
 impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     /// A limiter on the monotonic clock.
@@ -89,6 +95,21 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
             ),
             clock,
             checks: AtomicU32::new(0),
+            counted_as: None,
+        }
+    }
+
+    /// Counts this limiter's refusals in [`REFUSALS_METRIC`] under `limit` (a fixed name such
+    /// as `send`, never a key: the label set stays bounded).
+    pub fn counted_as(mut self, limit: &'static str) -> Self {
+        self.counted_as = Some(limit);
+        self
+    }
+
+    /// Counts one refusal, when this limiter's refusals are counted.
+    fn refused(&self) {
+        if let Some(limit) = self.counted_as {
+            metrics::counter!(REFUSALS_METRIC, "limit" => limit).increment(1);
         }
     }
 
@@ -101,9 +122,10 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
         }
-        self.limiter
-            .check_key(key)
-            .map_err(|not_until| self.wait(&not_until))
+        self.limiter.check_key(key).map_err(|not_until| {
+            self.refused();
+            self.wait(&not_until)
+        })
     }
 
     /// How long until an allowance refused now is available: at least 1 ms, so that a
@@ -117,8 +139,14 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedLimiter<K, C> {
     /// Takes `n` allowances for `key` at once, or none: `Some(Err(wait))` says how long until
     /// all `n` are available, `None` that they never will be (more than the burst).
     pub fn check_n(&self, key: &K, n: std::num::NonZeroU32) -> Option<Result<(), Duration>> {
-        let checked = self.limiter.check_key_n(key, n).ok()?;
-        Some(checked.map_err(|not_until| self.wait(&not_until)))
+        let Ok(checked) = self.limiter.check_key_n(key, n) else {
+            self.refused();
+            return None;
+        };
+        Some(checked.map_err(|not_until| {
+            self.refused();
+            self.wait(&not_until)
+        }))
     }
 
     /// How many keys are remembered now.

@@ -86,6 +86,11 @@ impl SendMessage {
     }
 }
 
+/// The Prometheus histogram of how long a send took, in seconds, from the request (REST or
+/// Socket.IO) to its commit: checks, first contact, the group-commit queue and the commit.
+/// Retries answered from the store are not in it.
+pub const SEND_DURATION_METRIC: &str = "chat_message_send_duration_seconds";
+
 /// A stored message and the conversation it landed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentMessage {
@@ -102,6 +107,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Sends a message into a conversation the sender belongs to (for a direct send, the
     /// pair's conversation, created on first contact) and announces it once stored.
     pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
+        let started = std::time::Instant::now();
         self.send_rate
             .check(&cmd.sender)
             .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
@@ -126,6 +132,11 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             content: cmd.content,
         };
         let sent = self.append(&conversation, message, parent).await?;
+        if let Some(sent) = &sent
+            && !sent.replayed
+        {
+            metrics::histogram!(SEND_DURATION_METRIC).record(started.elapsed().as_secs_f64());
+        }
         sent.ok_or_else(|| {
             self.forget(cmd.sender, cmd.to, conversation.conversation.id);
             ChatError::not_found(Entity::Conversation)

@@ -58,7 +58,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         ChatService {
             store,
             events: Arc::new(events),
-            send_rate: Arc::new(KeyedLimiter::new(policy.send_rate)),
+            send_rate: Arc::new(KeyedLimiter::new(policy.send_rate).counted_as("send")),
             policy: Arc::new(policy),
             pairs: Arc::default(),
             groups: Arc::default(),

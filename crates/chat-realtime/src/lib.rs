@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod engineio;
+pub mod observability;
 pub mod socketio;
 
 #[cfg(test)]

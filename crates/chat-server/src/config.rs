@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use chat_api::auth::{HashingLimits, JwtSettings, VerifyKey};
-use chat_api::{ApiSettings, TrustedProxies};
+use chat_api::{ApiSettings, MetricsToken, TrustedProxies};
 use chat_domain::{AccountRates, Directory, Policy, SendRate};
 use chat_realtime::chat::RecoveryConfig;
 use chat_store_pg::PgConfig;
+use chat_webhooks::WebhookConfig;
 
 pub use cluster::ClusterSettings;
 
@@ -110,6 +111,10 @@ pub struct Config {
     /// The cluster this node is part of (`REDIS_URL`, `CHAT_REDIS_PREFIX`,
     /// `CHAT_PRESENCE_TTL_SECS`); `None` runs the node alone.
     pub cluster: Option<ClusterSettings>,
+    /// The bearer token `/metrics` asks for (`CHAT_METRICS_TOKEN`); `None` serves it openly.
+    pub metrics_token: Option<MetricsToken>,
+    /// Webhooks for offline users (`CHAT_WEBHOOK_*`); `None` sends none.
+    pub webhooks: Option<WebhookConfig>,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -227,6 +232,9 @@ impl Config {
             max_sockets_per_user: positive(src, "CHAT_MAX_SOCKETS_PER_USER", 20)?,
             recovery: recovery::recovery(src)?,
         };
+        let webhooks = webhooks::webhooks(src)?;
+        let mut database = database(src)?;
+        database.webhook_outbox = webhooks.is_some();
         let (account_rates, hashing) =
             (credentials::account_rates(src)?, credentials::hashing(src)?);
         let body_timeout = Duration::from_secs(
@@ -234,13 +242,15 @@ impl Config {
         );
         Ok(Config {
             cluster: cluster::cluster(src)?,
+            metrics_token: credentials::metrics_token(src)?,
+            webhooks,
             account_rates,
             hashing,
             body_timeout,
             sockets,
             host,
             port,
-            database: database(src)?,
+            database,
             frontend_url: network::frontend_url(src)?,
             trusted_proxies: network::trusted_proxies(src)?,
             jwt,
@@ -387,3 +397,4 @@ mod network;
 mod recovery;
 #[cfg(test)]
 mod tests;
+mod webhooks;

@@ -2,9 +2,11 @@
 //! same [`Application`] as `main`, on port 0.
 
 pub mod config;
+mod prometheus;
 mod realtime;
 pub mod startup;
 pub mod telemetry;
+mod webhooks;
 
 pub use config::Config;
 pub use startup::{Application, StartupError};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use chat_api::DeadLetters;
 use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
@@ -82,10 +83,22 @@ impl Application {
                 Arc::new(LocalBus::default())
             }
         };
+        let metrics = crate::prometheus::endpoint(&store, config.metrics_token.clone())?;
         let hub = realtime::hub(&config.sockets, &store, &bus).await?;
         if config.sockets.recovery.enabled {
             realtime::prune_sessions(store.clone(), config.sockets.recovery.window);
         }
+        if let Some(webhooks) = &config.webhooks {
+            crate::webhooks::start(
+                &store,
+                webhooks,
+                &hub,
+                cluster.as_ref().map(|(redis, _)| redis),
+            )?;
+        }
+        let dead_letters: Arc<dyn DeadLetters> =
+            Arc::new(crate::webhooks::OutboxDeadLetters(store.clone()));
+        let dead_letters = web::Data::from(dead_letters);
         let chat = ChatService::new(store.clone(), bus, config.policy.clone());
         let presence =
             cluster.map(|(redis, settings)| realtime::cluster::join(&redis, settings, &chat, &hub));
@@ -145,6 +158,8 @@ impl Application {
             let (state, authenticator) = (state.clone(), authenticator.clone());
             let sockets = Arc::clone(&sockets);
             let client_address = ClientAddress::new(trusted_proxies.clone());
+            let metrics = metrics.clone();
+            let dead_letters = dead_letters.clone();
             App::new()
                 .wrap(BodyTimeout::new(body_timeout))
                 .wrap(chat_api::cors(frontend_url.as_deref()))
@@ -152,6 +167,8 @@ impl Application {
                 .wrap(RequestId)
                 .wrap(client_address)
                 .configure(|cfg| sockets.configure(cfg, "/socket.io"))
+                .configure(|cfg| metrics.configure(cfg))
+                .app_data(dead_letters)
                 .configure(|cfg| chat_api::configure(cfg, state, authenticator))
         })
         // A connection the server closes is closed at once: by default actix lingers for a

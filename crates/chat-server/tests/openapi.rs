@@ -59,7 +59,7 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
     );
 
     // The server really routes each documented operation: without credentials every one
-    // answers with a JSON body (401, 400, or the probe's status), never the fallback's "no
+    // answers with a JSON body (401, 400, or the probe's status; the metrics their text), never the fallback's "no
     // such path" or "method not allowed", which the two controls get.
     for (method, path) in &documented {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -70,6 +70,18 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
         }
         let response = request.send().await.unwrap();
         let status = response.status();
+        if path == chat_api::METRICS_PATH {
+            // Open without CHAT_METRICS_TOKEN, and in the Prometheus text format.
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                status == 200 && kind.starts_with("text/plain"),
+                "{status} {kind}"
+            );
+            continue;
+        }
         let body = response.text().await.unwrap();
         assert!(
             serde_json::from_str::<Value>(&body).is_ok_and(|v| v.is_object() && !unrouted(&v)),

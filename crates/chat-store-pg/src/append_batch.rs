@@ -3,13 +3,14 @@
 //! its messages take the seqs in between, in the order they were queued. Each stream writer
 //! the batch touches is bumped likewise, last (after the watermarks, whose rows a read receipt
 //! locks before its own writer), so that a transaction holding a writer waits for nothing but
-//! its commit; and every message gets its stream event, and each mention its row. Two batches never share a writer: each
+//! its commit; and every message gets its stream event, each mention its row, and (with webhooks on)
+//! each message its row in the webhook outbox. Two batches never share a writer: each
 //! writer belongs to one lane (see `GroupCommit::append`).
 
 use chat_domain::{Appended, Message, NewMessage, StreamPosition};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{Array, BigInt, Nullable, SmallInt, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, SmallInt, Text};
 use diesel::{QueryResult, QueryableByName};
 
 use crate::prepared::prepared_statement;
@@ -59,6 +60,9 @@ const BODY: &str = "
     SELECT mp.user_id, msg.id
       FROM mp JOIN planned ON planned.ord = mp.ord
       JOIN msg ON msg.conversation_id = planned.conversation_id AND msg.seq = planned.seq
+), outbox AS (
+    INSERT INTO webhook_outbox (message_id)
+    SELECT msg.id FROM msg, flags WHERE flags.outbox
 ), watermark AS (
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
       FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
@@ -103,10 +107,15 @@ pub(crate) struct AppendBatch<'a> {
     /// Per mention: the 1-based position of its message in the batch, and the user.
     mention_ords: Vec<i64>,
     mention_users: Vec<i64>,
+    /// Whether each message gets its row in the webhook outbox.
+    outbox: bool,
 }
 
 impl<'a> AppendBatch<'a> {
-    pub(crate) fn new<'m>(messages: impl ExactSizeIterator<Item = &'m NewMessage>) -> Self
+    pub(crate) fn new<'m>(
+        messages: impl ExactSizeIterator<Item = &'m NewMessage>,
+        outbox: bool,
+    ) -> Self
     where
         'm: 'a,
     {
@@ -123,6 +132,7 @@ impl<'a> AppendBatch<'a> {
             forwarded_senders: Vec::with_capacity(n),
             mention_ords: Vec::new(),
             mention_users: Vec::new(),
+            outbox,
         };
         for (ord, message) in (1..).zip(messages) {
             for user in &message.mentions {
@@ -182,7 +192,9 @@ impl BatchRow {
 
 impl QueryFragment<Pg> for AppendBatch<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH mp AS (SELECT * FROM unnest(");
+        out.push_sql("WITH flags AS (SELECT ");
+        out.push_bind_param::<Bool, _>(&self.outbox)?;
+        out.push_sql("::boolean AS outbox), mp AS (SELECT * FROM unnest(");
         out.push_bind_param::<Array<BigInt>, _>(&self.mention_ords)?;
         out.push_sql("::bigint[], ");
         out.push_bind_param::<Array<BigInt>, _>(&self.mention_users)?;

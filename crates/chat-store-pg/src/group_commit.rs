@@ -28,6 +28,8 @@ pub(crate) type AppendResult = Result<Option<Appended>, ChatError>;
 /// One queued append and where its answer goes.
 struct Pending {
     message: NewMessage,
+    /// Whether the message gets its row in the webhook outbox.
+    outbox: bool,
     reply: oneshot::Sender<AppendResult>,
 }
 
@@ -35,6 +37,7 @@ struct Pending {
 #[derive(Debug)]
 pub(crate) struct GroupCommit {
     lanes: Box<[mpsc::Sender<Pending>]>,
+    outbox: bool,
 }
 
 impl GroupCommit {
@@ -43,7 +46,10 @@ impl GroupCommit {
         let lanes = (0..config.write_lanes.max(1))
             .map(|_| lane::start(Target::of(config), config.max_write_batch))
             .collect();
-        GroupCommit { lanes }
+        GroupCommit {
+            lanes,
+            outbox: config.webhook_outbox,
+        }
     }
 
     /// Queues the append on its conversation's lane and waits for its commit. Lanes are chosen
@@ -51,7 +57,13 @@ impl GroupCommit {
     /// batches in flight never bump the same writer row (and never wait for each other's).
     pub(crate) async fn append(&self, message: NewMessage) -> AppendResult {
         let lane = writer_of(message.conversation_id) % self.lanes.len().max(1);
-        lane::ask(&self.lanes[lane], |reply| Pending { message, reply }).await
+        let outbox = self.outbox;
+        lane::ask(&self.lanes[lane], |reply| Pending {
+            message,
+            outbox,
+            reply,
+        })
+        .await
     }
 }
 
@@ -68,6 +80,9 @@ impl Job for Pending {
     }
 }
 
+/// The Prometheus histogram of how many messages each group commit wrote (docs/operations.md).
+pub const BATCH_SIZE_METRIC: &str = "chat_store_group_commit_batch_messages";
+
 /// Appends the batch in one statement and answers every caller. When the statement fails for
 /// a reason that may lie in one message (a reused client message id, say), nothing of it was
 /// written, and each message is retried on its own so that only the culprit fails; a reused
@@ -76,8 +91,10 @@ async fn commit(
     conn: &mut AsyncPgConnection,
     batch: &mut Vec<Pending>,
 ) -> Result<(), ConnectionLost> {
+    metrics::histogram!(BATCH_SIZE_METRIC).record(batch.len() as f64);
+    let outbox = batch.iter().any(|p| p.outbox);
     let rows: Result<Vec<BatchRow>, DieselError> =
-        AppendBatch::new(batch.iter().map(|p| &p.message))
+        AppendBatch::new(batch.iter().map(|p| &p.message), outbox)
             .load(conn)
             .await;
     match rows {
@@ -91,7 +108,7 @@ async fn commit(
                 let mut lost = false;
                 for pending in batch.drain(..) {
                     let single: Result<Option<BatchRow>, DieselError> =
-                        AppendBatch::new(std::iter::once(&pending.message))
+                        AppendBatch::new(std::iter::once(&pending.message), pending.outbox)
                             .get_result(conn)
                             .await
                             .optional();

@@ -72,7 +72,11 @@ async fn commit_batch(db: &TestDatabase, messages: Vec<NewMessage>) -> Vec<Appen
     let mut batch = Vec::new();
     for message in messages {
         let (reply, answer) = oneshot::channel();
-        batch.push(Pending { message, reply });
+        batch.push(Pending {
+            message,
+            outbox: true,
+            reply,
+        });
         answers.push(answer);
     }
     commit(&mut conn, &mut batch).await.unwrap();

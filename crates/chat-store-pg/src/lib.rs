@@ -32,6 +32,7 @@ mod stream_decode;
 mod threads;
 mod username_keys;
 mod users;
+mod webhooks;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -43,8 +44,10 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
 pub use error::StoreError;
+pub use group_commit::BATCH_SIZE_METRIC;
 pub use migrate::MIGRATIONS;
 pub use pool::{PgConfig, redacted};
+pub use webhooks::{DeadWebhook, WebhookClaim, WebhookCounts, WebhookOutcome, WebhookSubject};
 
 use error::{pool_error, query_error};
 use first_contact::FirstContact;
@@ -68,7 +71,31 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// The connection pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most connections the pool opens (`CHAT_DB_POOL_SIZE`).
+    pub max: usize,
+    /// Connections open now, in use or idle.
+    pub open: usize,
+    /// Open connections no request holds.
+    pub idle: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+}
+
 impl PgStore {
+    /// The pool now (the append lanes' own connections are not in it).
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    }
+
     /// Connects, applies pending migrations and returns a ready store; fails fast when the
     /// database cannot be reached, so a misconfigured server never starts. The writers that
     /// commit appends run on the current Tokio runtime, so use the store within it.

@@ -180,7 +180,7 @@ async fn lane_statements_planned_on_empty_tables_reach_rows_by_key() {
     let statements = [
         (
             "append batch",
-            sql_of(&AppendBatch::new(std::iter::empty())),
+            sql_of(&AppendBatch::new(std::iter::empty(), true)),
             "bigint[], bigint[], bigint[], bigint[], text[], text[], text[], bigint[], bigint[], \
              bigint[], bigint[]",
             "'{1}', '{3}', '{1}', '{2}', '{x}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', \

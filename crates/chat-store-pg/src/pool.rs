@@ -35,6 +35,9 @@ pub struct PgConfig {
     pub write_lanes: usize,
     /// The most sends one transaction commits together.
     pub max_write_batch: usize,
+    /// Whether every appended message also gets its row in the webhook outbox, in its own
+    /// transaction (on when `CHAT_WEBHOOK_URL` is set).
+    pub webhook_outbox: bool,
 }
 
 impl std::fmt::Debug for PgConfig {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for PgConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("write_lanes", &self.write_lanes)
             .field("max_write_batch", &self.max_write_batch)
+            .field("webhook_outbox", &self.webhook_outbox)
             .finish()
     }
 }
@@ -83,6 +87,7 @@ impl PgConfig {
             connect_timeout: Duration::from_secs(5),
             write_lanes: 1,
             max_write_batch: 256,
+            webhook_outbox: false,
         }
     }
 

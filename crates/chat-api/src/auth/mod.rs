@@ -89,6 +89,22 @@ pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
     chat_domain::wire::bearer_token(value)
 }
 
+/// Whether a presented secret (an admin or metrics token) is the expected one, compared in
+/// time independent of where the first difference is.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+#[cfg(test)]
+#[test]
+fn same_secret_needs_equal_bytes_and_length() {
+    assert!(same_secret("abc", "abc"));
+    assert!(!same_secret("abd", "abc"));
+    assert!(!same_secret("ab", "abc"));
+    assert!(!same_secret("", "abc"));
+}
+
 /// The authenticated caller; a handler that takes it answers 401 to anonymous requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser(pub UserId);

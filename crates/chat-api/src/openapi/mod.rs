@@ -12,15 +12,17 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::error::{ErrorEnvelope, FieldError};
 use crate::routes::{
-    accounts, admin, chat, edits, forwarding, groups, members, mentions, pins, reactions, sync,
-    threads, users,
+    accounts, admin, chat, dead_letters, edits, forwarding, groups, members, mentions, pins,
+    reactions, sync, threads, users,
 };
-use crate::{health, views};
+use crate::{health, prometheus, views};
 
 /// Security scheme of the host application's (or a built-in account's) user tokens.
 pub(crate) const USER_TOKEN: &str = "bearer_jwt";
 /// Security scheme of the server-to-server admin API.
 pub(crate) const ADMIN_TOKEN: &str = "admin_token";
+/// Security scheme of the metrics scrape.
+pub(crate) const METRICS_TOKEN: &str = "metrics_token";
 
 /// Every documented operation (one per [`crate::Endpoint`] in the document) and the shared
 /// schemas; the tests check the list against the route table.
@@ -68,6 +70,9 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         users::me,
         users::by_id,
         admin::upsert_users,
+        dead_letters::list,
+        dead_letters::retry,
+        prometheus::scrape,
         accounts::register,
         accounts::login,
     ),
@@ -88,6 +93,7 @@ pub(crate) const ADMIN_TOKEN: &str = "admin_token";
         (name = "accounts", description = "Built-in accounts (when `CHAT_BUILTIN_ACCOUNTS` is on)."),
         (name = "admin", description = "Server-to-server API, authenticated by `CHAT_ADMIN_TOKEN`."),
         (name = "health", description = "Probes for orchestrators; no envelope, no authentication."),
+        (name = "metrics", description = "Prometheus metrics, behind `CHAT_METRICS_TOKEN` when it is set."),
     )
 )]
 struct ApiDoc;
@@ -126,6 +132,18 @@ impl Modify for SecuritySchemes {
                     .description(Some(
                         "The server's `CHAT_ADMIN_TOKEN` (16 characters or more), for \
                          server-to-server calls only.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            METRICS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The server's `CHAT_METRICS_TOKEN` (16 characters or more), for \
+                         Prometheus; `/metrics` is open when it is unset.",
                     ))
                     .build(),
             ),
@@ -195,7 +213,12 @@ impl Modify for SharedResponses {
                 &mut item.delete,
             ];
             for operation in operations.into_iter().flatten() {
-                if operation.tags.iter().flatten().any(|tag| tag == "health") {
+                if operation
+                    .tags
+                    .iter()
+                    .flatten()
+                    .any(|tag| tag == "health" || tag == "metrics")
+                {
                     continue;
                 }
                 let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());

@@ -7,14 +7,29 @@ use chat_domain::{EventSink, Store, UpsertUser, UserId, Username};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::bearer_token;
+use crate::auth::{bearer_token, same_secret};
 use crate::envelope::{Envelope, ok};
 use crate::error::ErrorEnvelope;
 use crate::input::Object;
 use crate::views::{UpsertedUsers, UserView};
-use crate::{ApiError, AppState};
+use crate::{ApiError, ApiSettings, AppState};
 
 type State<S, E> = web::Data<AppState<S, E>>;
+
+/// Admits a request that carries the `CHAT_ADMIN_TOKEN` as its bearer token; 401 otherwise,
+/// and always when the admin API is off (no token configured).
+pub(crate) fn require_admin(settings: &ApiSettings, request: &HttpRequest) -> Result<(), ApiError> {
+    let expected = settings
+        .admin_token
+        .as_deref()
+        .ok_or(ApiError::Unauthorized("The admin API is not enabled"))?;
+    let given = bearer_token(request).ok_or(ApiError::Unauthorized("Authentication required"))?;
+    if same_secret(given, expected) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized("Invalid admin token"))
+    }
+}
 
 /// Most users one upsert call may carry.
 const MAX_BATCH: usize = 1_000;
@@ -46,16 +61,6 @@ pub(crate) struct UserInput {
     avatar_url: Option<String>,
 }
 
-/// Compares in time independent of where the first difference is.
-fn same_secret(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    let diff = a
-        .iter()
-        .zip(b)
-        .fold(u8::from(a.len() != b.len()), |acc, (x, y)| acc | (x ^ y));
-    diff == 0
-}
-
 /// Create or update users ahead of time (server to server).
 ///
 /// Lets the host application provision its users, so that a first message to someone who
@@ -79,15 +84,7 @@ pub(crate) async fn upsert_users<S: Store, E: EventSink>(
     request: HttpRequest,
     body: web::Json<Object<UpsertBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = state
-        .settings
-        .admin_token
-        .as_deref()
-        .ok_or(ApiError::Unauthorized("The admin API is not enabled"))?;
-    let given = bearer_token(&request).ok_or(ApiError::Unauthorized("Authentication required"))?;
-    if !same_secret(given, expected) {
-        return Err(ApiError::Unauthorized("Invalid admin token"));
-    }
+    require_admin(&state.settings, &request)?;
     let Object(body) = body.into_inner();
     if body.users.is_empty() || body.users.len() > MAX_BATCH {
         return Err(ApiError::field(
@@ -117,17 +114,4 @@ pub(crate) async fn upsert_users<S: Store, E: EventSink>(
     let written = state.chat.upsert_users(users).await?;
     let users = written.iter().map(UserView::from).collect();
     Ok(ok(UpsertedUsers { users }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::same_secret;
-
-    #[test]
-    fn same_secret_needs_equal_bytes_and_length() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abd", "abc"));
-        assert!(!same_secret("ab", "abc"));
-        assert!(!same_secret("", "abc"));
-    }
 }

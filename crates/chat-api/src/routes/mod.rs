@@ -4,6 +4,7 @@
 pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod chat;
+pub(crate) mod dead_letters;
 pub(crate) mod edits;
 pub(crate) mod forwarding;
 pub(crate) mod groups;

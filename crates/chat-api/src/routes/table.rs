@@ -10,11 +10,11 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 use chat_domain::{EventSink, Store};
 
-use crate::{ApiError, docs, health};
+use crate::{ApiError, docs, health, prometheus};
 
 use super::{
-    accounts, admin, chat, edits, forwarding, groups, members, mentions, pins, reactions, sync,
-    threads, users,
+    accounts, admin, chat, dead_letters, edits, forwarding, groups, members, mentions, pins,
+    reactions, sync, threads, users,
 };
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
@@ -93,6 +93,12 @@ pub enum Endpoint {
     UserById,
     /// `PUT /api/admin/users`: server-to-server user upsert.
     AdminUpsertUsers,
+    /// `GET /api/admin/webhooks/dead`: dead-lettered webhook events.
+    AdminDeadWebhooks,
+    /// `POST /api/admin/webhooks/dead/{id}/retry`: one back in the queue.
+    AdminRetryWebhook,
+    /// `GET /metrics`: Prometheus metrics.
+    Metrics,
     /// `POST /api/auth/register` (built-in accounts only).
     Register,
     /// `POST /api/auth/login` (built-in accounts only).
@@ -102,7 +108,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 38] = [
+    pub const ALL: [Endpoint; 41] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -139,6 +145,9 @@ impl Endpoint {
         Endpoint::Me,
         Endpoint::UserById,
         Endpoint::AdminUpsertUsers,
+        Endpoint::AdminDeadWebhooks,
+        Endpoint::AdminRetryWebhook,
+        Endpoint::Metrics,
         Endpoint::Register,
         Endpoint::Login,
     ];
@@ -152,7 +161,8 @@ impl Endpoint {
             | Endpoint::CreateGroup
             | Endpoint::AddMembers
             | Endpoint::PostMessage
-            | Endpoint::Forward => Method::POST,
+            | Endpoint::Forward
+            | Endpoint::AdminRetryWebhook => Method::POST,
             Endpoint::MarkRead | Endpoint::AdminUpsertUsers | Endpoint::Pin | Endpoint::React => {
                 Method::PUT
             }
@@ -182,7 +192,9 @@ impl Endpoint {
             | Endpoint::Pins
             | Endpoint::Users
             | Endpoint::Me
-            | Endpoint::UserById => Method::GET,
+            | Endpoint::UserById
+            | Endpoint::AdminDeadWebhooks
+            | Endpoint::Metrics => Method::GET,
         }
     }
 
@@ -223,6 +235,9 @@ impl Endpoint {
             Endpoint::Me => "/api/users/me",
             Endpoint::UserById => "/api/users/{id}",
             Endpoint::AdminUpsertUsers => "/api/admin/users",
+            Endpoint::AdminDeadWebhooks => "/api/admin/webhooks/dead",
+            Endpoint::AdminRetryWebhook => "/api/admin/webhooks/dead/{id}/retry",
+            Endpoint::Metrics => crate::METRICS_PATH,
             Endpoint::Register => "/api/auth/register",
             Endpoint::Login => "/api/auth/login",
         }
@@ -294,6 +309,9 @@ impl Endpoint {
             Endpoint::Me => route.to(users::me::<S, E>),
             Endpoint::UserById => route.to(users::by_id::<S, E>),
             Endpoint::AdminUpsertUsers => route.to(admin::upsert_users::<S, E>),
+            Endpoint::AdminDeadWebhooks => route.to(dead_letters::list::<S, E>),
+            Endpoint::AdminRetryWebhook => route.to(dead_letters::retry::<S, E>),
+            Endpoint::Metrics => route.to(prometheus::scrape),
             Endpoint::Register => route.to(accounts::register::<S, E>),
             Endpoint::Login => route.to(accounts::login::<S, E>),
         }

@@ -16,6 +16,7 @@ use super::hub::{Hub, deliver, deliver_keyed};
 use super::order::Gap;
 use super::rooms::Room;
 use crate::engineio::Frame;
+use crate::observability;
 use crate::socketio::{Namespace, OutboundEvent, SioSocket};
 
 /// A boxed future, for the object-safe [`Backfill`].
@@ -61,6 +62,7 @@ pub(super) fn message_key(sent: &MessageSent) -> (i64, i64) {
 /// Encodes an event of the main namespace once, with its recovery offset when there is one, as
 /// the frame every receiver shares.
 pub(super) fn offset_frame(event: &ServerEvent, offset: Option<&str>) -> Frame {
+    observability::event_sent(event.name());
     let outbound = OutboundEvent::new(&Namespace::MAIN, event.name(), event);
     match offset {
         Some(offset) => Frame::message(outbound.with_offset(offset)),

@@ -20,6 +20,7 @@ use super::rooms::Room;
 use super::session::notice;
 use super::{AuthFailure, Authenticate, ChatSession};
 use crate::engineio::{DisconnectReason, HandshakeRequest};
+use crate::observability;
 use crate::socketio::{ConnectRefusal, Data, Namespace, RefusedEvent, SioSocket, SocketIoHandler};
 
 /// The CONNECT_ERROR message of a missing, bad or expired token, as the seed words it.
@@ -86,6 +87,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         payload: Payload,
     ) -> Result<Option<AckData>, ChatError> {
         let user = session.user();
+        observability::event_received(name);
         match name {
             "join_conversation" => self.join_conversation(socket, session, &payload).await,
             "join_personal_room" => self.join(socket, Room::User(user)).map(|_| None),

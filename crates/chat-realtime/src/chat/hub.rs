@@ -260,6 +260,7 @@ pub(super) fn deliver(sockets: &[SioSocket], frame: &Frame) {
 
 /// Like [`deliver`], naming the frame for the release of a held socket.
 pub(super) fn deliver_keyed(sockets: &[SioSocket], frame: &Frame, key: Option<(i64, i64)>) {
+    crate::observability::frames_queued(sockets.len());
     for socket in sockets {
         let _ = socket.broadcast_frame(frame.clone(), key);
     }

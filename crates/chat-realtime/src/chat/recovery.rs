@@ -99,6 +99,18 @@ pub(crate) enum NotRecovered {
     Store(ChatError),
 }
 
+impl NotRecovered {
+    /// A stable snake_case name, for metrics.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Self::NoSession => "no_session",
+            Self::OffsetAhead => "offset_ahead",
+            Self::TooFarBehind => "too_far_behind",
+            Self::Store(_) => "store_error",
+        }
+    }
+}
+
 /// The frames of what a session's client missed after `offset`, up to `upto` (the point at
 /// which its socket was put back in its rooms), or why it cannot be recovered.
 pub(crate) async fn replay<S: StreamRepo>(

@@ -20,6 +20,7 @@ use super::rooms::Room;
 use super::session::OnEnd;
 use super::{Authenticate, ChatRealtime, ChatSession};
 use crate::engineio::Frame;
+use crate::observability;
 use crate::socketio::{ConnectRefusal, SioSocket};
 
 /// A recovered socket, put back in its rooms with its broadcasts held, and what it missed.
@@ -72,6 +73,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
         if let Some((pid, offset)) = recovery_request(auth) {
             match self.recover(socket, user, &pid, offset).await {
                 Ok(recovered) => {
+                    observability::recovery("recovered");
                     tracing::debug!(%user, events = recovered.frames.len(), "socket session recovered");
                     self.hold_session(session, pid, socket.id());
                     *session.replay.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(recovered);
@@ -79,6 +81,7 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
                 }
                 Err(NotRecovered::Store(error)) => return Err(unavailable(&error)),
                 Err(reason) => {
+                    observability::recovery(reason.as_str());
                     tracing::debug!(%user, ?reason, "socket session not recovered");
                     // A session claimed but refused (too far behind, say) is let go, so that
                     // it expires like any other.

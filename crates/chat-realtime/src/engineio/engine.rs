@@ -23,6 +23,7 @@ use super::{
     socket::{EngineSocket, Session},
     websocket,
 };
+use crate::observability;
 use chat_domain::NoticeBudget;
 
 /// The open sessions, by sid and by client address.
@@ -189,6 +190,8 @@ impl<H: EngineHandler> Engine<H> {
             if *count >= self.config.max_sessions_per_ip {
                 drop(sessions);
                 self.refused.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!(chat_domain::REFUSALS_METRIC, "limit" => "sessions_per_address")
+                    .increment(1);
                 if let Some(held) = self.notices.admit("too_many_sessions_per_ip") {
                     tracing::info!(
                         peer = %ip,
@@ -204,6 +207,7 @@ impl<H: EngineHandler> Engine<H> {
         sessions.by_sid.insert(sid, socket.clone());
         let open = sessions.by_sid.len();
         drop(sessions);
+        observability::session_opened(transport);
         self.count.send_replace(open);
         tracing::debug!(sid = socket.id(), %transport, "engine.io session opened");
         Some(socket)
@@ -227,6 +231,7 @@ impl<H: EngineHandler> Engine<H> {
         }
         let open = sessions.by_sid.len();
         drop(sessions);
+        observability::session_closed(transport, reason);
         self.log_close(socket, reason);
         self.handler.on_close(socket, reason);
         self.count.send_replace(open);

@@ -234,7 +234,9 @@ impl Session {
             return Err(SendError::QueueFull);
         }
         state.queue.push_back(frame);
+        let depth = state.queue.len();
         drop(state);
+        crate::observability::outbound_queued(depth);
         self.ready.notify_one();
         Ok(())
     }

@@ -186,6 +186,7 @@ fn complete_upgrade(session: &Session) -> bool {
     state.transport = TransportKind::Websocket;
     state.upgrade = Upgrade::Idle;
     drop(state);
+    crate::observability::session_upgraded();
     session.notify_changed();
     true
 }

@@ -1,6 +1,7 @@
 //! The limits on credentials work: how often logins and registrations may be tried, and how
 //! many password hashes run and wait at once.
 
+use chat_api::MetricsToken;
 use chat_api::auth::HashingLimits;
 use chat_domain::{AccountRates, Rate};
 
@@ -41,4 +42,14 @@ pub(super) fn hashing(src: &impl Source) -> Result<HashingLimits, ConfigError> {
             "a number of waiting requests",
         )?,
     })
+}
+
+/// `CHAT_METRICS_TOKEN`: the bearer token `/metrics` asks for; unset serves it to anyone.
+/// At least 16 characters, like `CHAT_ADMIN_TOKEN`.
+pub(super) fn metrics_token(src: &impl Source) -> Result<Option<MetricsToken>, ConfigError> {
+    let token = src.get("CHAT_METRICS_TOKEN");
+    if token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err(bad("CHAT_METRICS_TOKEN", "must be at least 16 characters"));
+    }
+    Ok(token.map(MetricsToken))
 }

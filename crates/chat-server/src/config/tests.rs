@@ -234,12 +234,17 @@ fn a_public_key_selects_rs256_or_es256() {
 
 #[test]
 fn secrets_stay_out_of_debug_output() {
-    let config = from(&BASE).unwrap();
+    let mut vars = BASE.to_vec();
+    vars.extend([
+        ("CHAT_ADMIN_TOKEN", "admin-token-0123456789"),
+        ("CHAT_METRICS_TOKEN", "metrics-token-0123456789"),
+    ]);
+    let config = from(&vars).unwrap();
+    assert!(config.api.admin_token.is_some() && config.metrics_token.is_some());
     let debug = format!("{config:?}");
-    assert!(
-        !debug.contains("s3cret") && !debug.contains("dbpass"),
-        "{debug}"
-    );
+    for secret in ["s3cret", "dbpass", "admin-token", "metrics-token"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
 }
 
 #[test]
