@@ -86,9 +86,11 @@ pub async fn run(args: ImportArgs, config: &Config) -> ExitCode {
                 "chat-server: import failed: {}",
                 scrubbed(&error, &args.from)
             );
-            eprintln!(
-                "Nothing of the batch in progress was written; the same command continues from there."
-            );
+            if matches!(error, ImportError::Source(_) | ImportError::Target(_)) {
+                eprintln!(
+                    "Nothing of the batch in progress was written; the same command continues from there."
+                );
+            }
             ExitCode::FAILURE
         }
     }
@@ -129,7 +131,7 @@ impl ImportProgress for Bars {
     fn phase_started(&mut self, phase: Phase, total: u64) {
         self.finish();
         let style = ProgressStyle::with_template(
-            "{prefix:>13} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+            "{prefix:>13} [{bar:40}] {human_pos}/{human_len} in {elapsed} ({eta} left)",
         )
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
