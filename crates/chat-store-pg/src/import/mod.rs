@@ -13,23 +13,24 @@
 //! conversation, so the new ones get the seqs after them. A dry run does all of it inside one
 //! transaction that is never committed, and leaves the identity sequences alone.
 
+mod batches;
+mod messages;
 mod source;
 mod summary;
 mod target;
 mod validate;
 
-use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use chat_domain::Limits;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 
 pub use summary::{ImportSummary, Skipped, Tally};
 
 use crate::PgConfig;
+use batches::Run;
 use source::Source;
-use target::{Identity, advance_identity, target_error};
-use validate::{ConversationFate, ConversationRecord, MessageRecord, UserRecord};
+use target::target_error;
 
 /// Why an import stopped before its end. Nothing of the batch in progress was written.
 #[derive(Debug, thiserror::Error)]
@@ -133,16 +134,7 @@ pub async fn import_sequelize<P: ImportProgress>(
         conn.begin_test_transaction().await.map_err(target_error)?;
     }
     let totals = source.totals().await?;
-    let mut run = Run {
-        conn,
-        options,
-        summary: ImportSummary {
-            dry_run: options.dry_run,
-            ..ImportSummary::default()
-        },
-        fates: HashMap::new(),
-        highest: Highest::default(),
-    };
+    let mut run = Run::new(conn, options);
     let batch = options.batch_size.max(1);
 
     progress.phase_started(Phase::Users, totals.users);
@@ -154,7 +146,7 @@ pub async fn import_sequelize<P: ImportProgress>(
         }
         let done = run.users(rows).await?;
         if progress.batch_done(done).is_break() {
-            return Ok(run.summary);
+            return Ok(run.finish(false));
         }
     }
     progress.phase_started(Phase::Conversations, totals.conversations);
@@ -166,7 +158,7 @@ pub async fn import_sequelize<P: ImportProgress>(
         }
         let done = run.conversations(rows).await?;
         if progress.batch_done(done).is_break() {
-            return Ok(run.summary);
+            return Ok(run.finish(false));
         }
     }
     progress.phase_started(Phase::Messages, totals.messages);
@@ -178,240 +170,8 @@ pub async fn import_sequelize<P: ImportProgress>(
         }
         let done = run.messages(rows).await?;
         if progress.batch_done(done).is_break() {
-            return Ok(run.summary);
+            return Ok(run.finish(false));
         }
     }
-    run.summary.complete = true;
-    Ok(run.summary)
-}
-
-/// An import in progress: the target, and what the messages need to know of the
-/// conversations.
-struct Run<'o> {
-    conn: AsyncPgConnection,
-    options: &'o ImportOptions,
-    summary: ImportSummary,
-    fates: HashMap<i64, ConversationFate>,
-    /// The highest source id read so far, per table: the identity sequences go past it.
-    highest: Highest,
-}
-
-/// The highest source ids read, by table.
-#[derive(Default)]
-struct Highest {
-    users: i64,
-    conversations: i64,
-    messages: i64,
-}
-
-fn count(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-/// What a batch decided for one row it wrote or found.
-enum Outcome {
-    New,
-    Present,
-    Skip(String),
-}
-
-impl Run<'_> {
-    async fn users(&mut self, rows: Vec<source::SourceUser>) -> Result<BatchDone, ImportError> {
-        let read = count(rows.len());
-        self.highest.users = rows.iter().map(|r| r.id).fold(self.highest.users, i64::max);
-        let floor = self.highest.users;
-        let mut records: Vec<UserRecord> = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id = row.id;
-            match validate::user(row) {
-                Ok(record) => records.push(record),
-                Err(reason) => self.summary.users.skip(reason, id),
-            }
-        }
-        let keep = !self.options.dry_run;
-        let written = self
-            .conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let written = target::write_users(conn, &records).await?;
-                if keep {
-                    advance_identity(conn, Identity::Users, floor).await?;
-                }
-                Ok(written)
-            })
-            .await
-            .map_err(target_error)?;
-        let written: HashSet<i64> = written.into_iter().collect();
-        let users = &mut self.summary.users;
-        users.imported += count(written.len());
-        users.present += count(records.len() - written.len());
-        self.summary.named_by_id += count(
-            records
-                .iter()
-                .filter(|r| r.named_by_id && written.contains(&r.id))
-                .count(),
-        );
-        Ok(BatchDone {
-            phase: Phase::Users,
-            read,
-            written: count(written.len()),
-        })
-    }
-
-    async fn conversations(
-        &mut self,
-        rows: Vec<source::SourceConversation>,
-    ) -> Result<BatchDone, ImportError> {
-        let read = count(rows.len());
-        self.highest.conversations = rows
-            .iter()
-            .map(|r| r.id)
-            .fold(self.highest.conversations, i64::max);
-        let floor = self.highest.conversations;
-        let mut records: Vec<ConversationRecord> = Vec::with_capacity(rows.len());
-        for row in &rows {
-            match validate::conversation(row) {
-                Ok(record) => records.push(record),
-                Err(reason) => {
-                    self.fates.insert(row.id, ConversationFate::Skipped);
-                    self.summary.conversations.skip(reason, row.id);
-                }
-            }
-        }
-        let keep = !self.options.dry_run;
-        let outcomes = self
-            .conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let there = target::conversations_there(conn, &records).await?;
-                let mut claimed = HashSet::new();
-                let outcomes: Vec<Outcome> = records
-                    .iter()
-                    .map(|c| match there.with_id(c.id) {
-                        Some(Some(pair)) if pair == (c.low, c.high) => Outcome::Present,
-                        Some(_) => Outcome::Skip(
-                            "its id belongs to another conversation in the target".to_owned(),
-                        ),
-                        None if there.of_pair(c.low, c.high).is_some()
-                            || !claimed.insert((c.low, c.high)) =>
-                        {
-                            Outcome::Skip(
-                                "its two users already have a conversation (one per pair)"
-                                    .to_owned(),
-                            )
-                        }
-                        None => Outcome::New,
-                    })
-                    .collect();
-                let new: Vec<ConversationRecord> = records
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, o)| matches!(o, Outcome::New))
-                    .map(|(c, _)| *c)
-                    .collect();
-                target::write_conversations(conn, &new).await?;
-                if keep {
-                    advance_identity(conn, Identity::Conversations, floor).await?;
-                }
-                Ok(outcomes)
-            })
-            .await
-            .map_err(target_error)?;
-        let tally = &mut self.summary.conversations;
-        let mut written = 0;
-        for (record, outcome) in records.iter().zip(outcomes) {
-            let fate = match outcome {
-                Outcome::New => {
-                    written += 1;
-                    ConversationFate::Kept {
-                        low: record.low,
-                        high: record.high,
-                    }
-                }
-                Outcome::Present => {
-                    tally.present += 1;
-                    ConversationFate::Kept {
-                        low: record.low,
-                        high: record.high,
-                    }
-                }
-                Outcome::Skip(reason) => {
-                    tally.skip(reason, record.id);
-                    ConversationFate::Skipped
-                }
-            };
-            self.fates.insert(record.id, fate);
-        }
-        tally.imported += written;
-        Ok(BatchDone {
-            phase: Phase::Conversations,
-            read,
-            written,
-        })
-    }
-
-    async fn messages(
-        &mut self,
-        rows: Vec<source::SourceMessage>,
-    ) -> Result<BatchDone, ImportError> {
-        let read = count(rows.len());
-        self.highest.messages = rows
-            .iter()
-            .map(|r| r.id)
-            .fold(self.highest.messages, i64::max);
-        let floor = self.highest.messages;
-        let mut records: Vec<MessageRecord> = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id = row.id;
-            match validate::message(row, &self.fates, &self.options.limits) {
-                Ok(record) => records.push(record),
-                Err(reason) => self.summary.messages.skip(reason, id),
-            }
-        }
-        let keep = !self.options.dry_run;
-        let (outcomes, moved) = self
-            .conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let ids: Vec<i64> = records.iter().map(|m| m.id).collect();
-                let there = target::messages_there(conn, &ids).await?;
-                let outcomes: Vec<Outcome> = records
-                    .iter()
-                    .map(|m| match there.get(&m.id) {
-                        None => Outcome::New,
-                        Some(c) if *c == m.conversation_id => Outcome::Present,
-                        Some(_) => Outcome::Skip(
-                            "its id belongs to a message of another conversation in the target"
-                                .to_owned(),
-                        ),
-                    })
-                    .collect();
-                let new: Vec<MessageRecord> = records
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, o)| matches!(o, Outcome::New))
-                    .map(|(m, _)| m.clone())
-                    .collect();
-                let moved = target::write_messages(conn, &new).await?;
-                if keep {
-                    advance_identity(conn, Identity::Messages, floor).await?;
-                }
-                Ok((outcomes, moved))
-            })
-            .await
-            .map_err(target_error)?;
-        let tally = &mut self.summary.messages;
-        let mut written = 0;
-        for (record, outcome) in records.iter().zip(outcomes) {
-            match outcome {
-                Outcome::New => written += 1,
-                Outcome::Present => tally.present += 1,
-                Outcome::Skip(reason) => tally.skip(reason, record.id),
-            }
-        }
-        tally.imported += written;
-        self.summary.read_positions += moved;
-        Ok(BatchDone {
-            phase: Phase::Messages,
-            read,
-            written,
-        })
-    }
+    Ok(run.finish(true))
 }
