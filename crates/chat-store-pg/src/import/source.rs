@@ -234,7 +234,8 @@ impl Layout {
         });
         let users = match named {
             Some((table, id, name)) => format!(
-                "SELECT r.id, (SELECT u.{name}::text FROM {table} u WHERE u.{id}::bigint = r.id
+                // The id column is compared uncast, so that its index serves each lookup.
+                "SELECT r.id, (SELECT u.{name}::text FROM {table} u WHERE u.{id} = r.id
                                 LIMIT 1) AS username
                    FROM ({referenced}) r WHERE r.id IS NOT NULL ORDER BY r.id"
             ),
