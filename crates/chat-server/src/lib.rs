@@ -1,7 +1,9 @@
 //! The chat server: configuration, wiring and the lifecycle of the process. Tests build the
 //! same [`Application`] as `main`, on port 0.
 
+pub mod cli;
 pub mod config;
+pub mod import;
 mod prometheus;
 mod realtime;
 pub mod startup;

@@ -1,9 +1,11 @@
 //! `chat-server`: reads the configuration, connects to PostgreSQL, serves until a shutdown
 //! signal, and exits non-zero with a message naming the cause when it cannot start.
+//! `chat-server import-sequelize` imports the Node service's data instead ([`chat_server::cli`]).
 
 use std::process::ExitCode;
 
-use chat_server::{Application, Config, config, telemetry};
+use chat_server::cli::{Command, USAGE};
+use chat_server::{Application, Config, config, import, telemetry};
 
 /// jemalloc, not the system allocator: glibc keeps the memory of a flood (argon2's 19 MiB per
 /// password hash, thousands of stalled connections' buffers) in its per-thread arenas for the
@@ -16,6 +18,18 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match Command::parse(&args) {
+        Ok(Command::Help) => {
+            eprintln!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(command) => command,
+        Err(error) => {
+            eprintln!("chat-server: {error}\n\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Only the `.env` of the working directory, never one found in a parent; variables already
     // set in the environment win.
     if let Err(error) = dotenvy::from_path(".env")
@@ -31,6 +45,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Import(args) = command {
+        return import::run(args, &config).await;
+    }
     telemetry::init(config.log_format);
     let database = chat_store_pg::redacted(&config.database.url);
     let app = match Application::build(config).await {

@@ -13,6 +13,7 @@ mod first_contact;
 mod group_commit;
 mod group_members;
 mod groups;
+pub mod import;
 mod lane;
 mod mentions;
 mod messages;

@@ -34,6 +34,16 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Clones the migrated template into a new database.
     pub async fn create() -> Self {
+        Self::make(true).await
+    }
+
+    /// A new database without the server's schema, for tests that play another
+    /// application's database (the Node service's, say).
+    pub async fn empty() -> Self {
+        Self::make(false).await
+    }
+
+    async fn make(migrated: bool) -> Self {
         let admin_url = std::env::var(ADMIN_URL_VAR).unwrap_or_else(|_| {
             panic!(
                 "{ADMIN_URL_VAR} is not set. Run the tests with `cargo xtask test`, which starts \
@@ -44,7 +54,11 @@ impl TestDatabase {
         let mut admin = AsyncPgConnection::establish(&admin_url)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to {ADMIN_URL_VAR}: {e}"));
-        let template = ensure_template(&mut admin, &admin_url).await;
+        let template = if migrated {
+            ensure_template(&mut admin, &admin_url).await
+        } else {
+            "template0".to_owned()
+        };
         let name = format!(
             "chat_test_{}_{}_{}",
             std::process::id(),
