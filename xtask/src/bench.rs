@@ -2,7 +2,10 @@
 //! PostgreSQL and the server on loopback, runs chat-bench (which calibrates with pgbench from
 //! the cluster's bin directory and appends the results to docs/benchmarks.md), and stops
 //! everything again, also on error or Ctrl-C. With `cluster-fanout` among the scenarios it
-//! also runs a cluster next to that server (see `bench_cluster.rs`).
+//! also runs a cluster next to that server (see `bench_cluster.rs`). chat-bench also appends
+//! its results to docs/bench/results.jsonl, from which the charts beside docs/benchmarks.md
+//! are drawn again after each run (`--plot` only draws them; `--import-markdown` adds the runs
+//! of docs/benchmarks.md that the results file lacks).
 
 use std::fs::File;
 use std::io::Read;
@@ -31,6 +34,10 @@ const CLUSTER_SCENARIO: &str = "cluster-fanout";
 struct Options {
     /// `--quick`.
     quick: bool,
+    /// `--plot`: draw the charts from the results file, run nothing.
+    plot: bool,
+    /// `--import-markdown`: add the runs of docs/benchmarks.md the results file lacks, then draw.
+    import_markdown: bool,
     /// `--scenario NAME`, repeatable.
     scenarios: Vec<String>,
 }
@@ -43,11 +50,13 @@ impl Options {
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--quick" => options.quick = true,
+                "--plot" => options.plot = true,
+                "--import-markdown" => options.import_markdown = true,
                 "--scenario" => options
                     .scenarios
                     .push(args.next().context("--scenario needs a name")?.clone()),
                 other => bail!(
-                    "bench: unknown argument `{other}` (usage: bench [--quick] [--scenario NAME]...)"
+                    "bench: unknown argument `{other}` (usage: bench [--quick] [--scenario NAME]... | bench --plot | bench --import-markdown)"
                 ),
             }
         }
@@ -76,6 +85,13 @@ impl Options {
 /// Runs the benchmark; returns the exit code.
 pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     let options = Options::parse(args)?;
+    if options.import_markdown {
+        crate::bench_markdown::import()?;
+    }
+    if options.plot || options.import_markdown {
+        crate::bench_plot::redraw()?;
+        return Ok(0);
+    }
     crate::workspace::require_c_toolchain()?;
     if options.wants_cluster() {
         // Before a build of minutes: what else must be installed.
@@ -178,6 +194,8 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
         .args(["--server-pid", &server.pid().to_string()])
         .arg("--markdown")
         .arg(root().join("docs/benchmarks.md"))
+        .arg("--results")
+        .arg(root().join(crate::bench_results::RESULTS))
         .args(["--command", &options.command()])
         .env("JWT_SECRET", &secret)
         .kill_on_drop(true);
@@ -207,6 +225,7 @@ pub(crate) async fn bench(args: &[String]) -> Result<u8> {
     drop(nodes);
     drop(server);
     drop(cluster);
+    crate::bench_plot::redraw()?;
     Ok(exit_code(status))
 }
 

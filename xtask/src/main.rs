@@ -6,6 +6,9 @@
 mod balancer;
 mod bench;
 mod bench_cluster;
+mod bench_markdown;
+mod bench_plot;
+mod bench_results;
 mod cluster;
 mod ledger;
 mod net;
@@ -43,8 +46,12 @@ commands:
   pg                  start a throwaway PostgreSQL, print its URLs, keep it until Ctrl-C
   bench [--quick] [--scenario NAME]...
                       build the release server and chat-bench, run the benchmark on a durable
-                      throwaway PostgreSQL, append the results to docs/benchmarks.md;
+                      throwaway PostgreSQL, append the results to docs/benchmarks.md and
+                      docs/bench/results.jsonl, draw the charts in docs/bench/;
                       cluster-fanout (in the default run) also starts redis-server, 2 nodes, HAProxy
+  bench --plot        draw the charts again from docs/bench/results.jsonl (runs nothing)
+  bench --import-markdown
+                      add the runs of docs/benchmarks.md that docs/bench/results.jsonl lacks, draw
   help                show this text";
 
 /// The command line, parsed by hand (a few subcommands do not need clap).

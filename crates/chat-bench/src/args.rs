@@ -45,6 +45,7 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --balancer-pid PID   the load balancer's process, for its CPU seconds
   --quick              a few seconds per scenario instead of 30
   --markdown PATH      append a results section to this file
+  --results PATH       append one JSON line per result to this file (what the charts read)
   --command TEXT       the command line to record in the results
   --note TEXT          a line to record with the results (repeatable)";
 
@@ -67,6 +68,8 @@ pub(crate) struct Args {
     pub(crate) quick: bool,
     /// Where to append the Markdown section.
     pub(crate) markdown: Option<PathBuf>,
+    /// Where to append the results as JSON lines.
+    pub(crate) results: Option<PathBuf>,
     /// The command line recorded with the results.
     pub(crate) command: String,
     /// Extra lines recorded with the results.
@@ -95,6 +98,7 @@ impl Args {
         let mut secret = std::env::var("JWT_SECRET").ok().filter(|s| !s.is_empty());
         let (mut db_url, mut pg_bin) = (None, PathBuf::new());
         let (mut server_pid, mut calibration, mut markdown) = (None, None, None);
+        let mut results = None;
         let (mut scenarios, mut notes) = (Vec::new(), Vec::new());
         let mut quick = false;
         let (mut cluster_url, mut node_pids) = (None, Vec::new());
@@ -112,6 +116,7 @@ impl Args {
                 "--calibration" => calibration = Some(value()?.parse().context("--calibration")?),
                 "--scenario" => scenarios.push(value()?),
                 "--markdown" => markdown = Some(PathBuf::from(value()?)),
+                "--results" => results = Some(PathBuf::from(value()?)),
                 "--command" => command = value()?,
                 "--note" => notes.push(value()?),
                 "--cluster-url" => cluster_url = Some(value()?),
@@ -170,6 +175,7 @@ impl Args {
             scenarios,
             quick,
             markdown,
+            results,
             command,
             notes,
             cluster,

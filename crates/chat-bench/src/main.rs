@@ -209,20 +209,27 @@ async fn run(args: Args) -> Result<()> {
             }
         }
     }
+    if failure.is_some() {
+        notes.push("**some scenarios failed; see the command's output**".to_owned());
+    }
+    let run = RunInfo {
+        at: chrono::Utc::now(),
+        command: &args.command,
+        machine: &machine,
+        calibration: ctx.calibration,
+        notes: &notes,
+    };
     if let Some(path) = &args.markdown
         && !outcomes.is_empty()
     {
-        if failure.is_some() {
-            notes.push("**some scenarios failed; see the command's output**".to_owned());
-        }
-        let run = RunInfo {
-            command: &args.command,
-            machine: &machine,
-            calibration: ctx.calibration,
-            notes: &notes,
-        };
         report::append_markdown(path, &run, &outcomes)
             .with_context(|| format!("appending to {}", path.display()))?;
+        eprintln!("chat-bench: results appended to {}", path.display());
+    }
+    if let Some(path) = &args.results
+        && !outcomes.is_empty()
+    {
+        report::append_results(path, &run, &outcomes)?;
         eprintln!("chat-bench: results appended to {}", path.display());
     }
     failure.map_or(Ok(()), Err)

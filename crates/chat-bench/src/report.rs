@@ -1,4 +1,6 @@
-//! Results: one JSON line per scenario on stdout, and a Markdown section appended to a file.
+//! Results: one JSON line per scenario on stdout, a Markdown section appended to a file, and
+//! the same results as JSON lines appended to another (with the run's date, command and C on
+//! each line), which `cargo xtask bench` draws its charts from.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -47,6 +49,8 @@ impl Outcome {
 /// What the Markdown section says about the run as a whole.
 #[derive(Debug)]
 pub(crate) struct RunInfo<'a> {
+    /// When the results were written (the section's title, each JSON line's `at`).
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
     /// The command that was run.
     pub(crate) command: &'a str,
     /// The machine.
@@ -60,7 +64,7 @@ pub(crate) struct RunInfo<'a> {
 /// Appends a section with the run's numbers to `path` (created with a title when missing).
 pub(crate) fn append_markdown(path: &Path, run: &RunInfo<'_>, outcomes: &[Outcome]) -> Result<()> {
     let mut text = String::new();
-    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    let date = run.at.format("%Y-%m-%d %H:%M UTC");
     let _ = writeln!(text, "\n### {date}: `{}`\n", run.command);
     let m = run.machine;
     let _ = writeln!(
@@ -132,6 +136,46 @@ pub(crate) fn append_markdown(path: &Path, run: &RunInfo<'_>, outcomes: &[Outcom
     }
     file.write_all(text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// One line of the results file: the run it belongs to, then the outcome's own fields.
+#[derive(Debug, Serialize)]
+struct ResultLine<'a> {
+    /// When the run wrote its results, to the minute (`2026-12-01T01:41Z`): with `command`,
+    /// what names the run (the Markdown section's title says the same).
+    at: String,
+    /// The command that was run.
+    command: &'a str,
+    /// C in transactions per second, when measured.
+    calibration_tps: Option<f64>,
+    /// The outcome.
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+}
+
+/// Appends one JSON line per outcome to `path` (created, with its directory, when missing).
+pub(crate) fn append_results(path: &Path, run: &RunInfo<'_>, outcomes: &[Outcome]) -> Result<()> {
+    let at = run.at.format("%Y-%m-%dT%H:%MZ").to_string();
+    let mut text = String::new();
+    for outcome in outcomes {
+        let line = ResultLine {
+            at: at.clone(),
+            command: run.command,
+            calibration_tps: run.calibration,
+            outcome,
+        };
+        text.push_str(&serde_json::to_string(&line)?);
+        text.push('\n');
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .with_context(|| format!("appending to {}", path.display()))
 }
 
 /// A number with `digits` decimals, or a dash.

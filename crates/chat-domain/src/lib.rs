@@ -2,7 +2,64 @@
 //! ports (repository traits and the event sink) that stores and transports implement.
 //!
 //! Nothing here knows about HTTP, SQL or sockets, so a Rust service can embed the rules with
-//! the in-memory store (feature `memory`) and any transport.
+//! any store and any transport: a [`ChatService`] takes a [`Store`] (every repository port),
+//! an [`EventSink`] (where committed events go) and a [`Policy`] (limits and rates). Its
+//! methods take the caller's [`UserId`] and input parsed into the domain's types, and fail
+//! with a [`ChatError`].
+//!
+//! In tests, the in-memory store (feature `memory`) and a sink that records what it is told:
+//!
+//! ```
+//! use chat_domain::memory::{MemoryStore, RecordedEvents};
+//! use chat_domain::{ChatEvent, ChatService, Policy, SendMessage, UpsertUser, UserId, Username};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), chat_domain::ChatError> {
+//! let events = RecordedEvents::default();
+//! let chat = ChatService::new(MemoryStore::new(), events.clone(), Policy::default());
+//! for (id, name) in [(1, "alice"), (2, "bob")] {
+//!     let username = Username::parse(name)?;
+//!     chat.upsert_user(UpsertUser { id: UserId(id), username, display_name: None, avatar_url: None })
+//!         .await?;
+//! }
+//! let hello = SendMessage::parse(UserId(1), UserId(2), "Hi Bob".into(), None, None, chat.limits())?;
+//! let sent = chat.send_message(hello).await?;
+//! assert_eq!(sent.message.seq.get(), 1);
+//! assert!(matches!(&events.take()[..], [ChatEvent::MessageSent(_)]));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! In production, the PostgreSQL store (`chat-store-pg`) and a sink of the host's own, which
+//! must not block: it queues and returns (`docs/embedding.md`, and the `chat-embed-example`
+//! crate, which forwards the events to a queue in order and without loss):
+//!
+//! ```no_run
+//! use chat_domain::{ChatService, EventSink, Policy, StreamEvent};
+//! use chat_store_pg::{PgConfig, PgStore};
+//!
+//! struct Forward(tokio::sync::mpsc::Sender<StreamEvent>);
+//!
+//! impl EventSink for Forward {
+//!     fn publish(&self, event: StreamEvent) {
+//!         // Full: dropped. A consumer reads it back by position (`StreamRepo::stream_range`).
+//!         let _ = self.0.try_send(event);
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (sink, mut events) = tokio::sync::mpsc::channel(1024);
+//! // Connects and applies the migrations (schema `chat`); the store's writers run on this runtime.
+//! let store = PgStore::connect(&PgConfig::new("postgres://chat@localhost/app")).await?;
+//! let chat = ChatService::new(store, Forward(sink), Policy::default());
+//! chat.ready().await?;
+//! tokio::spawn(async move {
+//!     while let Some(_event) = events.recv().await { /* to the host's queue */ }
+//! });
+//! # Ok(())
+//! # }
+//! ```
 
 mod accounts;
 mod case;
