@@ -11,6 +11,7 @@ use chat_domain::{AccountRates, Directory, Policy, SendRate};
 use chat_realtime::chat::RecoveryConfig;
 use chat_store_pg::PgConfig;
 
+pub use browser::{BrowserSettings, DEFAULT_CLIENT_DIR};
 pub use cluster::ClusterSettings;
 
 /// A configuration value that cannot work, named by its variable.
@@ -110,6 +111,8 @@ pub struct Config {
     /// The cluster this node is part of (`REDIS_URL`, `CHAT_REDIS_PREFIX`,
     /// `CHAT_PRESENCE_TTL_SECS`); `None` runs the node alone.
     pub cluster: Option<ClusterSettings>,
+    /// The client bundle and the web app (`CHAT_SERVE_CLIENT`, `CHAT_CLIENT_DIR`, `CHAT_WEB_APP`).
+    pub browser: BrowserSettings,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -234,6 +237,7 @@ impl Config {
         );
         Ok(Config {
             cluster: cluster::cluster(src)?,
+            browser: browser::browser(src)?,
             account_rates,
             hashing,
             body_timeout,
@@ -380,6 +384,7 @@ fn encode(raw: &str) -> String {
     out
 }
 
+mod browser;
 mod cluster;
 mod credentials;
 mod limits;
