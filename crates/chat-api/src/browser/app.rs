@@ -41,6 +41,7 @@ static ASSETS: LazyLock<Vec<(&'static str, StaticFile)>> = LazyLock::new(|| {
         asset!("app.js", "text/javascript; charset=utf-8"),
         asset!("api.js", "text/javascript; charset=utf-8"),
         asset!("conversation.js", "text/javascript; charset=utf-8"),
+        asset!("picker.js", "text/javascript; charset=utf-8"),
         asset!("view.js", "text/javascript; charset=utf-8"),
     ]
 });
@@ -67,22 +68,36 @@ pub(crate) async fn asset(
 mod tests {
     use super::*;
 
+    fn text(file: &StaticFile) -> &str {
+        std::str::from_utf8(file.bytes()).unwrap_or_default()
+    }
+
     #[test]
-    fn the_page_loads_only_files_the_server_has() {
-        let page = std::str::from_utf8(INDEX.bytes()).unwrap_or_default();
-        for (name, _) in ASSETS
-            .iter()
-            .filter(|(name, _)| !name.ends_with(".js") || *name == "app.js")
-        {
-            assert!(
-                page.contains(&format!("/app/{name}")),
-                "{name} is not loaded by the page"
-            );
+    fn the_page_loads_the_bundle_then_the_app_without_inline_script() {
+        let page = text(&INDEX);
+        for loaded in ["/socket.io/socket.io.js", "/app/style.css", "/app/app.js"] {
+            assert!(page.contains(&format!("\"{loaded}\"")), "{loaded}");
         }
-        assert!(page.contains("/socket.io/socket.io.js"));
         assert!(
             !page.contains("<script>"),
-            "no inline script: the policy forbids it"
+            "the policy forbids inline script"
         );
+        assert!(
+            !page.contains("style=\""),
+            "the policy forbids inline style"
+        );
+    }
+
+    #[test]
+    fn every_module_the_app_imports_is_served() {
+        for (name, file) in ASSETS.iter().filter(|(name, _)| name.ends_with(".js")) {
+            for import in text(file).split("from \"./").skip(1) {
+                let imported = import.split('"').next().unwrap_or_default();
+                assert!(
+                    ASSETS.iter().any(|(served, _)| *served == imported),
+                    "{name} imports {imported}, which is not served"
+                );
+            }
+        }
     }
 }

@@ -86,13 +86,6 @@ impl ClientBundle {
         }
         Ok(ClientBundle { files })
     }
-
-    /// The names of the files served, in [`CLIENT_FILES`] order.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        CLIENT_FILES
-            .into_iter()
-            .filter(|name| self.files.contains_key(name))
-    }
 }
 
 /// The Node server's content types: JavaScript for the bundles, JSON for the source maps.

@@ -270,7 +270,7 @@ impl Endpoint {
     /// the bundle and the app when they are on, everything else always.
     const fn is_served(self, parts: Parts) -> bool {
         match self {
-            Endpoint::Register | Endpoint::Login => parts.builtin_accounts,
+            _ if self.needs_builtin_accounts() => parts.builtin_accounts,
             Endpoint::ClientBundle => parts.client_bundle,
             Endpoint::WebApp | Endpoint::WebAppAsset => parts.web_app,
             _ => true,
