@@ -1,5 +1,5 @@
-//! Locating the system programs a cluster needs (redis-server, haproxy), and saying what to
-//! install when one is missing.
+//! Locating the system programs the tests need (redis-server and haproxy for a cluster,
+//! chromium for the web app), and saying what to install when one is missing.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,12 @@ pub(crate) const HAPROXY: Program = Program {
     package: "haproxy",
 };
 
+/// Chromium: the headless browser the web app's test drives (through playwright-core).
+pub(crate) const CHROMIUM: Program = Program {
+    name: "chromium",
+    package: "chromium",
+};
+
 /// Where packages put daemons; a non-root user's PATH (and a minimal root one) often lacks it.
 const SBIN: &str = "/usr/sbin";
 
@@ -55,7 +61,7 @@ impl Program {
             "sudo "
         };
         anyhow!(
-            "{} is not installed: on Debian/Ubuntu run {sudo}apt-get install {}",
+            "{} is not installed: on Debian/Ubuntu run {sudo}apt-get install -y {}",
             self.name,
             self.package
         )
@@ -84,7 +90,7 @@ mod tests {
             .unwrap_or_default();
         assert!(
             message.starts_with("chat-no-such-program is not installed: on Debian/Ubuntu run ")
-                && message.ends_with("apt-get install chat-no-such-package"),
+                && message.ends_with("apt-get install -y chat-no-such-package"),
             "{message}"
         );
     }

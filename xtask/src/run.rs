@@ -31,6 +31,7 @@ pub(crate) async fn run(server_args: &[String]) -> Result<u8> {
     let mut signals = Signals::install()?;
 
     build_server(&mut signals).await?;
+    install_client_bundle(&settings, &mut signals).await?;
 
     let mut envs: Vec<(&str, String)> = Vec::new();
     let cluster = throwaway_database(&settings)?;
@@ -84,6 +85,49 @@ pub(crate) async fn build_server(signals: &mut Signals) -> Result<()> {
     let (status, _) = wait_child(&mut build, signals).await?;
     if !status.success() {
         bail!("building chat-server failed ({status})");
+    }
+    Ok(())
+}
+
+/// The socket.io-client bundle the server serves at `/socket.io/` (and the web app loads),
+/// installed with `npm ci` in `web/` when it is missing there and the server would look for it
+/// there (`CHAT_SERVE_CLIENT` not false, no `CHAT_CLIENT_DIR`). Without npm the server still
+/// starts, without the bundle; this says what to install.
+async fn install_client_bundle(settings: &Settings, signals: &mut Signals) -> Result<()> {
+    let off = settings
+        .get("CHAT_SERVE_CLIENT")
+        .is_some_and(|v| v.trim() == "false");
+    let web = crate::workspace::root().join("web");
+    if off
+        || settings.get("CHAT_CLIENT_DIR").is_some()
+        || web
+            .join("node_modules/socket.io-client/dist/socket.io.js")
+            .is_file()
+    {
+        return Ok(());
+    }
+    println!("==> installing the socket.io-client bundle (npm ci in web/)");
+    let child = tokio::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&web)
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!(
+                "    npm is not installed: the server starts without the client bundle and the web \
+                 app cannot connect (install Node.js 18+ with npm: apt-get install -y nodejs npm)"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e).context("starting npm ci"),
+    };
+    let (status, sig) = wait_child(&mut child, signals).await?;
+    if sig.is_some() {
+        bail!("interrupted while installing the client bundle");
+    }
+    if !status.success() {
+        println!("    npm ci failed ({status}): the server starts without the client bundle");
     }
     Ok(())
 }

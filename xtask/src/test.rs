@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::ChildStdout;
 
 use crate::pg::Cluster;
-use crate::programs::{HAPROXY, REDIS_SERVER};
+use crate::programs::{CHROMIUM, HAPROXY, REDIS_SERVER};
 use crate::signals::{Signals, exit_code, wait_child};
 use crate::workspace::{cargo, root};
 
@@ -20,6 +20,8 @@ pub(crate) const TEST_DB_VAR: &str = "CHAT_TEST_DATABASE_URL";
 const REDIS_VAR: &str = "CHAT_TEST_REDIS_SERVER";
 /// The variable through which tests get the absolute path of haproxy.
 const HAPROXY_VAR: &str = "CHAT_TEST_HAPROXY";
+/// The variable through which tests get the absolute path of chromium.
+const CHROMIUM_VAR: &str = "CHAT_TEST_CHROMIUM";
 
 /// One check: a command run from the workspace root; the suite stops at the first failure.
 #[derive(Debug)]
@@ -102,6 +104,11 @@ fn steps(test_args: &[String]) -> Vec<Step> {
         Step::new(&["npm", "ci", "--no-audit", "--no-fund"])
             .in_dir("crates/chat-server/tests/socketio")
             .needs("Node.js 18+ with npm: apt-get install -y nodejs npm (Debian/Ubuntu)"),
+        // The client bundle the server serves and playwright-core for the web app's browser
+        // test (crates/chat-server/tests/web.rs), pinned by web/package-lock.json.
+        Step::new(&["npm", "ci", "--no-audit", "--no-fund"])
+            .in_dir("web")
+            .needs("Node.js 18+ with npm: apt-get install -y nodejs npm (Debian/Ubuntu)"),
         Step::new(&["cargo", "test", "--workspace"])
             .with_db()
             .counting_tests()
@@ -113,8 +120,8 @@ fn steps(test_args: &[String]) -> Vec<Step> {
 pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
     let mut signals = Signals::install()?;
     crate::workspace::require_c_toolchain()?;
-    // The cluster tests start their own redis-server and haproxy: stop now, with what to
-    // install, rather than after minutes of building.
+    // The cluster tests start their own redis-server and haproxy, the web app's test drives
+    // chromium: stop now, with what to install, rather than after minutes of building.
     let programs = preflight()?;
     let steps = steps(test_args);
     let total = steps.len();
@@ -180,13 +187,17 @@ pub(crate) async fn test(test_args: &[String]) -> Result<u8> {
     Ok(0)
 }
 
-/// The absolute paths of redis-server and haproxy, each with the variable that passes it to the
-/// steps; when either is missing, what to install (both at once).
-fn preflight() -> Result<[(&'static str, PathBuf); 2]> {
-    match (REDIS_SERVER.find(), HAPROXY.find()) {
-        (Ok(redis), Ok(haproxy)) => Ok([(REDIS_VAR, redis), (HAPROXY_VAR, haproxy)]),
-        (redis, haproxy) => {
-            let missing: Vec<String> = [redis.err(), haproxy.err()]
+/// The absolute paths of redis-server, haproxy and chromium, each with the variable that
+/// passes it to the steps; when any is missing, what to install (all at once).
+fn preflight() -> Result<[(&'static str, PathBuf); 3]> {
+    match (REDIS_SERVER.find(), HAPROXY.find(), CHROMIUM.find()) {
+        (Ok(redis), Ok(haproxy), Ok(chromium)) => Ok([
+            (REDIS_VAR, redis),
+            (HAPROXY_VAR, haproxy),
+            (CHROMIUM_VAR, chromium),
+        ]),
+        (redis, haproxy, chromium) => {
+            let missing: Vec<String> = [redis.err(), haproxy.err(), chromium.err()]
                 .into_iter()
                 .flatten()
                 .map(|e| e.to_string())

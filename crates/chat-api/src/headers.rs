@@ -3,7 +3,9 @@
 //! answer can never run as a script or page); `Cache-Control: no-store` on the API's answers
 //! (they hold tokens and private messages, which no shared or browser cache should keep); and
 //! a Content-Security-Policy on the documentation pages that lets Swagger UI load its own
-//! scripts, styles and the document from this server, and nothing else, in no frame.
+//! scripts, styles and the document from this server, and nothing else, in no frame; and a
+//! stricter one on the web app (`/` and `/app/...`): its own scripts and stylesheet, requests
+//! and WebSockets to this server, no inline script or style, no frame.
 
 use actix_cors::CorsError;
 use actix_web::ResponseError;
@@ -23,6 +25,12 @@ const DOCS_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'sel
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
     form-action 'self'; frame-ancestors 'none'";
 
+/// The policy of the web app: scripts, styles and connections (HTTP and WebSocket, which
+/// `'self'` covers) to this server only; nothing inline.
+const APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+
 /// Which headers the answer to a path gets, besides `nosniff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -30,6 +38,8 @@ enum Kind {
     Api,
     /// `/docs...`: the documentation page, under its policy.
     Docs,
+    /// `/` and `/app/...`: the web app, under its policy.
+    App,
     /// Everything else (probes, the OpenAPI document, Socket.IO).
     Other,
 }
@@ -39,6 +49,8 @@ fn kind(path: &str) -> Kind {
         Kind::Api
     } else if path == "/docs" || path.starts_with("/docs/") {
         Kind::Docs
+    } else if path == "/" || path.starts_with("/app/") {
+        Kind::App
     } else {
         Kind::Other
     }
@@ -66,6 +78,7 @@ pub async fn response_headers(
     match kind {
         Kind::Api => set_default(headers, CACHE_CONTROL, "no-store"),
         Kind::Docs => set_default(headers, CONTENT_SECURITY_POLICY, DOCS_POLICY),
+        Kind::App => set_default(headers, CONTENT_SECURITY_POLICY, APP_POLICY),
         Kind::Other => {}
     }
     Ok(response)
@@ -105,5 +118,9 @@ mod tests {
         assert_eq!(kind("/docs"), Kind::Docs);
         assert_eq!(kind("/api-docs/openapi.json"), Kind::Other);
         assert_eq!(kind("/socket.io/"), Kind::Other);
+        assert_eq!(kind("/socket.io/socket.io.js"), Kind::Other);
+        assert_eq!(kind("/"), Kind::App);
+        assert_eq!(kind("/app/app.js"), Kind::App);
+        assert_eq!(kind("/apps"), Kind::Other);
     }
 }

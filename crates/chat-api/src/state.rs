@@ -55,4 +55,6 @@ pub struct AppState<S, E> {
     pub accounts: Option<BuiltinAccounts<S>>,
     /// The API's own settings.
     pub settings: ApiSettings,
+    /// The client bundle and the web app, when served.
+    pub web: crate::WebSurface,
 }

@@ -12,6 +12,7 @@ use chat_realtime::chat::RecoveryConfig;
 use chat_store_pg::PgConfig;
 use chat_webhooks::WebhookConfig;
 
+pub use browser::{BrowserSettings, DEFAULT_CLIENT_DIR};
 pub use cluster::ClusterSettings;
 
 /// A configuration value that cannot work, named by its variable.
@@ -115,6 +116,8 @@ pub struct Config {
     pub metrics_token: Option<MetricsToken>,
     /// Webhooks for offline users (`CHAT_WEBHOOK_*`); `None` sends none.
     pub webhooks: Option<WebhookConfig>,
+    /// The client bundle and the web app (`CHAT_SERVE_CLIENT`, `CHAT_CLIENT_DIR`, `CHAT_WEB_APP`).
+    pub browser: BrowserSettings,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -244,6 +247,7 @@ impl Config {
             cluster: cluster::cluster(src)?,
             metrics_token: credentials::metrics_token(src)?,
             webhooks,
+            browser: browser::browser(src)?,
             account_rates,
             hashing,
             body_timeout,
@@ -390,6 +394,7 @@ fn encode(raw: &str) -> String {
     out
 }
 
+mod browser;
 mod cluster;
 mod credentials;
 mod limits;

@@ -16,13 +16,16 @@ use chat_api::auth::{
     Argon2Hasher, Authenticator, Identity, Provision, TokenIssuer, TokenVerifier, VerifyKey,
 };
 use chat_api::request_id::RequestId;
-use chat_api::{AppState, BodyTimeout, BuiltinAccounts, ClientAddress, response_headers};
+use chat_api::{
+    AppState, BodyTimeout, BuiltinAccounts, ClientAddress, ClientBundle, WebSurface,
+    response_headers,
+};
 use chat_domain::{Accounts, ChatService};
 use chat_realtime::chat::LocalBus;
 use chat_realtime::engineio::DisconnectReason;
 use chat_store_pg::{PgStore, StoreError};
 
-use crate::config::Config;
+use crate::config::{BrowserSettings, Config};
 use crate::realtime::{self, NodeBus};
 
 /// Why the server could not start.
@@ -135,6 +138,7 @@ impl Application {
             chat,
             accounts,
             settings: config.api.clone(),
+            web: web_surface(&config.browser),
         });
         let frontend_url = config.frontend_url.clone();
         let trusted_proxies = config.trusted_proxies.clone();
@@ -227,6 +231,37 @@ impl Application {
         (self.close_sockets)().await;
         handle.stop(true).await;
         server.await.map_err(io::Error::other)?
+    }
+}
+
+/// The client bundle (read once, now) and the web app, as configured. A bundle that cannot be
+/// read is reported here, once, with what installs it; its paths then answer 404.
+fn web_surface(settings: &BrowserSettings) -> WebSurface {
+    let client_bundle = if settings.serve_client {
+        match ClientBundle::load(&settings.client_dir) {
+            Ok(bundle) => {
+                tracing::info!(dir = %settings.client_dir.display(), "serving the socket.io-client bundle at /socket.io/");
+                Some(Arc::new(bundle))
+            }
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    "the socket.io-client bundle is not served (/socket.io/socket.io.js answers 404): \
+                     install it with `npm ci` in web/ (`cargo xtask run` does), point CHAT_CLIENT_DIR \
+                     at a socket.io-client dist/ directory, or set CHAT_SERVE_CLIENT=false"
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if settings.web_app && client_bundle.is_none() {
+        tracing::warn!("the web app at / needs the client bundle, which is not served");
+    }
+    WebSurface {
+        client_bundle,
+        app: settings.web_app,
     }
 }
 

@@ -10,7 +10,7 @@ use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 use chat_domain::{EventSink, Store};
 
-use crate::{ApiError, docs, health, prometheus};
+use crate::{ApiError, browser, docs, health, prometheus};
 
 use super::{
     accounts, admin, chat, dead_letters, edits, forwarding, groups, members, mentions, pins,
@@ -27,6 +27,12 @@ pub enum Endpoint {
     DocsRoot,
     /// `GET /docs/{tail}`: the Swagger UI page and its bundled assets.
     DocsAsset,
+    /// `GET /socket.io/{file}`: the socket.io-client bundle (when served).
+    ClientBundle,
+    /// `GET /`: the web app's page (when served).
+    WebApp,
+    /// `GET /app/{file}`: the web app's scripts and stylesheet.
+    WebAppAsset,
     /// `GET /healthz`: liveness.
     Healthz,
     /// `GET /readyz`: readiness (database reachable).
@@ -108,10 +114,13 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 41] = [
+    pub const ALL: [Endpoint; 44] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
+        Endpoint::ClientBundle,
+        Endpoint::WebApp,
+        Endpoint::WebAppAsset,
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Send,
@@ -176,6 +185,9 @@ impl Endpoint {
             Endpoint::OpenApiJson
             | Endpoint::DocsRoot
             | Endpoint::DocsAsset
+            | Endpoint::ClientBundle
+            | Endpoint::WebApp
+            | Endpoint::WebAppAsset
             | Endpoint::Healthz
             | Endpoint::Readyz
             | Endpoint::Conversations
@@ -205,6 +217,13 @@ impl Endpoint {
             Endpoint::OpenApiJson => docs::OPENAPI_PATH,
             Endpoint::DocsRoot => "/docs",
             Endpoint::DocsAsset => "/docs/{tail:.*}",
+            // Exactly the Node server's file names, so that any other path under `/socket.io/`
+            // stays unknown (the Engine.IO endpoint itself is `/socket.io/`).
+            Endpoint::ClientBundle => {
+                r"/socket.io/{file:socket\.io\.(?:js|min\.js|esm\.min\.js|msgpack\.min\.js)(?:\.map)?}"
+            }
+            Endpoint::WebApp => "/",
+            Endpoint::WebAppAsset => "/app/{file}",
             Endpoint::Healthz => "/healthz",
             Endpoint::Readyz => "/readyz",
             Endpoint::Send => "/api/chat/send",
@@ -243,12 +262,17 @@ impl Endpoint {
         }
     }
 
-    /// Whether the route belongs in the OpenAPI document; only the routes that serve the
-    /// documentation itself do not.
+    /// Whether the route belongs in the OpenAPI document; the routes that serve the
+    /// documentation itself, the client bundle and the web app do not.
     pub const fn in_api_document(self) -> bool {
         !matches!(
             self,
-            Endpoint::OpenApiJson | Endpoint::DocsRoot | Endpoint::DocsAsset
+            Endpoint::OpenApiJson
+                | Endpoint::DocsRoot
+                | Endpoint::DocsAsset
+                | Endpoint::ClientBundle
+                | Endpoint::WebApp
+                | Endpoint::WebAppAsset
         )
     }
 
@@ -257,10 +281,28 @@ impl Endpoint {
         matches!(self, Endpoint::Register | Endpoint::Login)
     }
 
+    /// Whether the route is served with `parts`: register and login with built-in accounts,
+    /// the bundle and the app when they are on, everything else always.
+    const fn is_served(self, parts: Parts) -> bool {
+        match self {
+            _ if self.needs_builtin_accounts() => parts.builtin_accounts,
+            Endpoint::ClientBundle => parts.client_bundle,
+            Endpoint::WebApp | Endpoint::WebAppAsset => parts.web_app,
+            _ => true,
+        }
+    }
+
     /// Whether the endpoint also answers `HEAD`: the probes, which load balancers' health
-    /// checks often ask that way.
+    /// checks often ask that way, and the files served to browsers.
     pub const fn answers_head(self) -> bool {
-        matches!(self, Endpoint::Healthz | Endpoint::Readyz)
+        matches!(
+            self,
+            Endpoint::Healthz
+                | Endpoint::Readyz
+                | Endpoint::ClientBundle
+                | Endpoint::WebApp
+                | Endpoint::WebAppAsset
+        )
     }
 
     /// Every method the endpoint answers: its own, and `HEAD` for the probes.
@@ -276,6 +318,9 @@ impl Endpoint {
             Endpoint::OpenApiJson => route.to(docs::openapi_json),
             Endpoint::DocsRoot => route.to(docs::docs_root),
             Endpoint::DocsAsset => route.to(docs::docs_asset),
+            Endpoint::ClientBundle => route.to(browser::client_file),
+            Endpoint::WebApp => route.to(browser::app_index),
+            Endpoint::WebAppAsset => route.to(browser::app_asset),
             Endpoint::Healthz => route.to(health::healthz),
             Endpoint::Readyz => route.to(health::readyz::<S, E>),
             Endpoint::Send => route.to(chat::send::<S, E>),
@@ -318,15 +363,22 @@ impl Endpoint {
     }
 }
 
-/// Registers every route of [`Endpoint::ALL`]; register and login only with built-in
-/// accounts. Any other request gets the envelope: 405 when the path has other methods, 404
-/// otherwise.
-pub(crate) fn register<S: Store, E: EventSink>(
-    cfg: &mut web::ServiceConfig,
-    builtin_accounts: bool,
-) {
+/// The optional parts of the surface and whether each is on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts {
+    /// Register and login.
+    pub(crate) builtin_accounts: bool,
+    /// The socket.io-client bundle under `/socket.io/`.
+    pub(crate) client_bundle: bool,
+    /// The web app at `/`.
+    pub(crate) web_app: bool,
+}
+
+/// Registers every route of [`Endpoint::ALL`] whose part is on. Any other request gets the
+/// envelope: 405 when the path has other methods, 404 otherwise.
+pub(crate) fn register<S: Store, E: EventSink>(cfg: &mut web::ServiceConfig, parts: Parts) {
     for endpoint in Endpoint::ALL {
-        if endpoint.needs_builtin_accounts() && !builtin_accounts {
+        if !endpoint.is_served(parts) {
             continue;
         }
         for method in endpoint.methods() {
@@ -334,10 +386,7 @@ pub(crate) fn register<S: Store, E: EventSink>(
         }
     }
     cfg.default_service(web::to(move |request: HttpRequest| {
-        ready(Err::<HttpResponse, _>(unmatched(
-            &request,
-            builtin_accounts,
-        )))
+        ready(Err::<HttpResponse, _>(unmatched(&request, parts)))
     }));
 }
 
@@ -351,10 +400,10 @@ static PATTERNS: LazyLock<Vec<(Endpoint, ResourceDef)>> = LazyLock::new(|| {
 
 /// Why no route took the request: a path served with other methods (405 naming them), or a
 /// path not served at all (404).
-fn unmatched(request: &HttpRequest, builtin_accounts: bool) -> ApiError {
+fn unmatched(request: &HttpRequest, parts: Parts) -> ApiError {
     let allowed: Vec<Method> = PATTERNS
         .iter()
-        .filter(|(e, _)| builtin_accounts || !e.needs_builtin_accounts())
+        .filter(|(e, _)| e.is_served(parts))
         .filter(|(_, pattern)| pattern.is_match(request.path()))
         .flat_map(|(e, _)| e.methods())
         .collect();

@@ -276,3 +276,25 @@ fn a_cluster_is_read_from_redis_url_and_a_bad_one_is_refused_without_its_passwor
     let error = with(&[("REDIS_URL", "redis://h"), ("CHAT_PRESENCE_TTL_SECS", "0")]).unwrap_err();
     assert_eq!(error.var, "CHAT_PRESENCE_TTL_SECS");
 }
+
+#[test]
+fn the_client_bundle_and_the_web_app_are_served_from_web_by_default_and_can_be_turned_off() {
+    let config = from(&BASE).unwrap();
+    assert!(config.browser.serve_client && config.browser.web_app);
+    assert_eq!(
+        config.browser.client_dir,
+        std::path::PathBuf::from(DEFAULT_CLIENT_DIR)
+    );
+    let mut pairs = BASE.to_vec();
+    pairs.extend([
+        ("CHAT_SERVE_CLIENT", "false"),
+        ("CHAT_WEB_APP", "false"),
+        ("CHAT_CLIENT_DIR", "/srv/chat/client"),
+    ]);
+    let config = from(&pairs).unwrap();
+    assert!(!config.browser.serve_client && !config.browser.web_app);
+    assert_eq!(config.browser.client_dir.to_str(), Some("/srv/chat/client"));
+    let mut pairs = BASE.to_vec();
+    pairs.push(("CHAT_SERVE_CLIENT", "no"));
+    assert_eq!(failing_var(&pairs), "CHAT_SERVE_CLIENT");
+}
