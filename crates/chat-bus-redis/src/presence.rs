@@ -75,6 +75,10 @@ impl RedisBus {
         &self,
         users: &[UserId],
     ) -> Result<HashSet<UserId>, redis::RedisError> {
+        if users.is_empty() {
+            // Redis refuses an empty pipeline.
+            return Ok(HashSet::new());
+        }
         let keys = Keys::new(self.config(), self.node());
         let mut pipe = redis::pipe();
         for user in users {

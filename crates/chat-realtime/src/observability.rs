@@ -25,7 +25,7 @@ pub const EVENTS_SENT: &str = "chat_socketio_events_sent_total";
 /// Counter: event frames queued on sockets (an event to three sockets counts three).
 pub const FRAMES_QUEUED: &str = "chat_socketio_frames_queued_total";
 /// Counter: connection state recoveries asked for, labelled `outcome` (`recovered`,
-/// `no_session`, `offset_ahead`, `too_far_behind`).
+/// `no_session`, `offset_ahead`, `too_far_behind`, `store_error`).
 pub const RECOVERIES: &str = "chat_socketio_recoveries_total";
 
 /// The client events the server handles; anything else is counted as `unknown`.
@@ -65,8 +65,12 @@ static HIGH_WATER: AtomicUsize = AtomicUsize::new(0);
 
 /// A session's outbound queue holds `depth` frames now.
 pub(crate) fn outbound_queued(depth: usize) {
-    if HIGH_WATER.fetch_max(depth, Ordering::Relaxed) < depth {
-        metrics::gauge!(OUTBOUND_QUEUE_HIGH_WATER).set(depth as f64);
+    // A plain read first: the shared line is written only when the mark rises.
+    if depth > HIGH_WATER.load(Ordering::Relaxed)
+        && HIGH_WATER.fetch_max(depth, Ordering::Relaxed) < depth
+    {
+        // The mark as it is now, so that a slower writer of a lower depth never sets it back.
+        metrics::gauge!(OUTBOUND_QUEUE_HIGH_WATER).set(HIGH_WATER.load(Ordering::Relaxed) as f64);
     }
 }
 

@@ -17,16 +17,30 @@ use diesel_async::RunQueryDsl;
 
 use crate::{PgStore, query_error};
 
-/// Claims due rows: at most `$1`, oldest due first, their next attempt `$2` seconds away.
+/// Claims due rows: at most `$1`, oldest due first, their next attempt `$2` seconds away; with
+/// each, whether its message was deleted since.
 const CLAIM: &str = "
+WITH due AS MATERIALIZED (
+    SELECT id FROM webhook_outbox
+     WHERE state = 'pending' AND next_attempt_at <= now()
+     ORDER BY next_attempt_at, id
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED
+)
 UPDATE webhook_outbox o
    SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
- WHERE o.id IN (SELECT id FROM webhook_outbox
-                 WHERE state = 'pending' AND next_attempt_at <= now()
-                 ORDER BY next_attempt_at, id
-                 LIMIT $1
-                 FOR UPDATE SKIP LOCKED)
-RETURNING o.id, o.message_id, o.attempts, o.payload";
+  FROM due
+ WHERE o.id = due.id
+RETURNING o.id, o.message_id, o.attempts, o.payload,
+          EXISTS (SELECT 1 FROM messages m
+                   WHERE m.id = o.message_id AND m.deleted_at IS NOT NULL) AS deleted";
+
+/// Fixes the body of claim `$1` (attempt `$3`) to `$2` unless it has one; the body to send, or
+/// nothing when the claim was lost (its lease ran out and another node took the row).
+const FIX_BODY: &str = "
+UPDATE webhook_outbox SET payload = coalesce(payload, $2)
+ WHERE id = $1 AND attempts = $3 AND state = 'pending'
+RETURNING payload";
 
 /// What an event is about: the message, its sender and conversation, and the members.
 const SUBJECT: &str = "
@@ -40,13 +54,14 @@ SELECT m.id, m.conversation_id, m.seq, m.sender_id, u.username AS sender_usernam
   JOIN conversations c ON c.id = m.conversation_id
  WHERE m.id = $1";
 
-/// Settles a row: its state, when it is tried next, the error, and the body when not yet fixed.
+/// Settles claim `$1` (attempt `$5`): its state, when it is tried next, the error. The attempt
+/// number fences it: a claim whose lease ran out and whose row another node took again
+/// settles nothing.
 const SETTLE: &str = "
 UPDATE webhook_outbox
    SET state = $2, next_attempt_at = now() + make_interval(secs => $3), last_error = $4,
-       payload = coalesce(payload, $5),
        finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
- WHERE id = $1";
+ WHERE id = $1 AND attempts = $5 AND state = 'pending'";
 
 /// Dead-lettered rows below a cursor, newest first.
 const DEAD: &str = "
@@ -63,11 +78,10 @@ UPDATE webhook_outbox
    SET state = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL
  WHERE id = $1 AND state = 'dead'";
 
-/// Rows by state, for the metrics.
+/// Rows by state, for the metrics: each count on its own partial index.
 const COUNTS: &str = "
-SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
-       count(*) FILTER (WHERE state = 'dead') AS dead
-  FROM webhook_outbox WHERE state IN ('pending', 'dead')";
+SELECT (SELECT count(*) FROM webhook_outbox WHERE state = 'pending') AS pending,
+       (SELECT count(*) FROM webhook_outbox WHERE state = 'dead') AS dead";
 
 /// Forgets delivered and skipped rows finished more than `$1` seconds ago.
 const PRUNE: &str = "
@@ -90,6 +104,9 @@ pub struct WebhookClaim {
     /// The event's body as fixed at the first attempt (JSON text), or `None` before it.
     #[diesel(sql_type = Nullable<Text>)]
     pub payload: Option<String>,
+    /// Whether the message was deleted since it was sent (nothing more is sent then).
+    #[diesel(sql_type = Bool)]
+    pub deleted: bool,
 }
 
 /// The message an event is about, with what the event tells of it.
@@ -214,13 +231,37 @@ impl PgStore {
         Ok(rows.pop())
     }
 
-    /// Records how an attempt at event `id` ended; `payload` fixes its body when it has none.
+    /// Fixes the body of `claim` to `body` unless it has one, before it is posted, so that
+    /// every attempt sends the same bytes; the body to send, or `None` when the claim was lost
+    /// (its lease ran out and another node took the row).
+    pub async fn fix_webhook_body(
+        &self,
+        claim: &WebhookClaim,
+        body: &str,
+    ) -> Result<Option<String>, ChatError> {
+        #[derive(QueryableByName)]
+        struct Fixed {
+            #[diesel(sql_type = Text)]
+            payload: String,
+        }
+        let mut conn = self.conn().await?;
+        let mut rows: Vec<Fixed> = diesel::sql_query(FIX_BODY)
+            .bind::<BigInt, _>(claim.id)
+            .bind::<Text, _>(body)
+            .bind::<Integer, _>(claim.attempts)
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?;
+        Ok(rows.pop().map(|row| row.payload))
+    }
+
+    /// Records how `claim`'s attempt ended; false when the claim was lost meanwhile (another
+    /// node took the row after its lease), so that nothing was recorded.
     pub async fn settle_webhook(
         &self,
-        id: i64,
+        claim: &WebhookClaim,
         outcome: &WebhookOutcome,
-        payload: Option<&str>,
-    ) -> Result<(), ChatError> {
+    ) -> Result<bool, ChatError> {
         let (state, after, error) = match outcome {
             WebhookOutcome::Delivered => ("delivered", Duration::ZERO, None),
             WebhookOutcome::Skipped => ("skipped", Duration::ZERO, None),
@@ -228,16 +269,16 @@ impl PgStore {
             WebhookOutcome::Dead(error) => ("dead", Duration::ZERO, Some(error.as_str())),
         };
         let mut conn = self.conn().await?;
-        diesel::sql_query(SETTLE)
-            .bind::<BigInt, _>(id)
+        let settled = diesel::sql_query(SETTLE)
+            .bind::<BigInt, _>(claim.id)
             .bind::<Text, _>(state)
             .bind::<diesel::sql_types::Double, _>(after.as_secs_f64())
             .bind::<Nullable<Text>, _>(error)
-            .bind::<Nullable<Text>, _>(payload)
+            .bind::<Integer, _>(claim.attempts)
             .execute(&mut conn)
             .await
             .map_err(query_error)?;
-        Ok(())
+        Ok(settled == 1)
     }
 
     /// Dead-lettered events with an id below `before` (all when `None`), newest first, at

@@ -67,6 +67,15 @@ impl std::fmt::Debug for WebhookConfig {
 }
 
 impl WebhookConfig {
+    /// Checks `url` as a receiver: an absolute `http` or `https` URL with a host.
+    pub fn check_url(url: &str) -> Result<(), String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err("expected an http:// or https:// URL with a host".to_owned());
+        }
+        Ok(())
+    }
+
     /// The wait after failed attempt number `attempt` (from 1): the backoff doubled
     /// `attempt - 1` times, at most the cap.
     pub fn backoff_after(&self, attempt: u32) -> Duration {
@@ -76,9 +85,14 @@ impl WebhookConfig {
             .min(self.max_backoff)
     }
 
-    /// How long a claimed event is kept from other nodes: longer than an attempt can take.
+    /// How long a claimed event is kept from other nodes: longer than an attempt takes (the
+    /// presence check and the post, each bounded by the timeout, and three reads or writes
+    /// that may each wait for a pooled connection). A claim that outlives it anyway records
+    /// nothing (its attempt number fences it).
     fn lease(&self) -> Duration {
-        self.timeout * 2 + Duration::from_secs(5)
+        self.timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(30))
     }
 }
 
@@ -86,6 +100,16 @@ impl WebhookConfig {
 pub trait Connected: Send + Sync + 'static {
     /// The subset of `users` with at least one socket connected.
     fn connected(&self, users: Vec<UserId>) -> BoxFuture<'_, Result<HashSet<UserId>, String>>;
+}
+
+/// What an attempt posts.
+enum Prepared {
+    /// This body.
+    Body(String),
+    /// Nothing: nobody to tell, or the message is gone.
+    Nothing,
+    /// Nothing: the claim was lost to another node.
+    Lost,
 }
 
 /// Posts the outbox's events; see the module documentation.
@@ -142,16 +166,14 @@ impl Dispatcher {
     /// One attempt at one event, its outcome recorded. A failure to record leaves the event
     /// claimed until its lease ends; it is attempted again then.
     async fn attempt(&self, claim: WebhookClaim) {
-        let (outcome, fixed) = match self.body_of(&claim).await {
-            Ok(None) => (WebhookOutcome::Skipped, None),
-            Ok(Some(body)) => {
-                let outcome = match self.post(&claim, &body).await {
-                    Ok(()) => WebhookOutcome::Delivered,
-                    Err(error) => self.failed(&claim, error),
-                };
-                (outcome, claim.payload.is_none().then_some(body))
-            }
-            Err(error) => (self.failed(&claim, error), None),
+        let outcome = match self.prepare(&claim).await {
+            Ok(Prepared::Nothing) => WebhookOutcome::Skipped,
+            Ok(Prepared::Lost) => return self.lost(&claim),
+            Ok(Prepared::Body(body)) => match self.post(&claim, &body).await {
+                Ok(()) => WebhookOutcome::Delivered,
+                Err(error) => self.failed(&claim, error),
+            },
+            Err(error) => self.failed(&claim, error),
         };
         let label = match outcome {
             WebhookOutcome::Delivered => "delivered",
@@ -160,19 +182,27 @@ impl Dispatcher {
             WebhookOutcome::Dead(_) => "dead",
         };
         metrics::counter!(ATTEMPTS_METRIC, "outcome" => label).increment(1);
-        if let Err(error) = self
-            .store
-            .settle_webhook(claim.id, &outcome, fixed.as_deref())
-            .await
-        {
-            tracing::warn!(%error, event = claim.id, "webhook outcome not recorded");
+        match self.store.settle_webhook(&claim, &outcome).await {
+            Ok(true) => {}
+            Ok(false) => self.lost(&claim),
+            Err(error) => tracing::warn!(%error, event = claim.id, "webhook outcome not recorded"),
         }
     }
 
-    /// The event's body: as fixed at its first attempt, or built now from who is connected.
-    async fn body_of(&self, claim: &WebhookClaim) -> Result<Option<String>, String> {
+    /// This node's claim ran past its lease and another node took the event: that node
+    /// records its outcome.
+    fn lost(&self, claim: &WebhookClaim) {
+        tracing::debug!(event = claim.id, "webhook claim lost to another node");
+    }
+
+    /// What to post for `claim`: its body as fixed at its first attempt, or one built now from
+    /// who is connected and fixed before it is posted, so that every attempt sends the same.
+    async fn prepare(&self, claim: &WebhookClaim) -> Result<Prepared, String> {
+        if claim.deleted {
+            return Ok(Prepared::Nothing);
+        }
         if let Some(body) = &claim.payload {
-            return Ok(Some(body.clone()));
+            return Ok(Prepared::Body(body.clone()));
         }
         let subject = self
             .store
@@ -180,13 +210,25 @@ impl Dispatcher {
             .await
             .map_err(|e| e.to_string())?;
         let Some(subject) = subject else {
-            return Ok(None);
+            return Ok(Prepared::Nothing);
         };
-        let connected = self
-            .connected
-            .connected(event::candidates(&subject))
-            .await?;
-        Ok(event::body(claim.id, &subject, &connected).map(|body| body.to_string()))
+        let candidates = event::candidates(&subject);
+        if candidates.is_empty() {
+            return Ok(Prepared::Nothing);
+        }
+        let connected =
+            tokio::time::timeout(self.config.timeout, self.connected.connected(candidates))
+                .await
+                .map_err(|_| "presence timed out".to_owned())??;
+        let Some(body) = event::body(claim.id, &subject, &connected) else {
+            return Ok(Prepared::Nothing);
+        };
+        let fixed = self
+            .store
+            .fix_webhook_body(claim, &body.to_string())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(fixed.map_or(Prepared::Lost, Prepared::Body))
     }
 
     /// Posts `body`; any answer but 2xx is a failure, named without the URL.

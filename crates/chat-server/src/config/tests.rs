@@ -298,3 +298,37 @@ fn the_client_bundle_and_the_web_app_are_served_from_web_by_default_and_can_be_t
     pairs.push(("CHAT_SERVE_CLIENT", "no"));
     assert_eq!(failing_var(&pairs), "CHAT_SERVE_CLIENT");
 }
+
+#[test]
+fn webhooks_need_a_url_with_a_host_and_a_long_secret_and_turn_the_outbox_on() {
+    fn with<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut all = BASE.to_vec();
+        all.extend_from_slice(pairs);
+        all
+    }
+    let off = from(&BASE).unwrap();
+    assert!(off.webhooks.is_none() && !off.database.webhook_outbox);
+    let secret = ("CHAT_WEBHOOK_SECRET", "webhook-secret-0123456789");
+    let on = from(&with(&[
+        ("CHAT_WEBHOOK_URL", "https://push.example.com/hook"),
+        secret,
+    ]))
+    .unwrap();
+    assert!(on.webhooks.is_some() && on.database.webhook_outbox);
+    assert!(!format!("{on:?}").contains("webhook-secret"));
+    for url in [
+        "push.example.com/hook",
+        "ftp://push.example.com",
+        "http://",
+        "https://a b",
+    ] {
+        let vars = with(&[("CHAT_WEBHOOK_URL", url), secret]);
+        assert_eq!(failing_var(&vars), "CHAT_WEBHOOK_URL", "{url}");
+    }
+    let short = with(&[
+        ("CHAT_WEBHOOK_URL", "https://push.example.com/hook"),
+        ("CHAT_WEBHOOK_SECRET", "short"),
+    ]);
+    assert_eq!(failing_var(&short), "CHAT_WEBHOOK_SECRET");
+    assert_eq!(failing_var(&with(&[secret])), "CHAT_WEBHOOK_URL");
+}

@@ -21,12 +21,7 @@ pub(super) fn webhooks(src: &impl Source) -> Result<Option<WebhookConfig>, Confi
         return Ok(None);
     };
     let url = url.trim().to_owned();
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(bad(
-            "CHAT_WEBHOOK_URL",
-            "expected an http:// or https:// URL",
-        ));
-    }
+    WebhookConfig::check_url(&url).map_err(|reason| bad("CHAT_WEBHOOK_URL", reason))?;
     let secret = src
         .get("CHAT_WEBHOOK_SECRET")
         .filter(|secret| secret.len() >= 16)
