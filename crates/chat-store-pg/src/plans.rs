@@ -181,10 +181,10 @@ async fn lane_statements_planned_on_empty_tables_reach_rows_by_key() {
         (
             "append batch",
             sql_of(&AppendBatch::new(std::iter::empty(), true)),
-            "bigint[], bigint[], bigint[], bigint[], text[], text[], text[], bigint[], bigint[], \
-             bigint[], bigint[]",
-            "'{1}', '{3}', '{1}', '{2}', '{x}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', \
-             '{NULL}'",
+            "boolean, bigint[], bigint[], bigint[], bigint[], text[], text[], text[], bigint[], \
+             bigint[], bigint[], bigint[]",
+            "true, '{1}', '{3}', '{1}', '{2}', '{x}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', \
+             '{NULL}', '{NULL}'",
         ),
         (
             "first contact batch",
