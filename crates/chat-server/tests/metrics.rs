@@ -14,7 +14,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::json;
-use support::{TestApp, call, token};
+use support::ws::{connected_socket, next_text};
+use support::{TestApp, call};
 use tokio_tungstenite::tungstenite::Message;
 
 const METRICS_TOKEN: &str = "scrape-token-0123456789";
@@ -40,28 +41,6 @@ async fn scrape(app: &TestApp) -> String {
         "text/plain; version=0.0.4; charset=utf-8"
     );
     response.text().await.unwrap()
-}
-
-/// The next text frame that is not a ping (answered on the way).
-async fn next_text(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> String {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open")
-            .unwrap();
-        match frame {
-            Message::Text(text) if text.as_str() == "2" => {
-                ws.send(Message::text("3")).await.unwrap();
-            }
-            Message::Text(text) => return text.as_str().to_owned(),
-            _ => {}
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,15 +69,7 @@ async fn metrics_need_the_token_and_follow_sockets_events_sends_and_refusals() {
     let before = scrape(&app).await;
 
     // A WebSocket session that sends a known event, an unknown one and a message.
-    let url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        app.address.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    assert!(next_text(&mut ws).await.starts_with('0'));
-    let connect = format!("40{}", json!({ "token": token(1) }));
-    ws.send(Message::text(connect)).await.unwrap();
-    assert!(next_text(&mut ws).await.starts_with("40"));
+    let mut ws = connected_socket(&app, 1).await;
     let sends = [
         r#"421["no_such_event",{}]"#,
         r#"422["send_message",{"receiverId":2,"content":"over the socket"}]"#,

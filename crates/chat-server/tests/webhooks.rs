@@ -15,14 +15,13 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use support::{TestApp, call, token};
+use support::ws::connected_socket;
+use support::{TestApp, call};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 
 const WEBHOOK_SECRET: &str = "webhook-secret-0123456789";
 const ADMIN: &str = "admin-token-0123456789";
@@ -178,39 +177,12 @@ async fn settled_state(app: &TestApp, message: i64) -> String {
     .expect("the event is settled in time")
 }
 
-/// A WebSocket connected as `user`, kept open by the caller.
-async fn online(
-    app: &TestApp,
-    user: i64,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        app.address.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let mut connected = false;
-    while !connected {
-        let frame = tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let Message::Text(text) = frame else { continue };
-        if text.starts_with('0') {
-            let connect = format!("40{}", json!({ "token": token(user) }));
-            ws.send(Message::text(connect)).await.unwrap();
-        }
-        connected = text.starts_with("40");
-    }
-    ws
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_member_gets_one_signed_event_after_errors_and_a_timeout() {
     let mut receiver = Receiver::start(&[Answer::Status(500), Answer::Hang]).await;
     let app = app_posting_to(&receiver).await;
     app.users(&[1, 2, 3]).await;
-    let _socket = online(&app, 3).await;
+    let _socket = connected_socket(&app, 3).await;
 
     let to_online = app.send(1, 3, "you are here").await;
     let to_offline = app.send(1, 2, "hello @user2").await;

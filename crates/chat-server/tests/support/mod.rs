@@ -7,6 +7,7 @@
 pub(crate) mod binary;
 pub(crate) mod proxy;
 pub(crate) mod refusals;
+pub(crate) mod ws;
 
 use std::collections::HashMap;
 
