@@ -24,7 +24,7 @@ use crate::stats::Latencies;
 use crate::users::{self, MESSAGE};
 
 /// Ids of the seeded users and conversations are `BASE + 1 ..`, a range of their own.
-const BASE: i64 = 2_000_000;
+pub(crate) const BASE: i64 = 2_000_000;
 /// The whole range this scenario owns (conversations in it are deleted before each seeding).
 const RANGE_END: i64 = 2_999_999;
 /// Messages per page (the server's default).
@@ -38,23 +38,23 @@ const WARMUP: usize = 50;
 
 /// One size of stored history.
 #[derive(Debug, Clone, Copy)]
-struct Size {
+pub(crate) struct Size {
     /// Name in the result lines (`10k`, `1m`).
-    label: &'static str,
+    pub(crate) label: &'static str,
     /// Users, each in `2 * conversations / users` direct conversations.
-    users: i64,
+    pub(crate) users: i64,
     /// Direct conversations; the first is the big one.
-    conversations: i64,
+    pub(crate) conversations: i64,
     /// Messages in the big conversation.
-    big: i64,
+    pub(crate) big: i64,
     /// Messages in each of the reader's groups.
-    group_messages: i64,
+    pub(crate) group_messages: i64,
     /// Messages stored in all.
-    total: i64,
+    pub(crate) total: i64,
 }
 
 /// The sizes, small first: the same shape scaled by 10 or 100.
-fn sizes(quick: bool) -> [Size; 2] {
+pub(crate) fn sizes(quick: bool) -> [Size; 2] {
     let small = Size {
         label: "10k",
         users: 100,
@@ -110,7 +110,7 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
         );
         let seeding = {
             let db = db.clone();
-            tokio::task::spawn_blocking(move || seed(&db, size))
+            tokio::task::spawn_blocking(move || seed(&db, size, &format!("'{MESSAGE}'")))
                 .await
                 .context("the seeding thread panicked")??
         };
@@ -120,9 +120,10 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
                 BASE + 1
             ))
             .context("counting the seeded messages")?;
-        let mut measured = measure(ctx, size, &queries(size), requests).await?;
+        let mut measured = measure(ctx, "history", size, &queries(size), requests, check).await?;
         history_extras::seed(&db, BASE).context("seeding reactions, replies and edits")?;
-        let extras = measure(ctx, size, &history_extras::queries(queries(size)), requests).await?;
+        let extras = history_extras::queries(queries(size));
+        let extras = measure(ctx, "history", size, &extras, requests, check).await?;
         history_extras::compare(&mut measured, extras);
         for mut outcome in measured {
             let query = outcome
@@ -131,7 +132,6 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
                 .next()
                 .unwrap_or_default()
                 .to_owned();
-            let (p50, p99) = (outcome.latency.p50_ms, outcome.latency.p99_ms);
             let d = &mut outcome.details;
             if query == "first-page" {
                 d.insert("stored_messages".into(), json!(stored.parse::<u64>().ok()));
@@ -143,15 +143,7 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
                 d.insert("group_messages".into(), json!(size.group_messages));
                 d.insert("seed_s".into(), json!((seeding * 10.0).round() / 10.0));
             }
-            let round = |x: f64| (x * 100.0).round() / 100.0;
-            match small.iter().find(|(q, _, _)| *q == query) {
-                Some((_, small_p50, small_p99)) if *small_p50 > 0.0 && *small_p99 > 0.0 => {
-                    d.insert("p50_ratio_to_10k".into(), json!(round(p50 / small_p50)));
-                    d.insert("p99_ratio_to_10k".into(), json!(round(p99 / small_p99)));
-                }
-                Some(_) => {}
-                None => small.push((query, p50, p99)),
-            }
+            relate_to_small(&mut small, query, &mut outcome);
             outcome.print_json()?;
             outcomes.push(outcome);
         }
@@ -159,8 +151,29 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
     Ok(outcomes)
 }
 
-/// Replaces this scenario's data with `size`; returns the seconds it took.
-fn seed(db: &Db, size: Size) -> Result<f64> {
+/// Gives a large size's `outcome` of `query` the ratios of its p50 and p99 to the small
+/// size's (`p50_ratio_to_10k`, `p99_ratio_to_10k`); the small size's are kept in `small`.
+pub(crate) fn relate_to_small(
+    small: &mut Vec<(String, f64, f64)>,
+    query: String,
+    outcome: &mut Outcome,
+) {
+    let (p50, p99) = (outcome.latency.p50_ms, outcome.latency.p99_ms);
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let d = &mut outcome.details;
+    match small.iter().find(|(q, _, _)| *q == query) {
+        Some((_, small_p50, small_p99)) if *small_p50 > 0.0 && *small_p99 > 0.0 => {
+            d.insert("p50_ratio_to_10k".into(), json!(round(p50 / small_p50)));
+            d.insert("p99_ratio_to_10k".into(), json!(round(p99 / small_p99)));
+        }
+        Some(_) => {}
+        None => small.push((query, p50, p99)),
+    }
+}
+
+/// Replaces this scenario's data with `size`, each message's text the SQL expression
+/// `content` (of the conversation `c` and the message's `seq` `s`); returns the seconds it took.
+pub(crate) fn seed(db: &Db, size: Size, content: &str) -> Result<f64> {
     let started = Instant::now();
     let (first, last) = (BASE + 1, BASE + size.conversations);
     db.psql(&format!(
@@ -224,14 +237,14 @@ fn seed(db: &Db, size: Size) -> Result<f64> {
             "INSERT INTO chat.messages (conversation_id, seq, sender_id, content, created_at, \
                updated_at) \
              SELECT c.id, s, CASE WHEN s % 2 = 1 THEN c.direct_user_low ELSE c.direct_user_high END, \
-                    '{MESSAGE}', c.last_message_at - (c.last_seq - s) * interval '1 second', \
+                    {content}, c.last_message_at - (c.last_seq - s) * interval '1 second', \
                     c.last_message_at - (c.last_seq - s) * interval '1 second' \
                FROM chat.conversations c, generate_series(1, c.last_seq) s \
               WHERE c.id BETWEEN {lo} AND {hi}"
         ))
         .with_context(|| format!("seeding messages of conversations {lo}..={hi}"))?;
     }
-    history_groups::seed(db, BASE, last + 1, size.group_messages)?;
+    history_groups::seed(db, BASE, last + 1, size.group_messages, content)?;
     db.psql(
         "VACUUM (ANALYZE) chat.users, chat.conversations, chat.conversation_members, chat.messages",
     )
@@ -283,12 +296,15 @@ fn queries(size: Size) -> [Query; 6] {
     ]
 }
 
-/// Sequential requests per query from one client, as the user each query names.
-async fn measure(
+/// Sequential requests per query from one client, as the user each query names; `check`
+/// reads each unmeasured answer. Results are named `<scenario>/<size>/<query>`.
+pub(crate) async fn measure(
     ctx: &Ctx,
+    scenario: &str,
     size: Size,
     queries: &[Query],
     requests: usize,
+    check: fn(&str, &serde_json::Value, Size) -> Result<()>,
 ) -> Result<Vec<Outcome>> {
     let mut conn = HttpConn::new(ctx.addr);
     let mut outcomes = Vec::new();
@@ -317,7 +333,7 @@ async fn measure(
         let mut details = serde_json::Map::new();
         details.insert("request".into(), json!(format!("GET {path}")));
         outcomes.push(Outcome {
-            scenario: format!("history/{}/{name}", size.label),
+            scenario: format!("{scenario}/{}/{name}", size.label),
             duration_s: elapsed,
             ok,
             errors,

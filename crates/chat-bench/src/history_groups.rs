@@ -28,8 +28,9 @@ pub(crate) fn reader(base: i64) -> i64 {
 }
 
 /// Seeds the reader, the pool, `GROUPS` groups with ids from `first` (none may exist yet) and
-/// `per_group` messages in each (at least `UNREAD_PER_GROUP`); `base` is the history's base id.
-pub(crate) fn seed(db: &Db, base: i64, first: i64, per_group: i64) -> Result<()> {
+/// `per_group` messages in each (at least `UNREAD_PER_GROUP`) whose text is the SQL expression
+/// `content` (of the group `c` and the `seq` `s`); `base` is the history's base id.
+pub(crate) fn seed(db: &Db, base: i64, first: i64, per_group: i64, content: &str) -> Result<()> {
     let reader = reader(base);
     let last = first + GROUPS - 1;
     let others = MEMBERS - 1;
@@ -68,7 +69,7 @@ pub(crate) fn seed(db: &Db, base: i64, first: i64, per_group: i64) -> Result<()>
     db.psql(&format!(
         "INSERT INTO chat.messages (conversation_id, seq, sender_id, content, created_at, \
            updated_at) \
-         SELECT c.id, s, {sender}, '{MESSAGE}', \
+         SELECT c.id, s, {sender}, {content}, \
                 c.last_message_at - (c.last_seq - s) * interval '1 second', \
                 c.last_message_at - (c.last_seq - s) * interval '1 second' \
            FROM chat.conversations c, generate_series(1, c.last_seq) s \

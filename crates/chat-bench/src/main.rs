@@ -23,6 +23,7 @@ mod recovering;
 mod report;
 mod rest_send;
 mod route;
+mod search;
 mod socket;
 mod stats;
 mod storm_load;
@@ -185,6 +186,7 @@ async fn run(args: Args) -> Result<()> {
             "group-send" => group_send::run(&ctx).await,
             "idle-connections" => idle::run(&ctx).await,
             "history" => history::run(&ctx).await,
+            "search" => search::run(&ctx).await,
             "reactions" => reactions::run(&ctx).await,
             "abuse" => abuse::run(&ctx).await,
             "reconnect-storm" => reconnect_storm::run(&ctx).await,

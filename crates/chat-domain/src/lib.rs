@@ -84,6 +84,7 @@ mod ports;
 mod rate_limit;
 mod reactions;
 mod recovery;
+mod search;
 mod send;
 mod service;
 mod stream;
@@ -131,6 +132,10 @@ pub use reactions::{
     Reaction, ReactionChanged, ReactionKey, ReactionWrite, too_many_reaction_kinds,
 };
 pub use recovery::{RecoveryRepo, RecoverySession};
+pub use search::{
+    ExcerptPart, MATCH_END, MATCH_START, SearchCursor, SearchHit, SearchResults, TextSearch,
+    excerpt_parts,
+};
 pub use send::{Recipient, SEND_DURATION_METRIC, SendMessage, SentMessage};
 pub use service::{ChatService, ConversationMessages};
 pub use stream::{STREAM_WRITERS, StreamEvent, StreamPosition, StreamToken, writer_of};

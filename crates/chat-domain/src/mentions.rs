@@ -151,7 +151,18 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<(ConversationDetail, Message)>, ChatError> {
-        let mut messages = self.store().mentions_of(caller, before, limit).await?;
+        let messages = self.store().mentions_of(caller, before, limit).await?;
+        self.decorate_across(caller, messages).await
+    }
+
+    /// Decorates messages of several conversations as history shows them, each with its
+    /// conversation as `caller` sees it, in the order given; messages of a conversation the
+    /// caller has left since they were read are left out.
+    pub(crate) async fn decorate_across(
+        &self,
+        caller: UserId,
+        mut messages: Vec<Message>,
+    ) -> Result<Vec<(ConversationDetail, Message)>, ChatError> {
         let order: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
         // Decorated a conversation at a time, as history is.
         let mut conversations: Vec<ConversationId> = Vec::new();
@@ -162,7 +173,6 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         }
         let mut found: HashMap<MessageId, (ConversationDetail, Message)> = HashMap::new();
         for id in conversations {
-            // A conversation left since the mentions were read is left out.
             let detail = self.store().conversation_for(caller, id).await?;
             let (mut here, rest): (Vec<Message>, Vec<Message>) =
                 messages.into_iter().partition(|m| m.conversation_id == id);

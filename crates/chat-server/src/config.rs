@@ -316,6 +316,10 @@ fn database(src: &impl Source) -> Result<PgConfig, ConfigError> {
     if let Some(schema) = src.get("CHAT_DB_SCHEMA") {
         config.schema = schema;
     }
+    if let Some(language) = src.get("CHAT_SEARCH_LANGUAGE") {
+        // Configuration names are lowercase identifiers; start-up checks that it exists.
+        config.search_language = language.trim().to_ascii_lowercase();
+    }
     config.max_connections = positive(src, "CHAT_DB_POOL_SIZE", config.max_connections)?;
     config.write_lanes = positive(src, "CHAT_DB_WRITE_LANES", config.write_lanes)?;
     config.max_write_batch = positive(src, "CHAT_DB_WRITE_BATCH", config.max_write_batch)?;

@@ -28,6 +28,9 @@ mod recovery;
 mod rows;
 mod schema;
 mod scope;
+mod search;
+#[cfg(test)]
+mod search_plans;
 mod stream;
 mod stream_decode;
 mod threads;
@@ -62,6 +65,8 @@ pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
     writes: Arc<GroupCommit>,
     first_contact: Arc<FirstContact>,
+    /// The text search configuration of full-text search ([`PgConfig::search_language`]).
+    search_language: Arc<str>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -102,6 +107,7 @@ impl PgStore {
     /// commit appends run on the current Tokio runtime, so use the store within it.
     pub async fn connect(config: &PgConfig) -> Result<Self, StoreError> {
         let schema = config.checked_schema()?;
+        let search_language = config.checked_search_language()?;
         let first =
             tokio::time::timeout(config.connect_timeout, pool::connect(&config.url, "public"))
                 .await
@@ -119,6 +125,7 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::Connect(e.to_string()))?;
         let keyed = username_keys::fill_missing(&mut conn).await?;
+        search::ensure_index(&mut conn, search_language).await?;
         drop(conn);
         if keyed > 0 {
             tracing::info!(keyed, "filled in the case keys of usernames");
@@ -129,6 +136,7 @@ impl PgStore {
             pool,
             writes: Arc::new(writes),
             first_contact: Arc::new(first_contact),
+            search_language: search_language.into(),
         })
     }
 

@@ -3,7 +3,7 @@
 use chat_domain::{
     Appended, ChatError, ConversationId, Edited, Message, MessageId, MessageRepo, MessageVersion,
     MessageWindow, NewMessage, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey,
-    ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
+    ReactionWrite, ReplyTo, SearchHit, SearchQuery, StreamPosition, TextSearch, Thread, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf};
@@ -128,6 +128,21 @@ pub(crate) async fn earlier_send(
     }
 }
 
+/// The visible messages of a conversation whose text contains `pattern` (an `ILIKE` pattern,
+/// `\\` escaping), if `viewer` is a member; the trigram index serves it.
+pub(crate) fn substring_query(
+    viewer: i64,
+    conversation: i64,
+    pattern: String,
+) -> messages::BoxedQuery<'static, Pg> {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .filter(messages::deleted_at.is_null())
+        .filter(messages::content.ilike(pattern).escape('\\'))
+        .filter(member_of(viewer, conversation))
+        .into_boxed()
+}
+
 impl MessageRepo for PgStore {
     async fn append_message(&self, message: NewMessage) -> Result<Option<Appended>, ChatError> {
         self.writes.append(message).await
@@ -163,13 +178,7 @@ impl MessageRepo for PgStore {
     ) -> Result<Paged<Message>, ChatError> {
         let mut conn = self.conn().await?;
         let pattern = like_pattern(query);
-        let matching = || {
-            messages::table
-                .filter(messages::conversation_id.eq(conversation.get()))
-                .filter(messages::deleted_at.is_null())
-                .filter(messages::content.ilike(pattern.clone()).escape('\\'))
-                .filter(member_of(viewer.get(), conversation.get()))
-        };
+        let matching = || substring_query(viewer.get(), conversation.get(), pattern.clone());
         let total: i64 = matching()
             .count()
             .get_result(&mut conn)
@@ -187,6 +196,14 @@ impl MessageRepo for PgStore {
             .map(Message::from)
             .collect();
         Ok(Paged { items, total })
+    }
+
+    async fn search_text(
+        &self,
+        viewer: UserId,
+        search: &TextSearch,
+    ) -> Result<Vec<SearchHit>, ChatError> {
+        self.search_text_in(viewer, search).await
     }
 
     async fn message(

@@ -62,7 +62,7 @@ fn dsl_sql(query: &impl diesel::query_builder::QueryFragment<Pg>) -> String {
     inline(sql, &binds)
 }
 
-async fn plan(conn: &mut AsyncPgConnection, sql: &str) -> String {
+pub(crate) async fn plan(conn: &mut AsyncPgConnection, sql: &str) -> String {
     let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {sql}"))
         .load(conn)
         .await

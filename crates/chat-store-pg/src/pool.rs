@@ -38,6 +38,10 @@ pub struct PgConfig {
     /// Whether every appended message also gets its row in the webhook outbox, in its own
     /// transaction (on when `CHAT_WEBHOOK_URL` is set).
     pub webhook_outbox: bool,
+    /// The PostgreSQL text search configuration that full-text search reads words with
+    /// (`simple`: every language, words lowercased, no stemming; or `english`, `german`, ...,
+    /// any name in `pg_ts_config`). Start-up makes its index when missing.
+    pub search_language: String,
 }
 
 impl std::fmt::Debug for PgConfig {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for PgConfig {
             .field("write_lanes", &self.write_lanes)
             .field("max_write_batch", &self.max_write_batch)
             .field("webhook_outbox", &self.webhook_outbox)
+            .field("search_language", &self.search_language)
             .finish()
     }
 }
@@ -88,26 +93,38 @@ impl PgConfig {
             write_lanes: 1,
             max_write_batch: 256,
             webhook_outbox: false,
+            search_language: "simple".to_owned(),
         }
     }
 
     /// The schema name, checked to be a plain identifier because it is spliced into SQL.
     pub(crate) fn checked_schema(&self) -> Result<&str, StoreError> {
-        let s = self.schema.as_str();
-        let mut chars = s.chars();
-        let head_ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
-        if head_ok
-            && s.len() <= 63
-            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            Ok(s)
-        } else {
-            Err(StoreError::Config(format!(
-                "schema name {s:?} must be a lowercase identifier ([a-z_][a-z0-9_]*, at most 63 bytes)"
-            )))
-        }
+        identifier("schema name", &self.schema)
+    }
+
+    /// The text search configuration's name, checked as the schema's is (it is spliced into
+    /// SQL so that queries match the index expression).
+    pub(crate) fn checked_search_language(&self) -> Result<&str, StoreError> {
+        identifier("search language", &self.search_language)
+    }
+}
+
+/// `s` if it is a lowercase SQL identifier (`[a-z_][a-z0-9_]*`, at most 63 bytes), which SQL
+/// text may hold without quoting.
+fn identifier<'a>(what: &str, s: &'a str) -> Result<&'a str, StoreError> {
+    let mut chars = s.chars();
+    let head_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    if head_ok
+        && s.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        Ok(s)
+    } else {
+        Err(StoreError::Config(format!(
+            "{what} {s:?} must be a lowercase identifier ([a-z_][a-z0-9_]*, at most 63 bytes)"
+        )))
     }
 }
 

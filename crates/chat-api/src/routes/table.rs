@@ -14,7 +14,7 @@ use crate::{ApiError, browser, docs, health, prometheus};
 
 use super::{
     accounts, admin, chat, dead_letters, edits, forwarding, groups, members, mentions, pins,
-    reactions, sync, threads, users,
+    reactions, search, sync, threads, users,
 };
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
@@ -81,6 +81,8 @@ pub enum Endpoint {
     Forward,
     /// `GET /api/chat/mentions`: the caller's mentions.
     Mentions,
+    /// `GET /api/chat/search`: search across the caller's conversations.
+    SearchEverywhere,
     /// `PUT /api/chat/conversations/{id}/pins/{messageId}`.
     Pin,
     /// `DELETE /api/chat/conversations/{id}/pins/{messageId}`.
@@ -114,7 +116,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 44] = [
+    pub const ALL: [Endpoint; 45] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -145,6 +147,7 @@ impl Endpoint {
         Endpoint::Replies,
         Endpoint::Forward,
         Endpoint::Mentions,
+        Endpoint::SearchEverywhere,
         Endpoint::Pin,
         Endpoint::Unpin,
         Endpoint::Pins,
@@ -201,6 +204,7 @@ impl Endpoint {
             | Endpoint::MessageHistory
             | Endpoint::Replies
             | Endpoint::Mentions
+            | Endpoint::SearchEverywhere
             | Endpoint::Pins
             | Endpoint::Users
             | Endpoint::Me
@@ -247,6 +251,7 @@ impl Endpoint {
             Endpoint::Replies => "/api/chat/messages/{id}/replies",
             Endpoint::Forward => "/api/chat/messages/{id}/forward",
             Endpoint::Mentions => "/api/chat/mentions",
+            Endpoint::SearchEverywhere => "/api/chat/search",
             Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
             Endpoint::Pins => "/api/chat/conversations/{id}/pins",
             Endpoint::React | Endpoint::Unreact => "/api/chat/messages/{id}/reactions/{key}",
@@ -345,6 +350,7 @@ impl Endpoint {
             Endpoint::Replies => route.to(threads::replies::<S, E>),
             Endpoint::Forward => route.to(forwarding::forward::<S, E>),
             Endpoint::Mentions => route.to(mentions::mentions::<S, E>),
+            Endpoint::SearchEverywhere => route.to(search::search::<S, E>),
             Endpoint::Pin => route.to(pins::pin::<S, E>),
             Endpoint::Unpin => route.to(pins::unpin::<S, E>),
             Endpoint::Pins => route.to(pins::list::<S, E>),

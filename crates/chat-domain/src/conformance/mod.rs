@@ -76,6 +76,10 @@ macro_rules! store_conformance_tests {
             a_forward_copies_a_visible_message_and_names_the_original,
             a_refused_forward_writes_nothing,
             mentions_name_members_and_are_listed_newest_first,
+            text_search_finds_only_the_callers_conversations,
+            text_search_follows_web_search_syntax,
+            text_search_sees_edits_deletes_and_time_filters,
+            text_search_pages_by_cursor_and_marks_the_matches,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -163,6 +167,7 @@ mod reactions;
 mod reading;
 mod sending;
 mod stream;
+mod text_search;
 mod threads;
 mod users;
 
@@ -177,5 +182,6 @@ pub use reactions::*;
 pub use reading::*;
 pub use sending::*;
 pub use stream::*;
+pub use text_search::*;
 pub use threads::*;
 pub use users::*;

@@ -8,6 +8,7 @@ mod pins;
 mod reactions;
 mod state;
 mod stream;
+mod text_search;
 mod threads;
 mod users;
 
@@ -20,8 +21,8 @@ use crate::{
     AccountRepo, Appended, ChatError, ChatEvent, ConversationDetail, ConversationId,
     ConversationRepo, Directory, Edited, EventSink, Health, Message, MessageId, MessageRepo,
     MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite, Reaction, ReactionKey,
-    ReactionWrite, ReadReceipt, ReplyTo, SearchQuery, StreamEvent, StreamPosition, Thread,
-    UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
+    ReactionWrite, ReadReceipt, ReplyTo, SearchHit, SearchQuery, StreamEvent, StreamPosition,
+    TextSearch, Thread, UnreadCount, UpsertUser, User, UserId, UserRepo, Username,
     ports::{DirectPair, NewMessage},
 };
 use state::State;
@@ -197,6 +198,14 @@ impl MessageRepo for MemoryStore {
             });
         }
         Ok(state.search(conversation, query, page))
+    }
+
+    async fn search_text(
+        &self,
+        viewer: UserId,
+        search: &TextSearch,
+    ) -> Result<Vec<SearchHit>, ChatError> {
+        Ok(self.lock().search_text(viewer, search))
     }
 
     async fn message(

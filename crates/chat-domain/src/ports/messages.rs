@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::{
     AttachmentUrl, ChatError, ClientMessageId, ConversationId, Edited, ForwardedFrom, Message,
     MessageBody, MessageId, MessageVersion, MessageWindow, PageRequest, Paged, Pin, PinWrite,
-    Reaction, ReactionKey, ReactionWrite, ReplyTo, SearchQuery, StreamPosition, Thread, UserId,
+    Reaction, ReactionKey, ReactionWrite, ReplyTo, SearchHit, SearchQuery, StreamPosition,
+    TextSearch, Thread, UserId,
 };
 
 /// A message to append to a conversation.
@@ -62,6 +63,14 @@ pub trait MessageRepo {
         query: &SearchQuery,
         page: PageRequest,
     ) -> impl Future<Output = Result<Paged<Message>, ChatError>> + Send;
+
+    /// The visible messages of every conversation `viewer` belongs to that match a search
+    /// ([`TextSearch`]), best first, at most its limit, each with its rank and excerpt.
+    fn search_text(
+        &self,
+        viewer: UserId,
+        search: &TextSearch,
+    ) -> impl Future<Output = Result<Vec<SearchHit>, ChatError>> + Send;
 
     /// One visible message of a conversation, if `viewer` is a member.
     fn message(

@@ -27,6 +27,9 @@ fn defaults_follow_the_seed() {
     assert_eq!(config.port, 3010);
     assert_eq!(config.database.url, "postgres://u:dbpass@h/db");
     assert_eq!(config.database.schema, "chat");
+    assert_eq!(config.database.search_language, "simple");
+    let english = from(&[BASE.as_slice(), &[("CHAT_SEARCH_LANGUAGE", " English ")]].concat());
+    assert_eq!(english.unwrap().database.search_language, "english");
     assert_eq!(config.log_format, LogFormat::Pretty);
     assert_eq!(config.policy, Policy::default());
     assert_eq!(config.sockets.ping_interval, Duration::from_secs(25));
