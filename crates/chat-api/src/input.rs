@@ -112,6 +112,14 @@ pub(crate) fn string_json(
     fields::optional_string(field, value).map_err(field_error)
 }
 
+/// An optional RFC 3339 time of a JSON body ([`fields::optional_time`]).
+pub(crate) fn time_json(
+    field: &'static str,
+    value: Option<&Value>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    fields::optional_time(field, value).map_err(field_error)
+}
+
 /// A required string of a JSON body ([`fields::required_string`]).
 pub(crate) fn required_string_json(
     field: &'static str,

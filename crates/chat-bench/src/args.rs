@@ -17,6 +17,7 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "idle-connections",
     "history",
     "search",
+    "scheduled",
     "reactions",
     "abuse",
     "reconnect-storm",
@@ -34,11 +35,12 @@ usage: chat-bench --url http://127.0.0.1:PORT [options]
   --server-pid PID     the server's process, for its CPU seconds and peak RSS
   --calibration C      C in transactions/s, instead of measuring it with pgbench
   --scenario NAME      rest-send | group-send | socket-throughput | fanout | group-fanout
-                       | idle-connections | history | search | reactions | abuse (needs built-in
+                       | idle-connections | history | search | scheduled
+                       | reactions | abuse (needs built-in
                        accounts on)
                        | reconnect-storm | cluster-fanout (needs --cluster-url)
                        (repeatable; default: all, cluster-fanout only with --cluster-url;
-                       history and search need --db-url)
+                       history, search and scheduled need --db-url)
   --cluster-url URL    the load balancer of a cluster of nodes sharing the server's database
                        (loopback only), its nodes pinned by the cookie CHATNODE=node1, node2, ...
   --node-pid PID       a node's process, in node order (repeatable), for their CPU seconds

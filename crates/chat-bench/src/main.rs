@@ -23,6 +23,7 @@ mod recovering;
 mod report;
 mod rest_send;
 mod route;
+mod scheduled;
 mod search;
 mod socket;
 mod stats;
@@ -187,6 +188,7 @@ async fn run(args: Args) -> Result<()> {
             "idle-connections" => idle::run(&ctx).await,
             "history" => history::run(&ctx).await,
             "search" => search::run(&ctx).await,
+            "scheduled" => scheduled::run(&ctx).await,
             "reactions" => reactions::run(&ctx).await,
             "abuse" => abuse::run(&ctx).await,
             "reconnect-storm" => reconnect_storm::run(&ctx).await,

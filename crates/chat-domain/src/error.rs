@@ -15,6 +15,8 @@ pub enum Entity {
     Conversation,
     /// A message that is missing, deleted, or outside the caller's reach.
     Message,
+    /// A scheduled message that is not the caller's, or was sent or cancelled.
+    ScheduledMessage,
 }
 
 impl fmt::Display for Entity {
@@ -23,6 +25,7 @@ impl fmt::Display for Entity {
             Entity::User => "User",
             Entity::Conversation => "Conversation",
             Entity::Message => "Message",
+            Entity::ScheduledMessage => "Scheduled message",
         })
     }
 }

@@ -88,6 +88,26 @@ pub fn positive_integers(
         .collect()
 }
 
+/// An optional RFC 3339 time (`2026-12-01T09:30:00Z`, any offset); absent or `null` is none.
+pub fn optional_time(
+    field: &'static str,
+    value: Option<&Value>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ChatError> {
+    let bad = || {
+        ChatError::invalid(
+            field,
+            format!("{field} must be an RFC 3339 time (2026-12-01T09:30:00Z)"),
+        )
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(raw)) => chrono::DateTime::parse_from_rfc3339(raw.trim())
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
+}
+
 fn required(field: &'static str) -> ChatError {
     ChatError::invalid(field, "is required")
 }

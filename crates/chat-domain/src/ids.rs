@@ -39,6 +39,10 @@ id_type!(
     MessageId
 );
 id_type!(
+    /// A scheduled message, until it is sent (the message then gets a [`MessageId`]).
+    ScheduledId
+);
+id_type!(
     /// A message's gapless position within its conversation, starting at 1; clients order and
     /// catch up by it.
     Seq

@@ -190,9 +190,22 @@ impl ClientMessageId {
     /// Longest accepted client message id, in bytes.
     pub const MAX_LEN: usize = 128;
 
-    /// Validates a client message id.
+    /// Validates a client message id; the prefix `scheduled:` is the server's
+    /// ([`crate::SCHEDULED_CLIENT_ID_PREFIX`]).
     pub fn parse(raw: impl Into<String>) -> Result<Self, ChatError> {
-        Self::parse_field("clientMessageId", raw)
+        let id = Self::parse_field("clientMessageId", raw)?;
+        if id.0.starts_with(crate::SCHEDULED_CLIENT_ID_PREFIX) {
+            return Err(ChatError::invalid(
+                "clientMessageId",
+                "must not start with \"scheduled:\" (the server's own prefix)",
+            ));
+        }
+        Ok(id)
+    }
+
+    /// The id a scheduled message is sent with: `scheduled:<id>`.
+    pub fn scheduled(id: crate::ScheduledId) -> Self {
+        ClientMessageId(format!("{}{id}", crate::SCHEDULED_CLIENT_ID_PREFIX))
     }
 
     /// Validates a client-chosen id given in `field` (`clientRequestId` for a group's

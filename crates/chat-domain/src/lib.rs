@@ -84,6 +84,7 @@ mod ports;
 mod rate_limit;
 mod reactions;
 mod recovery;
+mod scheduled;
 mod search;
 mod send;
 mod service;
@@ -115,7 +116,7 @@ pub use groups::{
     GroupChange, GroupPatch, GroupTitle, GroupWrite, NewGroup, Seniority, authorize,
     keeps_an_owner, successor,
 };
-pub use ids::{ConversationId, MessageId, Seq, UserId};
+pub use ids::{ConversationId, MessageId, ScheduledId, Seq, UserId};
 pub use input::{AttachmentUrl, ClientMessageId, MessageBody, SearchQuery, Username};
 pub use limits::Limits;
 pub use mentions::{MAX_MENTIONS, UsernameKeys, mentioned};
@@ -125,13 +126,17 @@ pub use pins::{Pin, PinChanged, PinWrite, may_pin, too_many_pins};
 pub use policy::Policy;
 pub use ports::{
     AccountRepo, Appended, ConversationRepo, DirectPair, Directory, GroupRepo, Health, MessageRepo,
-    NewMessage, Store, StreamRepo, StreamScope, UpsertUser, UserRepo,
+    NewMessage, ScheduleRepo, Store, StreamRepo, StreamScope, UpsertUser, UserRepo,
 };
 pub use rate_limit::{KeyedLimiter, REFUSALS_METRIC, Rate, SendRate};
 pub use reactions::{
     Reaction, ReactionChanged, ReactionKey, ReactionWrite, too_many_reaction_kinds,
 };
 pub use recovery::{RecoveryRepo, RecoverySession};
+pub use scheduled::{
+    DueRound, MAX_SCHEDULE_AHEAD, NewScheduled, SCHEDULE_LEASE, SCHEDULED_CLIENT_ID_PREFIX,
+    SCHEDULED_METRIC, ScheduledEdit, ScheduledMessage, check_send_at,
+};
 pub use search::{
     ExcerptPart, MATCH_END, MATCH_START, SearchCursor, SearchHit, SearchResults, TextSearch,
     excerpt_parts,

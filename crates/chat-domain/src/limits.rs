@@ -27,6 +27,8 @@ pub struct Limits {
     pub max_reaction_kinds: usize,
     /// Most conversations one forward may copy a message into.
     pub max_forward_targets: usize,
+    /// Most messages one user may have scheduled and not yet sent.
+    pub max_scheduled_per_user: u32,
 }
 
 impl Default for Limits {
@@ -44,6 +46,7 @@ impl Default for Limits {
             max_pins: 50,
             max_reaction_kinds: 20,
             max_forward_targets: 10,
+            max_scheduled_per_user: 100,
         }
     }
 }

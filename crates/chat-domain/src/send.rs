@@ -107,10 +107,16 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     /// Sends a message into a conversation the sender belongs to (for a direct send, the
     /// pair's conversation, created on first contact) and announces it once stored.
     pub async fn send_message(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
-        let started = std::time::Instant::now();
         self.send_rate
             .check(&cmd.sender)
             .map_err(|retry_after| ChatError::RateLimited { retry_after })?;
+        self.deliver(cmd).await
+    }
+
+    /// [`ChatService::send_message`] without the send rate (spent earlier, as a scheduled
+    /// message's was when it was scheduled).
+    pub(crate) async fn deliver(&self, cmd: SendMessage) -> Result<SentMessage, ChatError> {
+        let started = std::time::Instant::now();
         let conversation = self.destination(cmd.sender, cmd.to).await?;
         let parent = match cmd.reply_to {
             Some(id) => Some(self.reply_parent(conversation.conversation.id, id).await?),

@@ -118,6 +118,8 @@ pub struct Config {
     pub webhooks: Option<WebhookConfig>,
     /// The client bundle and the web app (`CHAT_SERVE_CLIENT`, `CHAT_CLIENT_DIR`, `CHAT_WEB_APP`).
     pub browser: BrowserSettings,
+    /// The scheduled-message loop (`CHAT_SCHEDULE_POLL_MS`, `CHAT_SCHEDULE_BATCH`).
+    pub schedule: crate::scheduled::ScheduleSettings,
 }
 
 /// Reads variables by name; the process environment in production, a map in tests.
@@ -248,6 +250,13 @@ impl Config {
             metrics_token: credentials::metrics_token(src)?,
             webhooks,
             browser: browser::browser(src)?,
+            schedule: crate::scheduled::ScheduleSettings {
+                poll: Duration::from_millis(
+                    u64::try_from(positive(src, "CHAT_SCHEDULE_POLL_MS", 250)?).unwrap_or(u64::MAX),
+                ),
+                batch: u32::try_from(positive(src, "CHAT_SCHEDULE_BATCH", 1_000)?)
+                    .unwrap_or(u32::MAX),
+            },
             account_rates,
             hashing,
             body_timeout,

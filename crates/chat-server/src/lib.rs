@@ -6,6 +6,7 @@ pub mod config;
 pub mod import;
 mod prometheus;
 mod realtime;
+pub mod scheduled;
 pub mod startup;
 pub mod telemetry;
 mod webhooks;

@@ -103,6 +103,7 @@ impl Application {
             Arc::new(crate::webhooks::OutboxDeadLetters(store.clone()));
         let dead_letters = web::Data::from(dead_letters);
         let chat = ChatService::new(store.clone(), bus, config.policy.clone());
+        crate::scheduled::start(chat.clone(), config.schedule);
         let presence =
             cluster.map(|(redis, settings)| realtime::cluster::join(&redis, settings, &chat, &hub));
         let accounts = match (&config.jwt.key, config.builtin_accounts) {

@@ -163,6 +163,15 @@ async fn every_curl_example_in_docs_rest_md_succeeds() {
         .json(&serde_json::json!({ "content": "Kick-off at ten" }));
     let (status, posted) = support::call(posted).await;
     assert_eq!(status, 201, "{posted}");
+    let send_at = (chrono::Utc::now() + chrono::TimeDelta::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let scheduled = app
+        .as_user(ALICE, reqwest::Method::POST, "/api/chat/send")
+        .json(
+            &serde_json::json!({ "receiverId": BOB, "content": "Good night", "sendAt": send_at }),
+        );
+    let (status, scheduled) = support::call(scheduled).await;
+    assert_eq!(status, 201, "{scheduled}");
     let dead_letter = first_dead_letter(&app).await;
     let vars = [
         ("BASE", app.address.clone()),
@@ -174,6 +183,8 @@ async fn every_curl_example_in_docs_rest_md_succeeds() {
         ("MESSAGE", first["id"].to_string()),
         ("GROUP", group["data"]["id"].to_string()),
         ("GROUP_MESSAGE", posted["data"]["id"].to_string()),
+        ("SCHEDULED", scheduled["data"]["id"].to_string()),
+        ("SEND_AT", send_at),
     ];
 
     for (number, block) in blocks.iter().enumerate() {

@@ -26,6 +26,7 @@ mod prepared;
 mod reactions;
 mod recovery;
 mod rows;
+mod scheduled;
 mod schema;
 mod scope;
 mod search;

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 use crate::error::{ErrorEnvelope, FieldError};
 use crate::routes::{
     accounts, admin, chat, dead_letters, edits, forwarding, groups, members, mentions, pins,
-    reactions, search, sync, threads, users,
+    reactions, scheduled, search, sync, threads, users,
 };
 use crate::{health, prometheus, views};
 
@@ -62,6 +62,9 @@ pub(crate) const METRICS_TOKEN: &str = "metrics_token";
         forwarding::forward,
         mentions::mentions,
         search::search,
+        scheduled::list,
+        scheduled::edit,
+        scheduled::cancel,
         pins::pin,
         pins::unpin,
         pins::list,
@@ -79,6 +82,7 @@ pub(crate) const METRICS_TOKEN: &str = "metrics_token";
     ),
     components(schemas(
         views::MessageView,
+        chat_domain::wire::ScheduledView,
         views::ConversationView,
         views::UserView,
         views::UserSummary,
@@ -88,7 +92,7 @@ pub(crate) const METRICS_TOKEN: &str = "metrics_token";
     )),
     modifiers(&SecuritySchemes, &SharedResponses),
     tags(
-        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete, reply and page threads, forward, mentions, search across conversations, pin, react."),
+        (name = "chat", description = "Messages and conversations: send, list, read, search, edit, delete, reply and page threads, forward, mentions, search across conversations, schedule, pin, react."),
         (name = "groups", description = "Group conversations (members, roles, settings), one conversation with its members, sends by conversation id, \"seen by\"."),
         (name = "users", description = "Profiles and the user directory."),
         (name = "accounts", description = "Built-in accounts (when `CHAT_BUILTIN_ACCOUNTS` is on)."),

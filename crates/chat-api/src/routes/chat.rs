@@ -59,9 +59,20 @@ pub(crate) struct PostBody {
     #[serde(rename = "replyToId")]
     #[schema(value_type = Option<i64>, nullable = false, minimum = 1, examples(41))]
     reply_to_id: Option<Value>,
+    /// Send it later, at this RFC 3339 time (in the future, at most a year ahead): the answer
+    /// is then the scheduled message (201, `message` "Message scheduled"), which only the
+    /// caller sees until it is sent (`GET /api/chat/scheduled`).
+    #[serde(rename = "sendAt")]
+    #[schema(value_type = Option<String>, nullable = false, examples("2026-12-24T09:00:00Z"))]
+    send_at: Option<Value>,
 }
 
 impl PostBody {
+    /// When to send it, if later (`sendAt`).
+    pub(crate) fn send_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+        super::scheduled::send_at_json(self.send_at.as_ref())
+    }
+
     /// The validated send of this message from `sender` to `to`.
     pub(crate) fn command(
         self,
@@ -91,7 +102,7 @@ impl PostBody {
     tag = "chat",
     request_body = SendBody,
     responses(
-        (status = 201, description = "Stored; `message` is \"Message sent successfully\".", body = Envelope<MessageView>),
+        (status = 201, description = "Stored; `message` is \"Message sent successfully\". With `sendAt`: scheduled, `message` \"Message scheduled\", `data` the scheduled message (`ScheduledMessage`).", body = Envelope<MessageView>),
         (status = 200, description = "A retry: the caller sent this `clientMessageId` before with the same content and attachment; the stored message, nothing written or delivered again.", body = Envelope<MessageView>),
         (status = 400, description = "Missing or empty `content`, missing or non-numeric `receiverId`, sending to oneself, content over the limit, a `replyToId` that is not a message of the conversation, malformed JSON.", body = ErrorEnvelope),
         (status = 404, description = "No user has the id `receiverId`.", body = ErrorEnvelope),
@@ -110,18 +121,23 @@ pub(crate) async fn send<S: Store, E: EventSink>(
 ) -> Result<HttpResponse, ApiError> {
     let Object(body) = body.into_inner();
     let receiver = UserId(positive_json("receiverId", body.receiver_id.as_ref())?);
+    let send_at = body.message.send_at()?;
     let cmd = body
         .message
         .command(user.0, Recipient::User(receiver), state.chat.limits())?;
-    sent(&state, cmd).await
+    sent(&state, cmd, send_at).await
 }
 
 /// Sends and answers as every send endpoint does: 201 with the stored message, or 200 with
-/// it for a retry of a stored send (which changes nothing).
+/// it for a retry of a stored send (which changes nothing); with a `send_at`, schedules it.
 pub(crate) async fn sent<S: Store, E: EventSink>(
     state: &State<S, E>,
     cmd: SendMessage,
+    send_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(send_at) = send_at {
+        return super::scheduled::scheduled(state, cmd, send_at).await;
+    }
     let sent = state.chat.send_message(cmd).await?;
     let view = MessageView::new(&sent.conversation, &sent.message);
     let status = created_unless(sent.replayed);

@@ -240,8 +240,9 @@ pub(crate) async fn post_message<S: Store, E: EventSink>(
 ) -> Result<HttpResponse, ApiError> {
     let Object(body) = body.into_inner();
     let to = Recipient::Conversation(conversation_of(&id)?);
+    let send_at = body.send_at()?;
     let cmd = body.command(user.0, to, state.chat.limits())?;
-    super::chat::sent(&state, cmd).await
+    super::chat::sent(&state, cmd, send_at).await
 }
 
 /// Who has read a message ("seen by").

@@ -12,6 +12,7 @@ pub(crate) mod members;
 pub(crate) mod mentions;
 pub(crate) mod pins;
 pub(crate) mod reactions;
+pub(crate) mod scheduled;
 pub(crate) mod search;
 pub(crate) mod sync;
 pub(crate) mod table;

@@ -14,7 +14,7 @@ use crate::{ApiError, browser, docs, health, prometheus};
 
 use super::{
     accounts, admin, chat, dead_letters, edits, forwarding, groups, members, mentions, pins,
-    reactions, search, sync, threads, users,
+    reactions, scheduled, search, sync, threads, users,
 };
 
 /// One route of the HTTP surface. Adding a variant makes the compiler ask for its method, path
@@ -83,6 +83,12 @@ pub enum Endpoint {
     Mentions,
     /// `GET /api/chat/search`: search across the caller's conversations.
     SearchEverywhere,
+    /// `GET /api/chat/scheduled`: the caller's scheduled messages.
+    Scheduled,
+    /// `PATCH /api/chat/scheduled/{id}`: changes a scheduled message.
+    EditScheduled,
+    /// `DELETE /api/chat/scheduled/{id}`: cancels a scheduled message.
+    CancelScheduled,
     /// `PUT /api/chat/conversations/{id}/pins/{messageId}`.
     Pin,
     /// `DELETE /api/chat/conversations/{id}/pins/{messageId}`.
@@ -116,7 +122,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// Every route, in registration order. The documentation routes come first (a later
     /// catch-all scope cannot hide them), and `/api/users/me` before `/api/users/{id}`.
-    pub const ALL: [Endpoint; 45] = [
+    pub const ALL: [Endpoint; 48] = [
         Endpoint::OpenApiJson,
         Endpoint::DocsRoot,
         Endpoint::DocsAsset,
@@ -148,6 +154,9 @@ impl Endpoint {
         Endpoint::Forward,
         Endpoint::Mentions,
         Endpoint::SearchEverywhere,
+        Endpoint::Scheduled,
+        Endpoint::EditScheduled,
+        Endpoint::CancelScheduled,
         Endpoint::Pin,
         Endpoint::Unpin,
         Endpoint::Pins,
@@ -178,10 +187,12 @@ impl Endpoint {
             Endpoint::MarkRead | Endpoint::AdminUpsertUsers | Endpoint::Pin | Endpoint::React => {
                 Method::PUT
             }
-            Endpoint::UpdateConversation | Endpoint::SetRole | Endpoint::EditMessage => {
-                Method::PATCH
-            }
+            Endpoint::UpdateConversation
+            | Endpoint::SetRole
+            | Endpoint::EditMessage
+            | Endpoint::EditScheduled => Method::PATCH,
             Endpoint::DeleteMessage
+            | Endpoint::CancelScheduled
             | Endpoint::RemoveMember
             | Endpoint::Unpin
             | Endpoint::Unreact => Method::DELETE,
@@ -205,6 +216,7 @@ impl Endpoint {
             | Endpoint::Replies
             | Endpoint::Mentions
             | Endpoint::SearchEverywhere
+            | Endpoint::Scheduled
             | Endpoint::Pins
             | Endpoint::Users
             | Endpoint::Me
@@ -252,6 +264,8 @@ impl Endpoint {
             Endpoint::Forward => "/api/chat/messages/{id}/forward",
             Endpoint::Mentions => "/api/chat/mentions",
             Endpoint::SearchEverywhere => "/api/chat/search",
+            Endpoint::Scheduled => "/api/chat/scheduled",
+            Endpoint::EditScheduled | Endpoint::CancelScheduled => "/api/chat/scheduled/{id}",
             Endpoint::Pin | Endpoint::Unpin => "/api/chat/conversations/{id}/pins/{messageId}",
             Endpoint::Pins => "/api/chat/conversations/{id}/pins",
             Endpoint::React | Endpoint::Unreact => "/api/chat/messages/{id}/reactions/{key}",
@@ -351,6 +365,9 @@ impl Endpoint {
             Endpoint::Forward => route.to(forwarding::forward::<S, E>),
             Endpoint::Mentions => route.to(mentions::mentions::<S, E>),
             Endpoint::SearchEverywhere => route.to(search::search::<S, E>),
+            Endpoint::Scheduled => route.to(scheduled::list::<S, E>),
+            Endpoint::EditScheduled => route.to(scheduled::edit::<S, E>),
+            Endpoint::CancelScheduled => route.to(scheduled::cancel::<S, E>),
             Endpoint::Pin => route.to(pins::pin::<S, E>),
             Endpoint::Unpin => route.to(pins::unpin::<S, E>),
             Endpoint::Pins => route.to(pins::list::<S, E>),

@@ -80,6 +80,11 @@ macro_rules! store_conformance_tests {
             text_search_follows_web_search_syntax,
             text_search_sees_edits_deletes_and_time_filters,
             text_search_pages_by_cursor_and_marks_the_matches,
+            a_scheduled_message_is_the_senders_alone_until_sent_once,
+            a_claim_that_never_finished_is_sent_again_without_a_double,
+            concurrent_rounds_send_each_scheduled_message_once,
+            scheduled_messages_are_edited_cancelled_and_bounded,
+            a_message_that_cannot_be_sent_is_kept_with_the_reason,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -165,6 +170,7 @@ mod mentions;
 mod pins;
 mod reactions;
 mod reading;
+mod scheduled;
 mod sending;
 mod stream;
 mod text_search;
@@ -180,6 +186,7 @@ pub use mentions::*;
 pub use pins::*;
 pub use reactions::*;
 pub use reading::*;
+pub use scheduled::*;
 pub use sending::*;
 pub use stream::*;
 pub use text_search::*;

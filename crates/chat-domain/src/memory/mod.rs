@@ -6,6 +6,7 @@ mod edits;
 mod groups;
 mod pins;
 mod reactions;
+mod scheduled;
 mod state;
 mod stream;
 mod text_search;
@@ -377,5 +378,60 @@ impl EventSink for RecordedEvents {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(event);
+    }
+}
+
+impl crate::ScheduleRepo for MemoryStore {
+    async fn schedule(
+        &self,
+        new: crate::NewScheduled,
+        max: u32,
+    ) -> Result<crate::ScheduledMessage, ChatError> {
+        self.lock().schedule(new, max, Utc::now())
+    }
+
+    async fn scheduled_of(
+        &self,
+        sender: UserId,
+    ) -> Result<Vec<crate::ScheduledMessage>, ChatError> {
+        Ok(self.lock().scheduled_of(sender))
+    }
+
+    async fn edit_scheduled(
+        &self,
+        sender: UserId,
+        id: crate::ScheduledId,
+        edit: crate::ScheduledEdit,
+        now: DateTime<Utc>,
+    ) -> Result<crate::ScheduledMessage, ChatError> {
+        self.lock().edit_scheduled(sender, id, edit, now)
+    }
+
+    async fn cancel_scheduled(
+        &self,
+        sender: UserId,
+        id: crate::ScheduledId,
+        now: DateTime<Utc>,
+    ) -> Result<(), ChatError> {
+        self.lock().cancel_scheduled(sender, id, now)
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: std::time::Duration,
+    ) -> Result<Vec<crate::ScheduledMessage>, ChatError> {
+        Ok(self.lock().claim_due(now, limit, lease))
+    }
+
+    async fn finish_scheduled(&self, ids: &[crate::ScheduledId]) -> Result<(), ChatError> {
+        self.lock().finish_scheduled(ids);
+        Ok(())
+    }
+
+    async fn fail_scheduled(&self, id: crate::ScheduledId, reason: &str) -> Result<(), ChatError> {
+        self.lock().fail_scheduled(id, reason);
+        Ok(())
     }
 }

@@ -58,6 +58,8 @@ pub(super) struct State {
     /// Groups by their creator's `clientRequestId`.
     pub(super) group_requests: HashMap<(UserId, String), ConversationId>,
     pub(super) messages: BTreeMap<MessageId, StoredMessage>,
+    /// Messages scheduled for later.
+    pub(super) schedules: super::scheduled::Schedules,
     by_seq: BTreeMap<(ConversationId, Seq), MessageId>,
     client_ids: HashMap<(UserId, String), MessageId>,
     pub(super) last_conversation_id: i64,

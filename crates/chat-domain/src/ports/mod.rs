@@ -14,8 +14,10 @@ use crate::{
 };
 
 mod messages;
+mod scheduled;
 
 pub use messages::{Appended, MessageRepo, NewMessage};
+pub use scheduled::ScheduleRepo;
 
 /// A user record to create, or to refresh when it exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +276,7 @@ pub trait Store:
     + ConversationRepo
     + GroupRepo
     + MessageRepo
+    + ScheduleRepo
     + StreamRepo
     + RecoveryRepo
     + Health
@@ -290,6 +293,7 @@ impl<T> Store for T where
         + ConversationRepo
         + GroupRepo
         + MessageRepo
+        + ScheduleRepo
         + StreamRepo
         + RecoveryRepo
         + Health

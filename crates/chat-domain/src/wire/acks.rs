@@ -38,6 +38,8 @@ pub enum AckData {
     Read(MarkedRead),
     /// `join_conversation` with `lastSeq`: what the catch-up sent.
     Joined(CatchUp),
+    /// `send_message` with `sendAt`: the scheduled message.
+    Scheduled(Box<super::ScheduledView>),
 }
 
 /// `data` of `PUT /api/chat/conversations/{id}/read`, and of the `mark_as_read` ack.

@@ -15,6 +15,7 @@ mod bearer;
 mod conversation;
 pub mod events;
 mod message;
+mod scheduled;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serializer;
@@ -25,6 +26,7 @@ pub use conversation::{
     MembershipNotice, ReadBy,
 };
 pub use message::{ForwardedFromView, MessageView, ReactionView, ReplyToView, UserSummary};
+pub use scheduled::ScheduledView;
 
 /// Times as the seed's stack writes them: ISO-8601 UTC with milliseconds.
 pub fn iso<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

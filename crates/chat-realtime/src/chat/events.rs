@@ -72,6 +72,14 @@ impl Payload {
         fields::optional_string(field, self.get(field)?)
     }
 
+    /// An optional RFC 3339 time field ([`fields::optional_time`]).
+    pub(crate) fn time(
+        &self,
+        field: &'static str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ChatError> {
+        fields::optional_time(field, self.get(field)?)
+    }
+
     /// A required string field ([`fields::required_string`]).
     pub(crate) fn required_string(&self, field: &'static str) -> Result<String, ChatError> {
         fields::required_string(field, self.get(field)?)

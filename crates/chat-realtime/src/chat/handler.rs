@@ -154,6 +154,12 @@ impl<S: Store, E: EventSink, A: Authenticate> ChatRealtime<S, E, A> {
             limits,
         )?
         .replying_to(payload.get("replyToId")?)?;
+        if let Some(send_at) = payload.time("sendAt")? {
+            let new = chat_domain::NewScheduled { send: cmd, send_at };
+            let stored = self.chat.schedule_message(new, chrono::Utc::now()).await?;
+            let view = chat_domain::wire::ScheduledView::new(&stored);
+            return Ok(Some(AckData::Scheduled(Box::new(view))));
+        }
         // A retry (same client message id and content) is answered like the first send.
         let sent = self.chat.send_message(cmd).await?;
         let view = MessageView::new(&sent.conversation, &sent.message);

@@ -35,6 +35,8 @@ pub(super) fn limits(src: &impl Source) -> Result<Limits, ConfigError> {
         max_pins: positive(src, "CHAT_MAX_PINS", 50)?,
         max_reaction_kinds: positive(src, "CHAT_MAX_REACTION_KINDS", 20)?,
         max_forward_targets: positive(src, "CHAT_MAX_FORWARD_TARGETS", 10)?,
+        max_scheduled_per_user: u32::try_from(positive(src, "CHAT_MAX_SCHEDULED_PER_USER", 100)?)
+            .unwrap_or(u32::MAX),
         ..Limits::default()
     })
 }
