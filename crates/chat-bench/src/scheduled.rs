@@ -151,10 +151,11 @@ fn seed(db: &Db, per: i64, due: &str) -> Result<()> {
          SELECT CASE WHEN s % 2 = 0 THEN c.direct_user_low ELSE c.direct_user_high END, c.id, \
                 'scheduled message ' || s, {due} \
            FROM chat.conversations c, generate_series(1, {per}) s \
-          WHERE c.id BETWEEN {first} AND {last}; \
-         VACUUM (ANALYZE) chat.scheduled_messages"
+          WHERE c.id BETWEEN {first} AND {last}"
     ))
     .context("seeding the scheduled messages")?;
+    db.psql("VACUUM (ANALYZE) chat.scheduled_messages")
+        .context("vacuuming")?;
     if per < 1 {
         bail!("scheduled: nothing to seed");
     }

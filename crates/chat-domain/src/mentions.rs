@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use futures_util::{StreamExt, TryStreamExt};
 use unicode_segmentation::GraphemeCursor;
 
 use crate::{
@@ -157,33 +158,41 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
 
     /// Decorates messages of several conversations as history shows them, each with its
     /// conversation as `caller` sees it, in the order given; messages of a conversation the
-    /// caller has left since they were read are left out.
+    /// caller has left since they were read are left out. The conversations are read a few at
+    /// a time and the messages decorated together, so that a page costs a handful of round
+    /// trips however many conversations it spans.
     pub(crate) async fn decorate_across(
         &self,
         caller: UserId,
-        mut messages: Vec<Message>,
+        messages: Vec<Message>,
     ) -> Result<Vec<(ConversationDetail, Message)>, ChatError> {
-        let order: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
-        // Decorated a conversation at a time, as history is.
+        /// Conversations read at once (each on a connection of its own).
+        const AT_ONCE: usize = 8;
         let mut conversations: Vec<ConversationId> = Vec::new();
         for message in &messages {
             if !conversations.contains(&message.conversation_id) {
                 conversations.push(message.conversation_id);
             }
         }
-        let mut found: HashMap<MessageId, (ConversationDetail, Message)> = HashMap::new();
-        for id in conversations {
-            let detail = self.store().conversation_for(caller, id).await?;
-            let (mut here, rest): (Vec<Message>, Vec<Message>) =
-                messages.into_iter().partition(|m| m.conversation_id == id);
-            messages = rest;
-            let Some(detail) = detail else { continue };
-            self.decorate(caller, &mut here).await?;
-            for message in here {
-                found.insert(message.id, (detail.clone(), message));
-            }
-        }
-        Ok(order.iter().filter_map(|id| found.remove(id)).collect())
+        let details: Vec<Option<ConversationDetail>> = futures_util::stream::iter(&conversations)
+            .map(|id| self.store().conversation_for(caller, *id))
+            .buffered(AT_ONCE)
+            .try_collect()
+            .await?;
+        let details: HashMap<ConversationId, ConversationDetail> = conversations
+            .into_iter()
+            .zip(details)
+            .filter_map(|(id, detail)| Some((id, detail?)))
+            .collect();
+        let mut messages: Vec<Message> = messages
+            .into_iter()
+            .filter(|m| details.contains_key(&m.conversation_id))
+            .collect();
+        self.decorate(caller, &mut messages).await?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| Some((details.get(&m.conversation_id)?.clone(), m)))
+            .collect())
     }
 }
 

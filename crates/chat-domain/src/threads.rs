@@ -96,29 +96,43 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         })
     }
 
-    /// Fills in what history shows of messages of one conversation beyond their rows: their
-    /// reactions as the caller sees them, the parents they reply to and their reply counts,
-    /// read at the same time (each read is independent of the others).
+    /// Fills in what history shows of messages beyond their rows: their reactions as the
+    /// caller sees them, the parents they reply to and their reply counts, read at the same
+    /// time (each read is independent of the others; the parents one read per conversation,
+    /// since a reply's parent is always in its conversation).
     pub(crate) async fn decorate(
         &self,
         caller: UserId,
         messages: &mut [Message],
     ) -> Result<(), ChatError> {
-        let Some(conversation) = messages.first().map(|m| m.conversation_id) else {
+        if messages.is_empty() {
             return Ok(());
-        };
+        }
         let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
-        let parents: Vec<MessageId> = messages.iter().filter_map(|m| m.reply_to_id).collect();
+        let mut wanted: Vec<(ConversationId, Vec<MessageId>)> = Vec::new();
+        for message in messages.iter() {
+            let Some(parent) = message.reply_to_id else {
+                continue;
+            };
+            match wanted
+                .iter_mut()
+                .find(|(c, _)| *c == message.conversation_id)
+            {
+                Some((_, parents)) => parents.push(parent),
+                None => wanted.push((message.conversation_id, vec![parent])),
+            }
+        }
         let store = self.store();
         let (mut reactions, counts, parents) = futures_util::try_join!(
             store.reactions_for(caller, &ids),
             store.reply_counts(&ids),
             async {
-                if parents.is_empty() {
-                    Ok(HashMap::new())
-                } else {
-                    store.reply_parents(conversation, &parents).await
-                }
+                let found =
+                    futures_util::future::try_join_all(wanted.iter().map(
+                        |(conversation, parents)| store.reply_parents(*conversation, parents),
+                    ))
+                    .await?;
+                Ok(found.into_iter().flatten().collect::<HashMap<_, _>>())
             },
         )?;
         for message in messages.iter_mut() {
