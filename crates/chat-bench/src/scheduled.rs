@@ -1,6 +1,7 @@
 //! Scenario `scheduled`: 100,000 messages (10,000 with `--quick`) scheduled for the same
 //! second go out. They are seeded with SQL through psql into `scheduled_messages` (1,000
-//! direct conversations of 2,000 users of their own, 100 messages each, from both members),
+//! direct conversations of 2,000 users of their own, 100 messages each, from both members,
+//! interleaved: scheduled one conversation after the other, round and round),
 //! due 15 s after the seeding starts; the server's loop claims and sends them. The scenario
 //! watches the stored messages with the client message ids `scheduled:<id>` until all are
 //! there, then reads each one's delay past its `sendAt` (its `created_at`, the time of its
@@ -151,7 +152,8 @@ fn seed(db: &Db, per: i64, due: &str) -> Result<()> {
          SELECT CASE WHEN s % 2 = 0 THEN c.direct_user_low ELSE c.direct_user_high END, c.id, \
                 'scheduled message ' || s, {due} \
            FROM chat.conversations c, generate_series(1, {per}) s \
-          WHERE c.id BETWEEN {first} AND {last}"
+          WHERE c.id BETWEEN {first} AND {last} \
+          ORDER BY s, c.id"
     ))
     .context("seeding the scheduled messages")?;
     db.psql("VACUUM (ANALYZE) chat.scheduled_messages")

@@ -118,7 +118,8 @@ pub struct Config {
     pub webhooks: Option<WebhookConfig>,
     /// The client bundle and the web app (`CHAT_SERVE_CLIENT`, `CHAT_CLIENT_DIR`, `CHAT_WEB_APP`).
     pub browser: BrowserSettings,
-    /// The scheduled-message loop (`CHAT_SCHEDULE_POLL_MS`, `CHAT_SCHEDULE_BATCH`).
+    /// The scheduled-message loops (`CHAT_SCHEDULE_POLL_MS`, `CHAT_SCHEDULE_BATCH`,
+    /// `CHAT_SCHEDULE_CONCURRENCY`).
     pub schedule: crate::scheduled::ScheduleSettings,
 }
 
@@ -256,6 +257,7 @@ impl Config {
                 ),
                 batch: u32::try_from(positive(src, "CHAT_SCHEDULE_BATCH", 1_000)?)
                     .unwrap_or(u32::MAX),
+                concurrency: positive(src, "CHAT_SCHEDULE_CONCURRENCY", 4)?,
             },
             account_rates,
             hashing,

@@ -96,7 +96,8 @@ pub(crate) struct EditBody {
         (status = 400, description = "Neither `content` nor `sendAt`, or a bad one.", body = ErrorEnvelope),
         (status = 404, description = "The caller has no such scheduled message (or it was sent).", body = ErrorEnvelope),
         (status = 409, description = "It is being sent.", body = ErrorEnvelope),
-        (status = 429, description = "The caller sends faster than the configured rate.", body = ErrorEnvelope),
+        (status = 429, description = "The caller writes faster than the send rate, which edits share.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until a write is allowed again."))),
     ),
     security(("bearer_jwt" = [])),
 )]
