@@ -93,12 +93,7 @@ pub fn optional_time(
     field: &'static str,
     value: Option<&Value>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ChatError> {
-    let bad = || {
-        ChatError::invalid(
-            field,
-            format!("{field} must be an RFC 3339 time (2026-12-01T09:30:00Z)"),
-        )
-    };
+    let bad = || ChatError::invalid(field, "must be an RFC 3339 time (2026-12-01T09:30:00Z)");
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(raw)) => chrono::DateTime::parse_from_rfc3339(raw.trim())

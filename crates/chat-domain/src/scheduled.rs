@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 
 use crate::{
-    ChatError, ChatService, ClientMessageId, EventSink, MessageBody, MessageId, Recipient,
-    ScheduledId, SendMessage, Store, UserId,
+    ChatError, ChatService, ClientMessageId, ConversationId, EventSink, MessageBody, MessageId,
+    Recipient, ScheduledId, SendMessage, Store, UserId,
 };
 
 /// The prefix of the client message id a scheduled message is sent with; clients may not
@@ -171,27 +171,34 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
             claimed: due.len(),
             ..DueRound::default()
         };
-        let sends = due.iter().map(|scheduled| async move {
-            let send = SendMessage::parse_to(
-                scheduled.sender_id,
-                scheduled.to,
-                scheduled.content.clone(),
-                scheduled.attachment_url.clone(),
-                None,
-                self.limits(),
-            )
-            .map(|mut send| {
-                send.client_message_id = Some(scheduled.client_message_id());
-                send.reply_to = scheduled.reply_to_id;
-                send
-            });
-            match send {
-                Ok(send) => (scheduled.id, self.deliver(send).await.map(|_| ())),
-                Err(refused) => (scheduled.id, Err(refused)),
+        // One destination's messages one after the other, in the order they are due (each
+        // takes the next `seq`); destinations at once.
+        let mut queues: Vec<(ConversationId, Vec<&ScheduledMessage>)> = Vec::new();
+        let mut refused: Vec<(ScheduledId, Result<(), ChatError>)> = Vec::new();
+        for scheduled in &due {
+            // Where it lands (a direct conversation named by id or by user alike), from the
+            // caches when known; the send checks again.
+            match self.destination(scheduled.sender_id, scheduled.to).await {
+                Ok(detail) => {
+                    let key = detail.conversation.id;
+                    match queues.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, queue)) => queue.push(scheduled),
+                        None => queues.push((key, vec![scheduled])),
+                    }
+                }
+                Err(error) => refused.push((scheduled.id, Err(error))),
             }
+        }
+        let queues = queues.into_iter().map(|(_, queue)| async move {
+            let mut outcomes = Vec::with_capacity(queue.len());
+            for scheduled in queue {
+                outcomes.push(self.send_scheduled(scheduled).await);
+            }
+            outcomes
         });
         let mut sent = Vec::new();
-        for (id, outcome) in futures_util::future::join_all(sends).await {
+        let outcomes = futures_util::future::join_all(queues).await;
+        for (id, outcome) in outcomes.into_iter().flatten().chain(refused) {
             match outcome {
                 Ok(()) => sent.push(id),
                 // The database or the network: the claim runs out and a later round retries.
@@ -209,6 +216,30 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         metrics::counter!(SCHEDULED_METRIC, "outcome" => "sent").increment(sent.len() as u64);
         metrics::counter!(SCHEDULED_METRIC, "outcome" => "failed").increment(round.failed as u64);
         Ok(round)
+    }
+
+    /// Sends one claimed message as its sender's send, with its client message id.
+    async fn send_scheduled(
+        &self,
+        scheduled: &ScheduledMessage,
+    ) -> (ScheduledId, Result<(), ChatError>) {
+        let send = SendMessage::parse_to(
+            scheduled.sender_id,
+            scheduled.to,
+            scheduled.content.clone(),
+            scheduled.attachment_url.clone(),
+            None,
+            self.limits(),
+        )
+        .map(|mut send| {
+            send.client_message_id = Some(scheduled.client_message_id());
+            send.reply_to = scheduled.reply_to_id;
+            send
+        });
+        match send {
+            Ok(send) => (scheduled.id, self.deliver(send).await.map(|_| ())),
+            Err(refused) => (scheduled.id, Err(refused)),
+        }
     }
 }
 

@@ -137,6 +137,34 @@ pub struct SearchHit {
     pub excerpt: Vec<ExcerptPart>,
 }
 
+/// Whether a query in web search syntax looks for at least one word: a term that is not
+/// negated (`-word`, `-"a phrase"`) and holds a letter or a digit. A query of negations alone
+/// matches nearly everything, and ranking nearly everything is what makes a search slow.
+pub(crate) fn wants_a_word(raw: &str) -> bool {
+    let mut rest = raw.trim_start();
+    while !rest.is_empty() {
+        let negated = rest.starts_with('-');
+        if negated {
+            rest = &rest[1..];
+        }
+        let (text, after) = match rest.strip_prefix('"') {
+            Some(inner) => {
+                let end = inner.find('"').unwrap_or(inner.len());
+                (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+            }
+            None => {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            }
+        };
+        if !negated && !text.eq_ignore_ascii_case("or") && text.chars().any(char::is_alphanumeric) {
+            return true;
+        }
+        rest = after.trim_start();
+    }
+    false
+}
+
 /// A page of search results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchResults {
@@ -154,6 +182,12 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         caller: UserId,
         search: &TextSearch,
     ) -> Result<SearchResults, ChatError> {
+        if !wants_a_word(search.query.as_str()) {
+            return Err(ChatError::invalid(
+                "q",
+                "must contain a word to find (not only -words)",
+            ));
+        }
         if let Some(conversation) = search.conversation {
             self.member_view(caller, conversation).await?;
         }
@@ -231,6 +265,23 @@ mod tests {
         assert!(cursor.precedes(0.5, MessageId(9)));
         assert!(!cursor.precedes(0.5, MessageId(10)));
         assert!(!cursor.precedes(0.6, MessageId(1)));
+    }
+
+    #[test]
+    fn a_query_must_want_a_word() {
+        for wanted in [
+            "lunch",
+            "-pizza lunch",
+            "\"at noon\"",
+            "-a or b",
+            "ÉCOLE",
+            "x<y",
+        ] {
+            assert!(wants_a_word(wanted), "{wanted}");
+        }
+        for unwanted in ["-pizza", "-\"at noon\" -x", "or", "!!! ...", "- -", ""] {
+            assert!(!wants_a_word(unwanted), "{unwanted}");
+        }
     }
 
     #[test]

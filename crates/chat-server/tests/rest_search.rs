@@ -156,6 +156,8 @@ async fn bad_search_parameters_are_named() {
         ("", "q"),
         ("q=%20%20", "q"),
         (&format!("q={long}")[..], "q"),
+        ("q=-zebra", "q"),
+        ("q=-%22a%20b%22%20or", "q"),
         ("q=a&cursor=nonsense", "cursor"),
         ("q=a&cursor=7fc00000.5", "cursor"),
         ("q=a&before=yesterday", "before"),

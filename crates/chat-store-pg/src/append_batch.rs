@@ -16,6 +16,10 @@ use diesel::{QueryResult, QueryableByName};
 use crate::prepared::prepared_statement;
 use crate::rows::MessageRow;
 
+/// A scheduled message (client message id `scheduled:<id>`, the prefix
+/// [`chat_domain::SCHEDULED_CLIENT_ID_PREFIX`]) goes out while its sender may be away: it does
+/// not move their read watermark, as a send of theirs does.
+///
 /// The statement after its two mention arrays (`mp`: pairs of a message's position in the
 /// batch and a user it mentions) and nine message arrays: per message its position in the
 /// batch (`ord`), and per conversation the count `n` and the message's rank `k` among them.
@@ -65,7 +69,9 @@ const BODY: &str = "
     SELECT msg.id FROM msg, flags WHERE flags.outbox
 ), watermark AS (
     UPDATE conversation_members m SET last_read_seq = w.seq, last_read_at = now()
-      FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg GROUP BY 1, 2) w
+      FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM msg
+             WHERE client_message_id IS NULL OR client_message_id NOT LIKE 'scheduled:%'
+             GROUP BY 1, 2) w
      WHERE m.conversation_id = w.conversation_id AND m.user_id = w.sender_id
  RETURNING 1
 ), ranked AS (
@@ -227,3 +233,12 @@ impl QueryFragment<Pg> for AppendBatch<'_> {
 }
 
 prepared_statement!(AppendBatch);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_watermark_skips_the_scheduled_prefix() {
+        let pattern = format!("NOT LIKE '{}%'", chat_domain::SCHEDULED_CLIENT_ID_PREFIX);
+        assert!(super::BODY.contains(&pattern));
+    }
+}

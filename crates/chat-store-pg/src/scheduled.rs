@@ -137,7 +137,10 @@ impl ScheduleRepo for PgStore {
                         let same = earlier.content == send.content.as_str()
                             && earlier.send_at == new.send_at
                             && earlier.conversation_id == conversation
-                            && earlier.receiver_id == receiver;
+                            && earlier.receiver_id == receiver
+                            && earlier.attachment_url.as_deref()
+                                == send.attachment_url.as_ref().map(|u| u.as_str())
+                            && earlier.reply_to_id == send.reply_to.map(|id| id.get());
                         return Ok(if same {
                             Scheduling::Stored(earlier)
                         } else {
@@ -229,9 +232,11 @@ impl ScheduleRepo for PgStore {
         now: DateTime<Utc>,
     ) -> Result<(), ChatError> {
         let mut conn = self.conn().await?;
+        // A failed one goes whatever its message says: a claim that outlived its lease may
+        // have sent it and still recorded a failure.
         let deleted = diesel::sql_query(format!(
             "DELETE FROM scheduled_messages s \
-              WHERE s.id = $1 AND s.sender_id = $2 AND NOT {busy}",
+              WHERE s.id = $1 AND s.sender_id = $2 AND (s.failure IS NOT NULL OR NOT {busy})",
             busy = busy()
         ))
         .bind::<BigInt, _>(id.get())

@@ -22,7 +22,7 @@ pub(crate) fn send_at_json(value: Option<&Value>) -> Result<Option<DateTime<Utc>
     time_json("sendAt", value)
 }
 
-/// Schedules `send` for `send_at` and answers 201 with the scheduled message (200 for a
+/// Schedules `send` for `send_at` and answers 201 with the scheduled message (also for a
 /// retry with the same `clientMessageId`, which stores nothing new).
 pub(crate) async fn scheduled<S: Store, E: EventSink>(
     state: &State<S, E>,

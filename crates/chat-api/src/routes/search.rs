@@ -88,7 +88,7 @@ pub(crate) struct SearchResult {
     message: MessageView,
     /// How well it matches: higher is better, comparable only within one search.
     #[schema(examples(0.1))]
-    rank: f32,
+    rank: f64,
     /// Its text around the matches, in pieces: render them in order, as text, emphasising
     /// those with `match: true`.
     excerpt: Vec<ExcerptPart>,
@@ -147,7 +147,8 @@ pub(crate) async fn search<S: Store, E: EventSink>(
         .into_iter()
         .map(|(conversation, hit)| SearchResult {
             message: MessageView::new(&conversation, &hit.message),
-            rank: hit.rank,
+            // The f32 as it prints (0.1, not 0.10000000149011612): JSON numbers are f64.
+            rank: hit.rank.to_string().parse().unwrap_or(f64::from(hit.rank)),
             excerpt: hit.excerpt,
         })
         .collect();

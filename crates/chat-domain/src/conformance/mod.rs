@@ -85,6 +85,7 @@ macro_rules! store_conformance_tests {
             concurrent_rounds_send_each_scheduled_message_once,
             scheduled_messages_are_edited_cancelled_and_bounded,
             a_message_that_cannot_be_sent_is_kept_with_the_reason,
+            one_conversations_scheduled_messages_go_out_in_their_order,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {

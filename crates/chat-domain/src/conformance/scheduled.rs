@@ -76,11 +76,19 @@ pub async fn a_scheduled_message_is_the_senders_alone_until_sent_once<S: Store>(
     assert_eq!(early.claimed, 0);
     assert_eq!(history(&service, BOB, conversation).await, ["hello"]);
 
+    // Bob writes meanwhile; Alice, away, has not read it when her message goes out.
+    say(&service, BOB, ALICE, "are you there?").await;
+    events.take();
     let due = service.send_due(now + hours(2), 100).await.unwrap();
     assert_eq!((due.claimed, due.sent, due.failed), (1, 1, 0));
     assert_eq!(
+        service.unread_count(ALICE).await.unwrap(),
+        1,
+        "a scheduled send reads nothing for its sender"
+    );
+    assert_eq!(
         history(&service, BOB, conversation).await,
-        ["hello", "in an hour"]
+        ["hello", "are you there?", "in an hour"]
     );
     match &events.take()[..] {
         [ChatEvent::MessageSent(sent)] => {
@@ -95,7 +103,7 @@ pub async fn a_scheduled_message_is_the_senders_alone_until_sent_once<S: Store>(
     assert!(service.scheduled(ALICE).await.unwrap().is_empty());
     let again = service.send_due(now + hours(3), 100).await.unwrap();
     assert_eq!(again.claimed, 0);
-    assert_eq!(history(&service, BOB, conversation).await.len(), 2);
+    assert_eq!(history(&service, BOB, conversation).await.len(), 3);
 }
 
 pub async fn a_claim_that_never_finished_is_sent_again_without_a_double<S: Store>(store: S) {
@@ -309,4 +317,37 @@ pub async fn a_message_that_cannot_be_sent_is_kept_with_the_reason<S: Store>(sto
         service.send_due(now + hours(5), 100).await.unwrap().failed,
         1
     );
+}
+
+pub async fn one_conversations_scheduled_messages_go_out_in_their_order<S: Store>(store: S) {
+    let (service, _) = setup(store).await;
+    let now = Utc::now().trunc_subsecs(3);
+    let conversation = say(&service, ALICE, BOB, "hello").await;
+    let group = team(&service, &[BOB, CAROL]).await;
+    // Scheduled in reverse: the last due first. Into a direct conversation by id and by
+    // user, and into a group from two senders.
+    for i in (0..12).rev() {
+        let at = now + hours(1) + TimeDelta::milliseconds(i);
+        let (to, sender) = match i % 3 {
+            0 => (Recipient::Conversation(conversation), ALICE),
+            1 => (Recipient::User(BOB), ALICE),
+            _ => (
+                Recipient::Conversation(group),
+                if i % 2 == 0 { BOB } else { CAROL },
+            ),
+        };
+        service
+            .schedule_message(later(at, sender, to, &format!("{i:02}")), now)
+            .await
+            .unwrap();
+    }
+    let round = service.send_due(now + hours(2), 100).await.unwrap();
+    assert_eq!(round.sent, 12);
+    let direct = history(&service, BOB, conversation).await;
+    assert_eq!(
+        direct,
+        ["hello", "00", "01", "03", "04", "06", "07", "09", "10"]
+    );
+    let grouped = history(&service, BOB, group).await;
+    assert_eq!(grouped, ["02", "05", "08", "11"]);
 }

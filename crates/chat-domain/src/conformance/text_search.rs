@@ -113,8 +113,14 @@ pub async fn text_search_follows_web_search_syntax<S: Store>(store: S) {
     for (q, expected) in cases {
         assert_eq!(found(&service, BOB, &search(q)).await, expected, "{q}");
     }
-    // A query of no words finds nothing rather than failing.
-    assert!(found(&service, BOB, &search("!!! ...")).await.is_empty());
+    // A query of negations alone would rank nearly everything: refused, naming `q`.
+    for negations in ["-fox", "!!! ..."] {
+        let refused = service.search_everywhere(BOB, &search(negations)).await;
+        assert!(
+            matches!(refused, Err(crate::ChatError::Invalid { field: "q", .. })),
+            "{negations}: {refused:?}"
+        );
+    }
 }
 
 pub async fn text_search_sees_edits_deletes_and_time_filters<S: Store>(store: S) {

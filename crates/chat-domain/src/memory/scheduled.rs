@@ -82,7 +82,10 @@ impl State {
         {
             let same = earlier.message.content == send.content.as_str()
                 && earlier.message.send_at == new.send_at
-                && earlier.message.to == send.to;
+                && earlier.message.to == send.to
+                && earlier.message.attachment_url.as_deref()
+                    == send.attachment_url.as_ref().map(|u| u.as_str())
+                && earlier.message.reply_to_id == send.reply_to;
             return if same {
                 Ok(earlier.message.clone())
             } else {
@@ -158,7 +161,15 @@ impl State {
         id: ScheduledId,
         now: DateTime<Utc>,
     ) -> Result<(), ChatError> {
-        self.changeable(sender, id, now)?;
+        // A failed one goes whatever its message says (as in the PostgreSQL store).
+        let failed = self
+            .schedules
+            .entries
+            .get(&id)
+            .is_some_and(|e| e.message.sender_id == sender && e.message.failure.is_some());
+        if !failed {
+            self.changeable(sender, id, now)?;
+        }
         self.schedules.entries.remove(&id);
         Ok(())
     }

@@ -270,7 +270,16 @@ impl State {
         c.last_message_at = Some(now);
         c.updated_at = now;
         stored.last_message_seq = Some(seq);
-        if let Some(member) = self.members.get_mut(&(conversation_id, sender)) {
+        // A scheduled message goes out while its sender may be away: it reads nothing.
+        let scheduled = message
+            .client_message_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with(crate::SCHEDULED_CLIENT_ID_PREFIX));
+        if let Some(member) = self
+            .members
+            .get_mut(&(conversation_id, sender))
+            .filter(|_| !scheduled)
+        {
             member.last_read_seq = seq;
             member.last_read_at = Some(now);
         }
