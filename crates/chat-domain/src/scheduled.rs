@@ -118,14 +118,26 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         new.send_at = new.send_at.trunc_subsecs(3);
         check_send_at(new.send_at, now)?;
         self.rate_limit(new.send.sender)?;
-        match new.send.to {
+        // The conversation it lands in, when there is one already (a first direct message
+        // makes its conversation only when it is sent).
+        let conversation = match new.send.to {
             Recipient::Conversation(id) => {
                 self.member_view(new.send.sender, id).await?;
+                Some(id)
             }
             Recipient::User(receiver) => {
-                crate::ports::DirectPair::new(new.send.sender, receiver)?;
+                let pair = crate::ports::DirectPair::new(new.send.sender, receiver)?;
                 self.user(receiver).await?;
+                let found = self.store().find_direct_conversation(pair).await?;
+                found.map(|detail| detail.conversation.id)
             }
+        };
+        // A reply names a message of that conversation, as a send's must.
+        if let Some(parent) = new.send.reply_to {
+            let conversation = conversation.ok_or_else(|| {
+                ChatError::invalid("replyToId", "must be a message of this conversation")
+            })?;
+            self.reply_parent(conversation, parent).await?;
         }
         let max = self.limits().max_scheduled_per_user;
         self.store().schedule(new, max).await

@@ -207,6 +207,20 @@ pub async fn scheduled_messages_are_edited_cancelled_and_bounded<S: Store>(store
         )
         .await;
     super::assert_not_found(unknown, Entity::User);
+    // A reply must name a message of the conversation it goes to (none yet, here).
+    let mut reply = later(now + hours(1), ALICE, to, "re");
+    reply.send.reply_to = Some(crate::MessageId(1));
+    let refused = service.schedule_message(reply, now).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            ChatError::Invalid {
+                field: "replyToId",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
 
     let mut retried = later(now + hours(1), ALICE, to, "one");
     retried.send.client_message_id = Some(crate::ClientMessageId::parse("phone-1").unwrap());
