@@ -126,12 +126,7 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
         let extras = measure(ctx, "history", size, &extras, requests, check).await?;
         history_extras::compare(&mut measured, extras);
         for mut outcome in measured {
-            let query = outcome
-                .scenario
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+            let query = query_of(&outcome);
             let d = &mut outcome.details;
             if query == "first-page" {
                 d.insert("stored_messages".into(), json!(stored.parse::<u64>().ok()));
@@ -149,6 +144,16 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
         }
     }
     Ok(outcomes)
+}
+
+/// The query an outcome measured: the last part of its name (`history/1m/first-page`).
+pub(crate) fn query_of(outcome: &Outcome) -> String {
+    outcome
+        .scenario
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Gives a large size's `outcome` of `query` the ratios of its p50 and p99 to the small

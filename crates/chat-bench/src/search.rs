@@ -60,12 +60,7 @@ async fn all(ctx: &Ctx) -> Result<Vec<Outcome>> {
         };
         let measured = history::measure(ctx, "search", size, &queries(), requests, check).await?;
         for mut outcome in measured {
-            let query = outcome
-                .scenario
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+            let query = history::query_of(&outcome);
             if query == "word-everywhere" {
                 let d = &mut outcome.details;
                 d.insert("stored_messages".into(), json!(size.total));

@@ -93,14 +93,25 @@ pub fn optional_time(
     field: &'static str,
     value: Option<&Value>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ChatError> {
-    let bad = || ChatError::invalid(field, "must be an RFC 3339 time (2026-12-01T09:30:00Z)");
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(raw)) => chrono::DateTime::parse_from_rfc3339(raw.trim())
-            .map(|t| Some(t.with_timezone(&chrono::Utc)))
-            .map_err(|_| bad()),
-        Some(_) => Err(bad()),
+        Some(Value::String(raw)) => time_text(field, raw).map(Some),
+        Some(_) => Err(not_a_time(field)),
     }
+}
+
+/// An RFC 3339 time given as text (a query parameter, say).
+pub fn time_text(
+    field: &'static str,
+    raw: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ChatError> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| not_a_time(field))
+}
+
+fn not_a_time(field: &'static str) -> ChatError {
+    ChatError::invalid(field, "must be an RFC 3339 time (2026-12-01T09:30:00Z)")
 }
 
 fn required(field: &'static str) -> ChatError {

@@ -15,12 +15,11 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use futures_util::{StreamExt, TryStreamExt};
 use unicode_segmentation::GraphemeCursor;
 
 use crate::{
-    ChatError, ChatService, ConversationDetail, ConversationId, EventSink, Member, Message,
-    MessageId, Store, UserId, Username, case_key,
+    ChatError, ChatService, ConversationDetail, EventSink, Member, Message, MessageId, Store,
+    UserId, Username, case_key,
 };
 
 /// Most members one message mentions; `@` names past them are plain text.
@@ -154,45 +153,6 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
     ) -> Result<Vec<(ConversationDetail, Message)>, ChatError> {
         let messages = self.store().mentions_of(caller, before, limit).await?;
         self.decorate_across(caller, messages).await
-    }
-
-    /// Decorates messages of several conversations as history shows them, each with its
-    /// conversation as `caller` sees it, in the order given; messages of a conversation the
-    /// caller has left since they were read are left out. The conversations are read a few at
-    /// a time and the messages decorated together, so that a page costs a handful of round
-    /// trips however many conversations it spans.
-    pub(crate) async fn decorate_across(
-        &self,
-        caller: UserId,
-        messages: Vec<Message>,
-    ) -> Result<Vec<(ConversationDetail, Message)>, ChatError> {
-        /// Conversations read at once (each on a connection of its own).
-        const AT_ONCE: usize = 8;
-        let mut conversations: Vec<ConversationId> = Vec::new();
-        for message in &messages {
-            if !conversations.contains(&message.conversation_id) {
-                conversations.push(message.conversation_id);
-            }
-        }
-        let details: Vec<Option<ConversationDetail>> = futures_util::stream::iter(&conversations)
-            .map(|id| self.store().conversation_for(caller, *id))
-            .buffered(AT_ONCE)
-            .try_collect()
-            .await?;
-        let details: HashMap<ConversationId, ConversationDetail> = conversations
-            .into_iter()
-            .zip(details)
-            .filter_map(|(id, detail)| Some((id, detail?)))
-            .collect();
-        let mut messages: Vec<Message> = messages
-            .into_iter()
-            .filter(|m| details.contains_key(&m.conversation_id))
-            .collect();
-        self.decorate(caller, &mut messages).await?;
-        Ok(messages
-            .into_iter()
-            .filter_map(|m| Some((details.get(&m.conversation_id)?.clone(), m)))
-            .collect())
     }
 }
 

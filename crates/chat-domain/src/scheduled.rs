@@ -134,9 +134,7 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         };
         // A reply names a message of that conversation, as a send's must.
         if let Some(parent) = new.send.reply_to {
-            let conversation = conversation.ok_or_else(|| {
-                ChatError::invalid("replyToId", "must be a message of this conversation")
-            })?;
+            let conversation = conversation.ok_or_else(crate::threads::not_a_parent)?;
             self.reply_parent(conversation, parent).await?;
         }
         let max = self.limits().max_scheduled_per_user;

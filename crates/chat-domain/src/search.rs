@@ -137,32 +137,64 @@ pub struct SearchHit {
     pub excerpt: Vec<ExcerptPart>,
 }
 
-/// Whether a query in web search syntax looks for at least one word: a term that is not
-/// negated (`-word`, `-"a phrase"`) and holds a letter or a digit. A query of negations alone
-/// matches nearly everything, and ranking nearly everything is what makes a search slow.
-pub(crate) fn wants_a_word(raw: &str) -> bool {
+/// One term of a query in web search syntax, as written: a word or a `"quoted phrase"`,
+/// perhaps negated (`-word`). An unquoted `or` is a term here too; readers treat it as the
+/// operator.
+pub(crate) struct RawTerm<'a> {
+    /// The term's text, without its quotes or its `-`.
+    pub(crate) text: &'a str,
+    /// Whether it was quoted.
+    pub(crate) quoted: bool,
+    /// Whether it was negated.
+    pub(crate) negated: bool,
+}
+
+impl RawTerm<'_> {
+    /// Whether this is the operator `or`.
+    pub(crate) fn is_or(&self) -> bool {
+        !self.quoted && !self.negated && self.text.eq_ignore_ascii_case("or")
+    }
+}
+
+/// The terms of a query in web search syntax, in order.
+pub(crate) fn raw_terms(raw: &str) -> impl Iterator<Item = RawTerm<'_>> {
     let mut rest = raw.trim_start();
-    while !rest.is_empty() {
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
         let negated = rest.starts_with('-');
         if negated {
             rest = &rest[1..];
         }
-        let (text, after) = match rest.strip_prefix('"') {
+        let (text, quoted, after) = match rest.strip_prefix('"') {
             Some(inner) => {
                 let end = inner.find('"').unwrap_or(inner.len());
-                (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+                (&inner[..end], true, inner.get(end + 1..).unwrap_or(""))
             }
             None => {
                 let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                (&rest[..end], &rest[end..])
+                (&rest[..end], false, &rest[end..])
             }
         };
-        if !negated && !text.eq_ignore_ascii_case("or") && text.chars().any(char::is_alphanumeric) {
-            return true;
-        }
         rest = after.trim_start();
-    }
-    false
+        Some(RawTerm {
+            text,
+            quoted,
+            negated,
+        })
+    })
+}
+
+/// Whether a query in web search syntax looks for at least one word: a term that is not
+/// negated (`-word`, `-"a phrase"`) and holds a letter or a digit. A query of negations alone
+/// matches nearly everything, and ranking nearly everything is what makes a search slow.
+pub(crate) fn wants_a_word(raw: &str) -> bool {
+    raw_terms(raw).any(|term| {
+        !term.negated
+            && !term.text.eq_ignore_ascii_case("or")
+            && term.text.chars().any(char::is_alphanumeric)
+    })
 }
 
 /// A page of search results.

@@ -9,12 +9,13 @@
 
 use std::collections::HashMap;
 
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::{
-    ChatError, ChatService, ConversationId, Entity, EventSink, Message, MessageId, MessageWindow,
-    Store, UserId, UserRef, service::ConversationMessages,
+    ChatError, ChatService, ConversationDetail, ConversationId, Entity, EventSink, Message,
+    MessageId, MessageWindow, Store, UserId, UserRef, service::ConversationMessages,
 };
 
 /// How many user-perceived characters (extended grapheme clusters, UAX #29) of a parent's
@@ -55,7 +56,7 @@ pub struct Thread {
 }
 
 /// The refusal of a `replyToId` that is not a message of the send's conversation.
-fn not_a_parent() -> ChatError {
+pub(crate) fn not_a_parent() -> ChatError {
     ChatError::invalid("replyToId", "must be a message of this conversation")
 }
 
@@ -143,6 +144,45 @@ impl<S: Store, E: EventSink> ChatService<S, E> {
         }
         attach_parents(messages, &parents);
         Ok(())
+    }
+
+    /// Decorates messages of several conversations as history shows them, each with its
+    /// conversation as `caller` sees it, in the order given; messages of a conversation the
+    /// caller has left since they were read are left out. The conversations are read a few at
+    /// a time and the messages decorated together, so that a page costs a handful of round
+    /// trips however many conversations it spans.
+    pub(crate) async fn decorate_across(
+        &self,
+        caller: UserId,
+        messages: Vec<Message>,
+    ) -> Result<Vec<(ConversationDetail, Message)>, ChatError> {
+        /// Conversations read at once (each on a connection of its own).
+        const AT_ONCE: usize = 8;
+        let mut conversations: Vec<ConversationId> = Vec::new();
+        for message in &messages {
+            if !conversations.contains(&message.conversation_id) {
+                conversations.push(message.conversation_id);
+            }
+        }
+        let details: Vec<Option<ConversationDetail>> = futures_util::stream::iter(&conversations)
+            .map(|id| self.store().conversation_for(caller, *id))
+            .buffered(AT_ONCE)
+            .try_collect()
+            .await?;
+        let details: HashMap<ConversationId, ConversationDetail> = conversations
+            .into_iter()
+            .zip(details)
+            .filter_map(|(id, detail)| Some((id, detail?)))
+            .collect();
+        let mut messages: Vec<Message> = messages
+            .into_iter()
+            .filter(|m| details.contains_key(&m.conversation_id))
+            .collect();
+        self.decorate(caller, &mut messages).await?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| Some((details.get(&m.conversation_id)?.clone(), m)))
+            .collect())
     }
 
     /// Fills in the parents that messages of one conversation reply to.

@@ -70,7 +70,7 @@ pub(crate) struct PostBody {
 impl PostBody {
     /// When to send it, if later (`sendAt`).
     pub(crate) fn send_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-        super::scheduled::send_at_json(self.send_at.as_ref())
+        crate::input::time_json("sendAt", self.send_at.as_ref())
     }
 
     /// The validated send of this message from `sender` to `to`.

@@ -17,11 +17,6 @@ use crate::{ApiError, AppState, AuthUser};
 
 type State<S, E> = web::Data<AppState<S, E>>;
 
-/// A `sendAt` of a request body: an RFC 3339 time.
-pub(crate) fn send_at_json(value: Option<&Value>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    time_json("sendAt", value)
-}
-
 /// Schedules `send` for `send_at` and answers 201 with the scheduled message (also for a
 /// retry with the same `clientMessageId`, which stores nothing new).
 pub(crate) async fn scheduled<S: Store, E: EventSink>(
@@ -113,7 +108,7 @@ pub(crate) async fn edit<S: Store, E: EventSink>(
     let content = string_json("content", body.content.as_ref())?
         .map(|raw| MessageBody::parse(raw, state.chat.limits()))
         .transpose()?;
-    let send_at = send_at_json(body.send_at.as_ref())?;
+    let send_at = time_json("sendAt", body.send_at.as_ref())?;
     if content.is_none() && send_at.is_none() {
         return Err(ApiError::field("content", "give content, sendAt or both"));
     }

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 use chat_domain::{
-    ConversationId, EventSink, ExcerptPart, Limits, SearchCursor, SearchQuery, Store, TextSearch,
-    UserId,
+    ConversationId, EventSink, ExcerptPart, Limits, PageRequest, SearchCursor, SearchQuery, Store,
+    TextSearch, UserId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,17 +36,9 @@ pub(crate) struct SearchParams {
 
 /// An instant in RFC 3339 (`2026-12-01T09:30:00Z`, any offset).
 fn instant(field: &'static str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    raw.map(|raw| {
-        DateTime::parse_from_rfc3339(raw.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                ApiError::field(
-                    field,
-                    format!("{field} must be an RFC 3339 time (2026-12-01T09:30:00Z)"),
-                )
-            })
-    })
-    .transpose()
+    Ok(raw
+        .map(|raw| chat_domain::fields::time_text(field, raw))
+        .transpose()?)
 }
 
 impl SearchParams {
@@ -57,12 +49,8 @@ impl SearchParams {
             .as_deref()
             .ok_or_else(|| ApiError::field("q", "q is required"))?;
         let id = |field, raw: Option<&str>| raw.map(|raw| positive(field, raw)).transpose();
-        let limit = match id("limit", self.limit.as_deref())? {
-            None => DEFAULT_LIMIT.min(limits.max_page_size),
-            Some(n) => u32::try_from(n)
-                .unwrap_or(u32::MAX)
-                .min(limits.max_page_size),
-        };
+        let limit = id("limit", self.limit.as_deref())?;
+        let limit = PageRequest::parse(None, limit, DEFAULT_LIMIT, limits.max_page_size)?.limit;
         let cursor = self
             .cursor
             .as_deref()

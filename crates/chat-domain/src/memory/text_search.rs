@@ -39,29 +39,22 @@ impl Query {
     fn parse(raw: &str) -> Query {
         let mut groups: Vec<Vec<Term>> = Vec::new();
         let mut join_next = false;
-        let mut rest = raw.trim_start();
-        while !rest.is_empty() {
-            let negated = rest.starts_with('-');
-            if negated {
-                rest = &rest[1..];
-            }
-            let (text, quoted, after) = if let Some(inner) = rest.strip_prefix('"') {
-                let end = inner.find('"').unwrap_or(inner.len());
-                (&inner[..end], true, inner.get(end + 1..).unwrap_or(""))
-            } else {
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                (&rest[..end], false, &rest[end..])
-            };
-            rest = after.trim_start();
-            if !quoted && !negated && text.eq_ignore_ascii_case("or") {
+        for raw_term in crate::search::raw_terms(raw) {
+            if raw_term.is_or() {
                 join_next = !groups.is_empty();
                 continue;
             }
-            let words: Vec<String> = words(text).into_iter().map(|(_, _, w)| w).collect();
+            let words: Vec<String> = words(raw_term.text)
+                .into_iter()
+                .map(|(_, _, w)| w)
+                .collect();
             if words.is_empty() {
                 continue;
             }
-            let term = Term { words, negated };
+            let term = Term {
+                words,
+                negated: raw_term.negated,
+            };
             match groups.last_mut() {
                 Some(group) if join_next => group.push(term),
                 _ => groups.push(vec![term]),
